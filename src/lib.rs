@@ -1,0 +1,8 @@
+//! elfgate: static facts about ELF files built by Go toolchains, and gates over them.
+//!
+//! Data flows one way: `input` (the only I/O) → `elf`/`go` (pure parsers) →
+//! `facts` (one serializable report per file) → `policy` (pure evaluation) →
+//! `render` (bytes) → `cli`.
+
+pub mod elf;
+pub mod go;
