@@ -5,4 +5,5 @@
 //! `render` (bytes) → `cli`.
 
 pub mod elf;
+pub mod facts;
 pub mod go;

@@ -1,0 +1,366 @@
+//! The report: one serializable record of facts per file, and nothing else.
+//!
+//! Field names are a contract (scripts key on them): they are snake_case and
+//! never renamed. `docs/facts.md` describes every field. Logic lives in
+//! `inspect` (which fills this in) and `policy` (which reads it).
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON document layout; bumped on any incompatible change.
+pub const SCHEMA: &str = "elfgate.inspect/v1";
+
+/// `{"schema": ..., "files": [...]}`, the one document `inspect --format json` prints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Document {
+    pub schema: String,
+    pub files: Vec<Report>,
+}
+
+/// Everything elfgate established about one file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    /// The path as the user named it (inside `--root` when one is given).
+    pub path: String,
+    /// Hex SHA-256 of the whole file; `null` unless a digest was asked for
+    /// (`inspect --digest`, or a `sha256` rule in `check`): hashing reads every byte.
+    pub sha256: Option<String>,
+    pub size: u64,
+    /// `null` only when the file could not be parsed as ELF at all.
+    pub elf: Option<ElfFacts>,
+    /// `null` when nothing in the file says it was built by a Go toolchain.
+    pub go: Option<GoFacts>,
+    /// Hex of the GNU build-id note's descriptor.
+    pub gnu_build_id: Option<String>,
+    pub properties: Properties,
+    pub symbols: SymbolCounts,
+    /// Per needed file (`vn_file`), the version names it is required at.
+    pub needed_versions: Vec<NeededVersions>,
+    /// Highest `GLIBC_x.y[.z]` required from glibc-family libraries, if any.
+    pub max_glibc: Option<String>,
+    /// Structures that could not be read; any entry makes `inspect` exit 3.
+    pub errors: Vec<String>,
+    /// Oddities that were tolerated (a misaligned note, an unknown property).
+    pub warnings: Vec<String>,
+    /// Every symbol, indexed once when rules need them; never serialized.
+    #[serde(skip)]
+    pub symbol_index: Option<SymbolIndex>,
+}
+
+/// ELF header and dynamic-linking facts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ElfFacts {
+    /// `ELF32` or `ELF64`.
+    pub class: String,
+    /// `little` or `big`.
+    pub endian: String,
+    /// Machine name, e.g. `x86_64`, `aarch64`, `ppc64`.
+    pub machine: String,
+    /// Raw `e_machine`.
+    pub machine_code: u16,
+    /// The GOARCH this machine, class and byte order correspond to.
+    pub goarch: Option<String>,
+    /// `EXEC`, `DYN`, `REL`, `CORE` or `0x....`.
+    #[serde(rename = "type")]
+    pub elf_type: String,
+    /// Position-independent executable (DYN with an interpreter, or DF_1_PIE).
+    pub pie: bool,
+    /// `static` (no interpreter, nothing needed) or `dynamic`.
+    pub linking: String,
+    pub interpreter: Option<String>,
+    pub needed: Vec<String>,
+    pub soname: Option<String>,
+    pub rpath: Vec<String>,
+    pub runpath: Vec<String>,
+    /// Whether a section header table was present.
+    pub section_headers: bool,
+}
+
+/// Where the Go version came from; `exact` tells a gate whether to trust it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionSource {
+    /// `.go.buildinfo` (exact).
+    Buildinfo,
+    /// The `runtime.buildVersion` string (exact).
+    Symbol,
+    /// The DWARF producer of a Go compile unit (exact).
+    Dwarf,
+    /// gccgo: the GCC release in the DWARF producer mapped to the Go release
+    /// its libgo implements (inferred).
+    GccgoRelease,
+    /// `.gopclntab` magic: a range of releases only (inferred).
+    Pclntab,
+    /// A Go version string found in read-only data (inferred).
+    StringScan,
+}
+
+impl VersionSource {
+    /// Whether a version from this source is exact (as opposed to inferred).
+    pub fn is_exact(self) -> bool {
+        matches!(self, Self::Buildinfo | Self::Symbol | Self::Dwarf)
+    }
+}
+
+/// Go toolchain facts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GoFacts {
+    /// The version string as the toolchain wrote it, e.g. `go1.20.5 X:boringcrypto`.
+    pub version: Option<String>,
+    /// Its semantic version, ordered the way Go orders versions
+    /// (`go1.21` → `1.21.0-0`, `go1.21rc2` → `1.21.0-rc.2`).
+    pub semver: Option<String>,
+    /// True when `version` came from build info, a symbol or DWARF.
+    pub exact: bool,
+    /// A release range when only a range is known, e.g. `>=1.20`.
+    pub range: Option<String>,
+    pub version_source: Option<VersionSource>,
+    /// `gc` or `gccgo`.
+    pub compiler: Option<String>,
+    /// Main package path (`path` line of the module info).
+    pub path: Option<String>,
+    pub main: Option<Module>,
+    pub deps: Vec<Module>,
+    /// Build settings in the order written.
+    pub settings: Vec<Setting>,
+    /// Experiments from `GOEXPERIMENT` and from the version suffix, lowercased, deduplicated.
+    pub experiments: Vec<String>,
+    /// FIPS 140 mode: `GOFIPS140` set, `fips140=on` in DefaultGODEBUG, or
+    /// BoringCrypto actually linked. `null` when that cannot be established.
+    pub fips: Option<bool>,
+    /// Which evidence made `fips` true.
+    pub fips_evidence: Vec<String>,
+    /// cgo actually used (runtime/cgo linked), not just `CGO_ENABLED=1`.
+    pub cgo: Option<bool>,
+    /// `-buildmode` setting, or what the file shape implies when absent.
+    pub buildmode: Option<String>,
+    /// The per-architecture level setting, e.g. `{key: GOAMD64, value: v3}`.
+    pub arch_level: Option<Setting>,
+    /// The Go build ID from `.note.go.buildid` (or gccgo's GNU note).
+    pub build_id: Option<String>,
+    /// `inline` (Go 1.18+) or `pointer` (1.13–1.17); `null` without build info.
+    pub buildinfo_format: Option<String>,
+}
+
+/// A module line of the build info: `mod` or `dep`, with its replacement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Module {
+    pub path: String,
+    pub version: String,
+    pub sum: String,
+    pub replace: Option<Box<Module>>,
+}
+
+/// One `build` line: key and value with Go's quoting undone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+}
+
+/// `.note.gnu.property` contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Properties {
+    /// x86 `GNU_PROPERTY_X86_FEATURE_1_AND`: `ibt`, `shstk`.
+    pub x86_feature_1_and: Option<Vec<String>>,
+    /// x86 `GNU_PROPERTY_X86_ISA_1_NEEDED`: `x86-64-baseline` … `x86-64-v4`.
+    pub x86_isa_needed: Option<Vec<String>>,
+    /// x86 `GNU_PROPERTY_X86_ISA_1_USED`.
+    pub x86_isa_used: Option<Vec<String>>,
+    /// AArch64 `GNU_PROPERTY_AARCH64_FEATURE_1_AND`: `bti`, `pac`, `gcs`.
+    pub aarch64_feature_1_and: Option<Vec<String>>,
+    /// Property types elfgate does not interpret, by number.
+    pub unknown: Vec<u32>,
+}
+
+/// Symbol counts; the symbols themselves are indexed on demand for rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolCounts {
+    pub symtab: u64,
+    pub dynsym: u64,
+    /// Functions named by `.gopclntab` (present even in stripped Go binaries).
+    pub pclntab: u64,
+}
+
+/// The versions required from one needed file, e.g. `libc.so.6`: `GLIBC_2.34`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeededVersions {
+    pub file: String,
+    pub versions: Vec<String>,
+    /// Versions marked weak (`VER_FLG_WEAK`): a missing one does not stop loading.
+    pub weak: Vec<String>,
+}
+
+/// Which symbol table a symbol came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolTable {
+    Symtab,
+    Dynsym,
+    /// A function named by `.gopclntab`: always a defined Go function.
+    Pclntab,
+}
+
+/// `STT_*`, folded to what rules distinguish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    Func,
+    Object,
+    Tls,
+    Section,
+    File,
+    Notype,
+    Other,
+}
+
+/// `STB_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolBinding {
+    Local,
+    Global,
+    Weak,
+    Other,
+}
+
+/// One symbol as rules see it, borrowed from a [`SymbolIndex`].
+#[derive(Debug, Clone, Copy)]
+pub struct SymbolRef<'a> {
+    /// Raw name bytes: symbol names need not be UTF-8.
+    pub name: &'a [u8],
+    pub table: SymbolTable,
+    pub kind: SymbolKind,
+    pub binding: SymbolBinding,
+    /// Defined in this file (`st_shndx != SHN_UNDEF`).
+    pub defined: bool,
+    pub size: u64,
+    /// GNU symbol version name (`GLIBC_2.14`), if the symbol has one beyond local/global.
+    pub version: Option<&'a [u8]>,
+    /// The versym hidden bit: `sym@V` rather than the default `sym@@V`.
+    pub version_hidden: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    name: (u32, u32),
+    version: Option<(u32, u32)>,
+    table: SymbolTable,
+    kind: SymbolKind,
+    binding: SymbolBinding,
+    defined: bool,
+    version_hidden: bool,
+    size: u64,
+}
+
+/// All symbols of a file in one arena, so that a rule set is answered in one
+/// pass over the index instead of one pass over the file per rule.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolIndex {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    /// Which tables were present in the file (an absent table is unknown, not empty).
+    pub present: Vec<SymbolTable>,
+}
+
+impl SymbolIndex {
+    /// Appends one symbol; names and versions are copied into the arena.
+    /// Returns false (and stores nothing) once the arena would pass 4 GiB.
+    pub fn push(&mut self, sym: SymbolRef<'_>) -> bool {
+        let Some(name) = self.intern(sym.name) else {
+            return false;
+        };
+        let version = match sym.version {
+            Some(v) => match self.intern(v) {
+                Some(r) => Some(r),
+                None => return false,
+            },
+            None => None,
+        };
+        self.entries.push(Entry {
+            name,
+            version,
+            table: sym.table,
+            kind: sym.kind,
+            binding: sym.binding,
+            defined: sym.defined,
+            version_hidden: sym.version_hidden,
+            size: sym.size,
+        });
+        true
+    }
+
+    fn intern(&mut self, bytes: &[u8]) -> Option<(u32, u32)> {
+        let start = u32::try_from(self.arena.len()).ok()?;
+        let len = u32::try_from(bytes.len()).ok()?;
+        start.checked_add(len)?;
+        self.arena.extend_from_slice(bytes);
+        Some((start, len))
+    }
+
+    fn slice(&self, (start, len): (u32, u32)) -> &[u8] {
+        // Ranges were produced by `intern` over this arena, which only grows.
+        let start = start as usize;
+        self.arena
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    /// Marks a table as present even if it holds no symbols.
+    pub fn mark_present(&mut self, table: SymbolTable) {
+        if !self.present.contains(&table) {
+            self.present.push(table);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every symbol, in the order pushed.
+    pub fn iter(&self) -> impl Iterator<Item = SymbolRef<'_>> {
+        self.entries.iter().map(|e| SymbolRef {
+            name: self.slice(e.name),
+            table: e.table,
+            kind: e.kind,
+            binding: e.binding,
+            defined: e.defined,
+            size: e.size,
+            version: e.version.map(|v| self.slice(v)),
+            version_hidden: e.version_hidden,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_round_trips_names_and_versions() {
+        let mut idx = SymbolIndex::default();
+        for (name, ver) in [(&b"memcpy"[..], Some(&b"GLIBC_2.14"[..])), (b"main", None)] {
+            assert!(idx.push(SymbolRef {
+                name,
+                table: SymbolTable::Dynsym,
+                kind: SymbolKind::Func,
+                binding: SymbolBinding::Global,
+                defined: ver.is_none(),
+                size: 0,
+                version: ver,
+                version_hidden: false,
+            }));
+        }
+        let got: Vec<_> = idx.iter().map(|s| (s.name, s.version, s.defined)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"memcpy"[..], Some(&b"GLIBC_2.14"[..]), false),
+                (&b"main"[..], None, true)
+            ]
+        );
+    }
+}
