@@ -7,3 +7,4 @@
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod input;

@@ -1,0 +1,445 @@
+//! The only I/O in elfgate: expanding targets into files, confining every
+//! path to `--root`, opening files for bounded positional reads, digests.
+//!
+//! Files are read through `object::read::ReadCache` (positional reads of the
+//! ranges a parser asks for, each bounded by the file's length) rather than
+//! memory-mapped: a file that shrinks while being read yields a read error,
+//! never a SIGBUS, and memory grows only with what is actually read.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Linux's own limit on symlinks followed in one lookup (`MAXSYMLINKS`).
+const MAX_SYMLINKS: usize = 40;
+
+/// Why a target could not be turned into readable files.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {op}: {source}")]
+    Io {
+        path: String,
+        op: &'static str,
+        source: std::io::Error,
+    },
+    #[error("{path}: no such file or directory{detail}")]
+    NotFound { path: String, detail: String },
+    #[error("{path}: too many levels of symbolic links (more than {MAX_SYMLINKS})")]
+    SymlinkLoop { path: String },
+    #[error("{path}: not a regular file ({kind})")]
+    NotRegular { path: String, kind: &'static str },
+    #[error("{path}: not an ELF file (starts with {magic})")]
+    NotElf { path: String, magic: String },
+}
+
+/// One file to inspect.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The path shown to the user: inside the root when `--root` is given.
+    pub display: String,
+    /// Where the file really is on this machine.
+    pub fs_path: PathBuf,
+    /// Named on the command line (an error if not ELF) rather than found by walking.
+    pub named: bool,
+}
+
+/// What expanding the targets produced: files, and per-target errors that
+/// do not stop the others.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub files: Vec<Target>,
+    pub errors: Vec<InputError>,
+    /// Entries passed over while walking (FIFOs, sockets, devices, symlinks
+    /// to directories), for `-v`.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+/// How paths are interpreted: as given, or inside an image root.
+#[derive(Debug, Clone)]
+pub enum Resolver {
+    /// Paths are opened as given; symlinks are followed by the kernel.
+    Host,
+    /// Paths are inside `root`; symlinks (absolute ones and `..`) resolve as
+    /// if `root` were `/`, and nothing outside `root` is ever opened.
+    Root(PathBuf),
+}
+
+impl Resolver {
+    /// Expands targets (files and directories, walked recursively) into files.
+    pub fn expand(&self, targets: &[String]) -> Expanded {
+        let mut out = Expanded::default();
+        for t in targets {
+            match self.locate(t) {
+                Ok((fs_path, meta)) => {
+                    if meta.is_dir() {
+                        self.walk(t, &fs_path, &mut out);
+                    } else if meta.is_file() {
+                        out.files.push(Target {
+                            display: t.clone(),
+                            fs_path,
+                            named: true,
+                        });
+                    } else {
+                        out.errors.push(InputError::NotRegular {
+                            path: t.clone(),
+                            kind: kind_name(&meta),
+                        });
+                    }
+                }
+                Err(e) => out.errors.push(e),
+            }
+        }
+        out
+    }
+
+    /// Finds the real path of `display` and its metadata (after symlinks).
+    fn locate(&self, display: &str) -> Result<(PathBuf, Metadata), InputError> {
+        let path = match self {
+            Resolver::Host => PathBuf::from(display),
+            Resolver::Root(root) => resolve_in_root(root, display)?,
+        };
+        let meta = std::fs::metadata(&path).map_err(|e| io_or_missing(display, "stat", e))?;
+        Ok((path, meta))
+    }
+
+    /// Walks a directory without recursion (deep trees cannot overflow the
+    /// stack), collecting regular files and symlinks to regular files, like
+    /// `go version`'s WalkDir. Symlinks to directories are not followed.
+    fn walk(&self, display: &str, fs_path: &Path, out: &mut Expanded) {
+        let mut stack = vec![(
+            display.trim_end_matches('/').to_string(),
+            fs_path.to_path_buf(),
+        )];
+        while let Some((disp, dir)) = stack.pop() {
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    out.errors.push(io_or_missing(&disp, "read directory", e));
+                    continue;
+                }
+            };
+            let mut entries: Vec<_> = rd
+                .filter_map(|e| match e {
+                    Ok(e) => Some(e),
+                    Err(err) => {
+                        out.errors
+                            .push(io_or_missing(&disp, "read directory entry", err));
+                        None
+                    }
+                })
+                .collect();
+            // Sorted, so that output does not depend on directory order.
+            entries.sort_by_key(|e| e.file_name());
+            let mut subdirs = Vec::new();
+            for entry in entries {
+                let name = entry.file_name();
+                let child_disp = format!("{}/{}", disp, name.to_string_lossy());
+                let child_fs = entry.path();
+                let ft = match entry.file_type() {
+                    Ok(ft) => ft,
+                    Err(e) => {
+                        out.errors.push(io_or_missing(&child_disp, "stat", e));
+                        continue;
+                    }
+                };
+                if ft.is_dir() {
+                    subdirs.push((child_disp, child_fs));
+                } else if ft.is_file() {
+                    out.files.push(Target {
+                        display: child_disp,
+                        fs_path: child_fs,
+                        named: false,
+                    });
+                } else if ft.is_symlink() {
+                    match self.locate(&child_disp) {
+                        Ok((real, meta)) if meta.is_file() => out.files.push(Target {
+                            display: child_disp,
+                            fs_path: real,
+                            named: false,
+                        }),
+                        Ok((_, meta)) => out.skipped.push((child_disp, kind_name(&meta))),
+                        // A dangling link found while walking is noted, not fatal.
+                        Err(InputError::NotFound { .. }) => {
+                            out.skipped.push((child_disp, "dangling symlink"))
+                        }
+                        Err(e) => out.errors.push(e),
+                    }
+                } else {
+                    out.skipped.push((child_disp, file_type_name(&ft)));
+                }
+            }
+            // Reverse so that the stack pops them in sorted order.
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+}
+
+/// Resolves `path` as if `root` were `/`: absolute symlinks restart at
+/// `root`, `..` never climbs above it, and every intermediate component is
+/// checked with `lstat` so no symlink is ever followed by the kernel.
+/// The result names a path under `root` whose components are not symlinks.
+pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, InputError> {
+    let mut pending: VecDeque<OsString> = components(Path::new(path));
+    let mut resolved: Vec<OsString> = Vec::new();
+    let mut links = 0usize;
+    while let Some(comp) = pending.pop_front() {
+        if comp == ".." {
+            resolved.pop();
+            continue;
+        }
+        let mut candidate = root.to_path_buf();
+        candidate.extend(&resolved);
+        candidate.push(&comp);
+        let meta = match std::fs::symlink_metadata(&candidate) {
+            Ok(m) => m,
+            Err(e) => {
+                let detail = if resolved.is_empty() && links == 0 {
+                    String::new()
+                } else {
+                    format!(" (resolved inside the root to /{})", join(&resolved, &comp))
+                };
+                return Err(match e.kind() {
+                    std::io::ErrorKind::NotFound => InputError::NotFound {
+                        path: path.to_string(),
+                        detail,
+                    },
+                    _ => InputError::Io {
+                        path: path.to_string(),
+                        op: "lstat",
+                        source: e,
+                    },
+                });
+            }
+        };
+        if meta.file_type().is_symlink() {
+            links += 1;
+            if links > MAX_SYMLINKS {
+                return Err(InputError::SymlinkLoop {
+                    path: path.to_string(),
+                });
+            }
+            let target = std::fs::read_link(&candidate).map_err(|e| InputError::Io {
+                path: path.to_string(),
+                op: "readlink",
+                source: e,
+            })?;
+            if target.is_absolute() {
+                resolved.clear();
+            }
+            let mut front = components(&target);
+            front.append(&mut pending);
+            pending = front;
+        } else {
+            resolved.push(comp);
+        }
+    }
+    let mut out = root.to_path_buf();
+    out.extend(&resolved);
+    Ok(out)
+}
+
+/// The normal and `..` components of a path; `/` and `.` are dropped.
+fn components(p: &Path) -> VecDeque<OsString> {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            _ => None,
+        })
+        .collect()
+}
+
+fn join(resolved: &[OsString], last: &OsString) -> String {
+    let mut s: Vec<String> = resolved
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    s.push(last.to_string_lossy().into_owned());
+    s.join("/")
+}
+
+fn io_or_missing(path: &str, op: &'static str, e: std::io::Error) -> InputError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        InputError::NotFound {
+            path: path.to_string(),
+            detail: String::new(),
+        }
+    } else if e.raw_os_error() == Some(libc::ELOOP) {
+        InputError::SymlinkLoop {
+            path: path.to_string(),
+        }
+    } else {
+        InputError::Io {
+            path: path.to_string(),
+            op,
+            source: e,
+        }
+    }
+}
+
+fn kind_name(meta: &Metadata) -> &'static str {
+    file_type_name(&meta.file_type())
+}
+
+fn file_type_name(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "directory"
+    } else if ft.is_fifo() {
+        "FIFO"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() {
+        "block device"
+    } else if ft.is_char_device() {
+        "character device"
+    } else if ft.is_symlink() {
+        "symbolic link"
+    } else if ft.is_file() {
+        "regular file"
+    } else {
+        "unknown file type"
+    }
+}
+
+/// Opens a target for reading without following a final symlink (resolution
+/// already happened) and without blocking (a FIFO swapped in after the walk
+/// must not hang the gate); anything but a regular file is refused.
+pub fn open(target: &Target) -> Result<(File, u64), InputError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(&target.fs_path)
+        .map_err(|e| io_or_missing(&target.display, "open", e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| io_or_missing(&target.display, "fstat", e))?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular {
+            path: target.display.clone(),
+            kind: kind_name(&meta),
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// SHA-256 of a whole file, streamed through a fixed buffer so memory does
+/// not grow with the file.
+pub fn sha256(file: &File, display: &str) -> Result<String, InputError> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut r = file;
+    // Positional reads would not move the offset ReadCache relies on, but
+    // ReadCache seeks before every read, so sharing the descriptor is safe.
+    use std::io::Seek;
+    r.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| io_or_missing(display, "seek", e))?;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_or_missing(display, "read for sha256", e)),
+        };
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("app/lib")).unwrap();
+        std::fs::write(d.path().join("app/server"), b"x").unwrap();
+        d
+    }
+
+    #[test]
+    fn absolute_symlink_resolves_inside_root() {
+        let d = tree();
+        symlink("/app/server", d.path().join("app/link")).unwrap();
+        let p = resolve_in_root(d.path(), "/app/link").unwrap();
+        assert_eq!(p, d.path().join("app/server"));
+    }
+
+    #[test]
+    fn dotdot_cannot_climb_out_of_root() {
+        let d = tree();
+        symlink("../../../../../etc/passwd", d.path().join("app/esc")).unwrap();
+        let err = resolve_in_root(d.path(), "/app/esc").unwrap_err();
+        assert!(matches!(err, InputError::NotFound { .. }), "{err}");
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        std::fs::write(d.path().join("etc/passwd"), b"inside").unwrap();
+        let p = resolve_in_root(d.path(), "/app/esc").unwrap();
+        assert_eq!(p, d.path().join("etc/passwd"));
+        assert_eq!(
+            resolve_in_root(d.path(), "/../../app/server").unwrap(),
+            d.path().join("app/server")
+        );
+    }
+
+    #[test]
+    fn symlink_loop_is_reported() {
+        let d = tree();
+        symlink("/app/b", d.path().join("app/a")).unwrap();
+        symlink("/app/a", d.path().join("app/b")).unwrap();
+        let err = resolve_in_root(d.path(), "/app/a").unwrap_err();
+        assert!(matches!(err, InputError::SymlinkLoop { .. }), "{err}");
+    }
+
+    #[test]
+    fn dangling_absolute_symlink_names_where_it_led() {
+        let d = tree();
+        symlink("/nowhere/bin", d.path().join("app/dangling")).unwrap();
+        let err = resolve_in_root(d.path(), "/app/dangling").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/app/dangling") && msg.contains("/nowhere"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn walk_skips_fifos_and_keeps_order() {
+        let d = tree();
+        std::fs::write(d.path().join("app/lib/b.so"), b"x").unwrap();
+        std::fs::write(d.path().join("app/lib/a.so"), b"x").unwrap();
+        let fifo = d.path().join("app/pipe");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: c is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let r = Resolver::Root(d.path().to_path_buf());
+        let ex = r.expand(&["/app".to_string()]);
+        let names: Vec<_> = ex.files.iter().map(|t| t.display.as_str()).collect();
+        assert_eq!(names, ["/app/server", "/app/lib/a.so", "/app/lib/b.so"]);
+        assert_eq!(ex.skipped, vec![("/app/pipe".to_string(), "FIFO")]);
+        assert!(ex.errors.is_empty());
+    }
+
+    #[test]
+    fn named_missing_target_is_an_error() {
+        let d = tree();
+        let r = Resolver::Root(d.path().to_path_buf());
+        let ex = r.expand(&["/app/nope".to_string()]);
+        assert!(ex.files.is_empty());
+        assert_eq!(ex.errors.len(), 1);
+    }
+}
