@@ -1,0 +1,194 @@
+//! The command line: every flag, its environment variable, and the exit codes.
+//!
+//! Flag names, environment variable names and exit codes are a contract that
+//! scripts and pod specs rely on; `docs/cli.md` documents each one.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit codes, shown in `--help`; decided in `run::exit_code` only.
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  every file was read and (check) every rule was evaluated and passed
+  1  check: a rule failed
+  2  usage error, or a policy file that cannot be loaded
+  3  a target could not be read or parsed";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "elfgate",
+    version,
+    about = "Static gate for Go binaries and ELF shared libraries: facts and a pass/fail verdict",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the facts of each ELF file: the Go part as `go version -m` does, then ELF facts.
+    #[command(after_help = EXIT_CODES)]
+    Inspect(InspectArgs),
+    /// Evaluate rules over each target and exit 0 only if every rule passed.
+    #[command(after_help = EXIT_CODES)]
+    Check(Box<CheckArgs>),
+    /// Copy this elfgate executable to DEST (for a copy-in init container in an image with no shell).
+    #[command(name = "self-copy")]
+    SelfCopy(SelfCopyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
+    pub format: InspectFormat,
+    /// Treat DIR as the root of an image: paths and symlinks resolve inside it.
+    #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
+    pub root: Option<String>,
+    /// Also compute each file's SHA-256 (reads every byte of every file).
+    #[arg(long)]
+    pub digest: bool,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+/// `check`'s flags. Repeatable flags read their environment variable as one
+/// value per line, so a pod spec can list several with a YAML block scalar.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, directories (recursive) or globs. Also from ELFGATE_TARGETS (whitespace-separated).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Policy file (YAML or JSON) with named rule sets applied by path globs.
+    #[arg(long, value_name = "FILE", env = "ELFGATE_POLICY")]
+    pub policy: Option<String>,
+    /// Shorthand for --go-version '>=GOVER' (e.g. go1.21.0).
+    #[arg(long, value_name = "GOVER", env = "ELFGATE_MIN_VERSION")]
+    pub min_version: Option<String>,
+    /// Semver requirement on the Go version, e.g. '>=1.21.0, <1.24' (Go spellings accepted).
+    #[arg(long, value_name = "REQ", env = "ELFGATE_GO_VERSION")]
+    pub go_version: Option<String>,
+    /// Symbol that must exist: NAME, glob, NAME@VER or NAME@@VER (repeatable).
+    #[arg(long, value_name = "PAT", env = "ELFGATE_REQUIRE_SYMBOL", value_delimiter = '\n')]
+    pub require_symbol: Vec<String>,
+    /// Symbol that must not exist (repeatable).
+    #[arg(long, value_name = "PAT", env = "ELFGATE_FORBID_SYMBOL", value_delimiter = '\n')]
+    pub forbid_symbol: Vec<String>,
+    /// Build setting that must be present, KEY=VALUE or KEY=GLOB (repeatable).
+    #[arg(long, value_name = "K=V", env = "ELFGATE_REQUIRE_SETTING", value_delimiter = '\n')]
+    pub require_setting: Vec<String>,
+    /// Build setting that must not be present (repeatable).
+    #[arg(long, value_name = "K=V", env = "ELFGATE_FORBID_SETTING", value_delimiter = '\n')]
+    pub forbid_setting: Vec<String>,
+    /// GOEXPERIMENT that must be on (repeatable).
+    #[arg(long, value_name = "NAME", env = "ELFGATE_REQUIRE_EXPERIMENT", value_delimiter = '\n')]
+    pub require_experiment: Vec<String>,
+    /// GOEXPERIMENT that must be off (repeatable).
+    #[arg(long, value_name = "NAME", env = "ELFGATE_FORBID_EXPERIMENT", value_delimiter = '\n')]
+    pub forbid_experiment: Vec<String>,
+    /// Require FIPS 140 mode (GOFIPS140, fips140=on, or BoringCrypto actually linked).
+    #[arg(long, env = "ELFGATE_REQUIRE_FIPS", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub require_fips: bool,
+    /// ABI properties that must be marked, comma-separated: ibt, shstk, bti, pac.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_REQUIRE_PROPERTY", value_delimiter = '\n')]
+    pub require_property: Vec<String>,
+    /// Highest x86-64 ISA level allowed: x86-64-baseline, x86-64-v2, x86-64-v3, x86-64-v4.
+    #[arg(long, value_name = "LEVEL", env = "ELFGATE_MAX_ISA")]
+    pub max_isa: Option<String>,
+    /// Allowed GOARCH names, comma-separated, or `host`.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_ARCH", value_delimiter = '\n')]
+    pub arch: Vec<String>,
+    /// Highest GLIBC_x.y a file may require.
+    #[arg(long, value_name = "X.Y", env = "ELFGATE_MAX_GLIBC")]
+    pub max_glibc: Option<String>,
+    /// SHA-256 pin; a file passes if its digest is one of these (repeatable).
+    #[arg(long, value_name = "HEX", env = "ELFGATE_SHA256", value_delimiter = '\n')]
+    pub sha256: Vec<String>,
+    /// Rule id that passes when its fact cannot be established (repeatable).
+    #[arg(long, value_name = "RULE", env = "ELFGATE_ALLOW_UNKNOWN", value_delimiter = '\n')]
+    pub allow_unknown: Vec<String>,
+    /// Let a version inferred from a string scan or a release map satisfy version rules.
+    #[arg(long, env = "ELFGATE_TRUST_INFERRED_VERSION", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub trust_inferred_version: bool,
+    /// Treat DIR as the root of a mounted image: `/app/server` means DIR/app/server.
+    #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
+    pub root: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
+    pub format: CheckFormat,
+    /// Write the report to FILE; a summary line still goes to stdout.
+    #[arg(long, value_name = "FILE", env = "ELFGATE_OUTPUT")]
+    pub output: Option<String>,
+    /// Write a verdict of at most 4096 bytes here (e.g. /dev/termination-log).
+    #[arg(long, value_name = "PATH", env = "ELFGATE_TERMINATION_LOG")]
+    pub termination_log: Option<String>,
+    /// Write this file (atomically) only when every rule passed.
+    #[arg(long, value_name = "PATH", env = "ELFGATE_SUCCESS_FILE")]
+    pub success_file: Option<String>,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SelfCopyArgs {
+    /// Destination path (its directory must exist).
+    pub dest: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn check_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "elfgate",
+            "check",
+            "--min-version",
+            "go1.21.0",
+            "--require-symbol",
+            "runtime.mallocgc",
+            "--require-symbol",
+            "memcpy@GLIBC_2.14",
+            "--require-fips",
+            "--format",
+            "sarif",
+            "/app/server",
+        ])
+        .unwrap();
+        let Command::Check(c) = cli.command else {
+            panic!("not check")
+        };
+        assert_eq!(c.require_symbol, ["runtime.mallocgc", "memcpy@GLIBC_2.14"]);
+        assert!(c.require_fips);
+        assert_eq!(c.format, CheckFormat::Sarif);
+        assert_eq!(c.targets, ["/app/server"]);
+    }
+}

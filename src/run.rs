@@ -1,0 +1,187 @@
+//! Glue between the command line and the layers: expand targets, inspect
+//! files in parallel, evaluate, render, write, and pick the exit status.
+
+use std::io::Write;
+
+use clap::Parser;
+use rayon::prelude::*;
+
+use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
+use crate::facts::Report;
+use crate::input::{Expanded, Resolver, Target};
+use crate::inspect::{self, FileError, Options};
+
+/// Exit statuses (see `cli::EXIT_CODES`).
+pub const EXIT_PASS: u8 = 0;
+pub const EXIT_RULE_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_UNREADABLE: u8 = 3;
+
+/// Parses the command line and runs it; returns the exit status.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and errors to stderr.
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_PASS };
+        }
+    };
+    match cli.command {
+        Command::Inspect(a) => run_inspect(&a),
+        Command::Check(a) => crate::check::run(&a),
+        Command::SelfCopy(a) => self_copy(&a),
+    }
+}
+
+/// Builds the resolver for an optional `--root`; a root that is not a
+/// directory is a usage error.
+pub fn resolver(root: Option<&str>) -> Result<Resolver, String> {
+    match root {
+        None => Ok(Resolver::Host),
+        Some(r) => {
+            let p = std::fs::canonicalize(r).map_err(|e| format!("--root {r}: {e}"))?;
+            if !p.is_dir() {
+                return Err(format!("--root {r}: not a directory"));
+            }
+            Ok(Resolver::Root(p))
+        }
+    }
+}
+
+/// What happened to each file: a report, or a reason it was passed over.
+pub struct Inspected {
+    pub reports: Vec<Report>,
+    /// Whether any target or file could not be read or parsed.
+    pub unreadable: bool,
+}
+
+/// Inspects every expanded target in parallel, keeping the input order.
+/// Errors are printed to stderr as they are found, and also recorded in a
+/// report for the file, so JSON consumers see every file named.
+pub fn inspect_all(expanded: Expanded, opts: &Options, verbose: bool) -> Inspected {
+    let stderr = std::io::stderr();
+    let mut unreadable = false;
+    let mut reports = Vec::new();
+    for e in &expanded.errors {
+        let _ = writeln!(stderr.lock(), "elfgate: {e}");
+        unreadable = true;
+        reports.push(Report {
+            path: error_path(e),
+            errors: vec![e.to_string()],
+            ..Report::default()
+        });
+    }
+    if verbose {
+        for (p, why) in &expanded.skipped {
+            let _ = writeln!(stderr.lock(), "elfgate: {p}: skipped ({why})");
+        }
+    }
+    let results: Vec<(Target, Result<Report, FileError>)> = expanded
+        .files
+        .into_par_iter()
+        .map(|t| {
+            let r = inspect::inspect_target(&t, opts);
+            (t, r)
+        })
+        .collect();
+    for (t, r) in results {
+        match r {
+            Ok(report) => {
+                if !report.errors.is_empty() {
+                    unreadable = true;
+                    for e in &report.errors {
+                        let _ = writeln!(stderr.lock(), "elfgate: {}: {e}", report.path);
+                    }
+                }
+                reports.push(report);
+            }
+            Err(FileError::NotElf { .. }) if !t.named => {
+                if verbose {
+                    let _ = writeln!(stderr.lock(), "elfgate: {}: skipped (not ELF)", t.display);
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(stderr.lock(), "elfgate: {e}");
+                unreadable = true;
+                reports.push(Report {
+                    path: t.display.clone(),
+                    errors: vec![e.to_string()],
+                    ..Report::default()
+                });
+            }
+        }
+    }
+    Inspected {
+        reports,
+        unreadable,
+    }
+}
+
+fn error_path(e: &crate::input::InputError) -> String {
+    use crate::input::InputError::*;
+    match e {
+        Io { path, .. }
+        | NotFound { path, .. }
+        | SymlinkLoop { path }
+        | NotRegular { path, .. }
+        | NotElf { path, .. } => path.clone(),
+    }
+}
+
+fn run_inspect(a: &InspectArgs) -> u8 {
+    let resolver = match resolver(a.root.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("elfgate: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let expanded = resolver.expand(&a.paths);
+    let opts = Options {
+        digest: a.digest,
+        symbols: false,
+    };
+    let done = inspect_all(expanded, &opts, a.verbose);
+    let out = match a.format {
+        InspectFormat::Text => crate::render::inspect::text(&done.reports),
+        InspectFormat::Json => crate::render::inspect::json(&done.reports),
+    };
+    if let Err(e) = write_stdout(out.as_bytes()) {
+        eprintln!("elfgate: writing output: {e}");
+        return EXIT_UNREADABLE;
+    }
+    if done.unreadable {
+        EXIT_UNREADABLE
+    } else {
+        EXIT_PASS
+    }
+}
+
+/// Writes to stdout; a closed pipe (`elfgate inspect | head`) is not an error.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// Copies the running executable to `dest`, so an image with no shell can
+/// hand elfgate to another container through a shared volume.
+fn self_copy(a: &SelfCopyArgs) -> u8 {
+    let result = std::env::current_exe().and_then(|exe| {
+        let tmp = format!("{}.tmp", a.dest);
+        std::fs::copy(&exe, &tmp)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        std::fs::rename(&tmp, &a.dest)
+    });
+    match result {
+        Ok(()) => EXIT_PASS,
+        Err(e) => {
+            eprintln!("elfgate: self-copy to {}: {e}", a.dest);
+            EXIT_UNREADABLE
+        }
+    }
+}
