@@ -186,6 +186,10 @@ pub fn find_and_decode(
 /// of the segment. `blob_vaddr` and `mem` are needed only for the pointer
 /// format; `blob_vaddr` only when a stored pointer is 0 (lld PIE), to find
 /// the relocation that holds its value.
+///
+/// Stricter than Go in two places, both reported as corrupt: a modinfo
+/// string that cannot be read (Go 1.21, and Go for the pointer format, read
+/// it as "") and a version over [`MAX_VERSION_LEN`].
 pub fn decode(
     blob: &[u8],
     blob_vaddr: Option<u64>,
