@@ -1,0 +1,484 @@
+//! Go facts: build info first, then the fallbacks in order of trust
+//! (`runtime.buildVersion`, DWARF producer, gccgo module info, pclntab magic,
+//! a version string in read-only data), then what the settings imply.
+//!
+//! The fallbacks run only when something already says "Go" (a pclntab, a Go
+//! build-id note, gccgo's export data), so a C library costs nothing here.
+
+use std::cell::OnceCell;
+
+use object::read::ReadRef;
+
+use super::{Options, text};
+use crate::elf::{self, ElfView, Notes, SymbolIndex as ElfSymbols};
+use crate::facts::{GoFacts, Module, Report, Setting, SymbolIndex, VersionSource};
+use crate::go::{AddressSpace, buildinfo, dwarf, modinfo, pclntab, scan, version};
+
+/// Go ≥ 1.24 scans for the build-info magic in chunks of this size; the
+/// 16-byte-aligned, 32-byte header cannot straddle two chunks that start at
+/// aligned offsets, so reading the blob again from the magic is enough.
+const SEARCH_CHUNK: u64 = 1 << 20;
+
+/// The blob after the magic: version and module info. Real module info is
+/// tens of KiB at most; 16 MiB bounds what a lying length can make us read.
+const MAX_BLOB: u64 = 16 << 20;
+
+/// Units of DWARF examined for a producer: the first Go unit is enough,
+/// and external links put C units before it.
+const MAX_DWARF_UNITS: usize = 64;
+
+/// Settings that name the per-architecture level, as `cfg.GetArchEnv`.
+const ARCH_LEVEL_KEYS: [&str; 9] = [
+    "GOAMD64",
+    "GOARM",
+    "GOARM64",
+    "GO386",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOPPC64",
+    "GORISCV64",
+    "GOWASM",
+];
+
+/// Names whose presence means runtime/cgo was linked (reference §7).
+const CGO_SYMBOLS: [&[u8]; 3] = [b"x_cgo_init", b"_cgo_topofstack", b"crosscall2"];
+
+/// Prefixes whose presence means BoringCrypto was linked (reference §7).
+const BORING_PREFIXES: [&[u8]; 2] = [b"crypto/internal/boring/sig.BoringCrypto", b"_goboringcrypto_"];
+
+/// The bytes of the pclntab, wherever the linker put it (reference §6).
+pub fn pclntab_bytes<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<&'d [u8]> {
+    for name in [&b".gopclntab"[..], b".data.rel.ro.gopclntab"] {
+        if let Some(s) = view.section_by_name(name) {
+            return view.section_bytes(s).ok();
+        }
+    }
+    None
+}
+
+struct Ctx<'a, 'd, R: ReadRef<'d>> {
+    view: &'a ElfView<'d, R>,
+    symbols: OnceCell<Option<ElfSymbols>>,
+    pcln: Option<pclntab::PclnTab<'d>>,
+}
+
+impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
+    /// The ELF symbol index, built at most once and only when a fact needs it.
+    fn symbols(&self) -> Option<&ElfSymbols> {
+        self.symbols
+            .get_or_init(|| self.view.symbol_index().ok())
+            .as_ref()
+    }
+
+    /// Whether any symbol table or the pclntab could be searched at all.
+    fn searchable(&self) -> bool {
+        self.pcln.is_some() || self.symbols().is_some_and(|s| !s.is_empty())
+    }
+
+    fn has_symbol(&self, name: &[u8]) -> bool {
+        self.symbols().is_some_and(|s| s.lookup(name).next().is_some())
+            || self.pcln.as_ref().is_some_and(|p| p.contains(name))
+    }
+
+    fn has_prefix(&self, prefix: &[u8]) -> bool {
+        self.symbols()
+            .is_some_and(|s| s.with_prefix(prefix).next().is_some())
+            || self.pcln.as_ref().is_some_and(|p| {
+                p.funcs()
+                    .filter_map(Result::ok)
+                    .any(|n| n.starts_with(prefix))
+            })
+    }
+}
+
+/// Fills `r.go` (and `r.symbol_index` when asked).
+pub fn collect<'d, R: ReadRef<'d>>(
+    view: &ElfView<'d, R>,
+    notes: &Notes<'d>,
+    r: &mut Report,
+    opts: &Options,
+) {
+    let pcln = match pclntab_bytes(view).map(pclntab::parse_header) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            r.errors.push(format!(".gopclntab: {e}"));
+            None
+        }
+        None => None,
+    };
+    let ctx = Ctx {
+        view,
+        symbols: OnceCell::new(),
+        pcln,
+    };
+    let mut go = GoFacts::default();
+    let mut is_go = false;
+    if let Some(id) = notes.go_build_id() {
+        go.build_id = Some(text(trim_nul(id)));
+        is_go = true;
+    }
+    if let Some(p) = &ctx.pcln {
+        r.symbols.pclntab = u64::try_from(p.nfunc()).unwrap_or(u64::MAX);
+        is_go = true;
+    }
+    let gccgo = view.has_section(b".go_export")
+        || r.elf.as_ref().is_some_and(|e| e.needed.iter().any(|n| n.starts_with("libgo.so")));
+    if gccgo {
+        is_go = true;
+        go.compiler = Some("gccgo".into());
+        if go.build_id.is_none() {
+            go.build_id = notes.gccgo_build_id().map(str::to_string);
+        }
+    }
+
+    let mut suffix_experiments = Vec::new();
+    match read_buildinfo(view) {
+        Ok(Some(raw)) => {
+            is_go = true;
+            go.buildinfo_format = Some(
+                match raw.format {
+                    buildinfo::Format::Inline => "inline",
+                    buildinfo::Format::Pointer => "pointer",
+                }
+                .into(),
+            );
+            suffix_experiments = set_version(&mut go, &raw.version, VersionSource::Buildinfo);
+            if let Some(mi) = &raw.modinfo {
+                apply_modinfo(&mut go, mi, &mut r.errors);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => r.errors.push(format!(".go.buildinfo: {e}")),
+    }
+
+    if is_go && go.version.is_none() {
+        suffix_experiments = fallback_version(&ctx, &mut go, r);
+    }
+    if !is_go {
+        return;
+    }
+    if go.path.is_none()
+        && let Some(ro) = section(view, b".rodata")
+        && let Some(mi) = scan::find_sentinel_modinfo(ro)
+    {
+        apply_modinfo(&mut go, mi, &mut r.errors);
+    }
+    if let Some(p) = &ctx.pcln {
+        if go.version.is_none() || !go.exact {
+            go.range.get_or_insert_with(|| p.version_range().to_string());
+        }
+    }
+    derive(&ctx, &mut go, suffix_experiments, r);
+    if opts.symbols {
+        r.symbol_index = Some(symbol_index(&ctx));
+    }
+    r.go = Some(go);
+}
+
+/// Finds and decodes `.go.buildinfo`: the section, else (as Go ≤ 1.26 does)
+/// the first writable, non-executable PT_LOAD, searched in 1 MiB chunks.
+fn read_buildinfo<'d, R: ReadRef<'d>>(
+    view: &ElfView<'d, R>,
+) -> Result<Option<buildinfo::RawBuildInfo>, String> {
+    let Some(loc) = view.go_buildinfo_location() else {
+        return Ok(None);
+    };
+    let data = view.data();
+    let mut at = 0u64;
+    while at < loc.filesz {
+        let len = (loc.filesz - at).min(SEARCH_CHUNK);
+        let offset = loc.offset.saturating_add(at);
+        let chunk = data
+            .read_bytes_at(offset, len)
+            .map_err(|()| format!("region at {offset:#x} (+{len:#x}) is past the end of the file"))?;
+        let vaddr = loc.vaddr.wrapping_add(at);
+        if let Some(found) = buildinfo::find_magic_at(chunk, vaddr) {
+            let found = found as u64;
+            let blob_off = offset + found;
+            let blob_len = (loc.filesz - at - found).min(MAX_BLOB);
+            let blob = data
+                .read_bytes_at(blob_off, blob_len)
+                .map_err(|()| format!("blob at {blob_off:#x} is past the end of the file"))?;
+            let mem: &dyn AddressSpace = view;
+            return buildinfo::decode(blob, Some(vaddr.wrapping_add(found)), Some(mem))
+                .map(Some)
+                .map_err(|e| format!("at {blob_off:#x}: {e}"));
+        }
+        at += len;
+    }
+    Ok(None)
+}
+
+/// Records a version and returns the experiments its suffix names.
+fn set_version(go: &mut GoFacts, raw: &str, source: VersionSource) -> Vec<String> {
+    let v = version::parse(raw);
+    go.version = Some(raw.to_string());
+    go.semver = v.semver.as_ref().map(|s| s.to_string());
+    go.version_source = Some(source);
+    go.exact = source.is_exact();
+    if v.gccgo {
+        go.compiler = Some("gccgo".into());
+    }
+    v.experiments
+}
+
+fn apply_modinfo(go: &mut GoFacts, bytes: &[u8], errors: &mut Vec<String>) {
+    let parsed = std::str::from_utf8(bytes)
+        .map_err(|e| format!("module info is not UTF-8: {e}"))
+        .and_then(|s| modinfo::parse(s).map_err(|e| format!("module info: {e}")));
+    match parsed {
+        Ok(mi) => {
+            go.path = Some(mi.path).filter(|p| !p.is_empty());
+            go.main = mi.main;
+            go.deps = mi.deps;
+            go.settings = mi.settings;
+        }
+        Err(e) => errors.push(e),
+    }
+}
+
+/// The fallbacks, in order of trust; returns suffix experiments if a
+/// version string was found.
+fn fallback_version<'d, R: ReadRef<'d>>(
+    ctx: &Ctx<'_, 'd, R>,
+    go: &mut GoFacts,
+    r: &mut Report,
+) -> Vec<String> {
+    if let Some(v) = build_version_symbol(ctx) {
+        return set_version(go, &v, VersionSource::Symbol);
+    }
+    match dwarf_producers(ctx.view) {
+        Ok(producers) => {
+            if let Some(v) = producers.iter().find_map(|p| p.go_version.clone()) {
+                return set_version(go, &v, VersionSource::Dwarf);
+            }
+            if let Some(g) = producers.iter().find_map(|p| p.gccgo_version.clone()) {
+                go.compiler = Some("gccgo".into());
+                if let Some(v) = gccgo_go_release(&g) {
+                    set_version(go, v, VersionSource::GccgoRelease);
+                    r.warnings.push(format!(
+                        "Go version inferred from the gccgo release {g} (libgo of GCC {g} implements {v})"
+                    ));
+                    return Vec::new();
+                }
+            }
+        }
+        Err(e) => r.warnings.push(format!("DWARF: {e}")),
+    }
+    if let Some(p) = &ctx.pcln {
+        let range = p.version_range();
+        if let Some(ro) = section(ctx.view, b".rodata")
+            && let Some(v) = scan::scan_go_version(ro, Some(range))
+        {
+            let exps = set_version(go, &v, VersionSource::StringScan);
+            go.range = Some(range.to_string());
+            return exps;
+        }
+        go.version_source = Some(VersionSource::Pclntab);
+        go.range = Some(range.to_string());
+    }
+    Vec::new()
+}
+
+/// `runtime.buildVersion` is a Go string header `{ptr, len}` in .data.
+fn build_version_symbol<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> Option<String> {
+    let sym = ctx.symbols()?.lookup(b"runtime.buildVersion").next()?;
+    let ptr_size: u64 = match ctx.view.header().class {
+        elf::Class::Elf32 => 4,
+        elf::Class::Elf64 => 8,
+    };
+    let big = ctx.view.header().byte_order == elf::ByteOrder::Big;
+    let hdr = ctx.view.read(sym.value, 2 * ptr_size)?;
+    let word = |b: &[u8]| -> Option<u64> {
+        Some(match (ptr_size, big) {
+            (4, false) => u64::from(u32::from_le_bytes(b.get(..4)?.try_into().ok()?)),
+            (4, true) => u64::from(u32::from_be_bytes(b.get(..4)?.try_into().ok()?)),
+            (_, false) => u64::from_le_bytes(b.get(..8)?.try_into().ok()?),
+            (_, true) => u64::from_be_bytes(b.get(..8)?.try_into().ok()?),
+        })
+    };
+    let mut ptr = word(hdr)?;
+    let len = word(hdr.get(ptr_size as usize..)?)?;
+    if ptr == 0 {
+        ptr = ctx.view.relocation_addend(sym.value)?;
+    }
+    if len == 0 || len > buildinfo::MAX_VERSION_LEN {
+        return None;
+    }
+    let bytes = ctx.view.read(ptr, len)?;
+    if bytes.len() as u64 != len {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok().map(str::to_string)
+}
+
+fn dwarf_producers<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Result<Vec<dwarf::Producer>, String> {
+    if !view.has_section(b".debug_info") && !view.has_section(b".zdebug_info") {
+        return Ok(Vec::new());
+    }
+    let big = view.header().byte_order == elf::ByteOrder::Big;
+    dwarf::producers_from_sections(
+        |id| {
+            view.debug_section(id.name().as_bytes())
+                .ok()
+                .flatten()
+        },
+        big,
+        MAX_DWARF_UNITS,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The Go release each GCC's libgo implements (GCC release notes). Only
+/// releases whose libgo version is documented are listed; later ones are
+/// left unknown rather than guessed.
+fn gccgo_go_release(gcc: &str) -> Option<&'static str> {
+    let major: u32 = gcc.split('.').next()?.parse().ok()?;
+    Some(match major {
+        7 => "go1.8.3",
+        8 => "go1.10",
+        9 => "go1.12.2",
+        10 => "go1.14.6",
+        11 => "go1.16.3",
+        12 => "go1.18",
+        _ => return None,
+    })
+}
+
+fn section<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, name: &[u8]) -> Option<&'d [u8]> {
+    view.section_by_name(name)
+        .and_then(|s| view.section_bytes(s).ok())
+}
+
+fn trim_nul(b: &[u8]) -> &[u8] {
+    let end = b.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+    b.get(..end).unwrap_or(b)
+}
+
+fn setting<'g>(go: &'g GoFacts, key: &str) -> Option<&'g str> {
+    go.settings
+        .iter()
+        .rev()
+        .find(|s| s.key == key)
+        .map(|s| s.value.as_str())
+}
+
+/// What the settings and the file's contents imply: experiments, compiler,
+/// build mode, architecture level, cgo and FIPS.
+fn derive<'d, R: ReadRef<'d>>(
+    ctx: &Ctx<'_, 'd, R>,
+    go: &mut GoFacts,
+    suffix_experiments: Vec<String>,
+    r: &Report,
+) {
+    let mut exps: Vec<String> = Vec::new();
+    let from_env = setting(go, "GOEXPERIMENT").unwrap_or("");
+    for e in from_env
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .chain(suffix_experiments)
+    {
+        if !e.is_empty() && !exps.contains(&e) {
+            exps.push(e);
+        }
+    }
+    go.experiments = exps;
+
+    if let Some(c) = setting(go, "-compiler") {
+        go.compiler = Some(c.to_string());
+    }
+    go.compiler.get_or_insert_with(|| "gc".into());
+
+    go.buildmode = setting(go, "-buildmode").map(str::to_string).or_else(|| {
+        let elf = r.elf.as_ref()?;
+        match (elf.elf_type.as_str(), elf.pie) {
+            ("EXEC", _) => Some("exe".into()),
+            ("DYN", true) => Some("pie".into()),
+            _ => None,
+        }
+    });
+    go.arch_level = ARCH_LEVEL_KEYS.iter().find_map(|k| {
+        setting(go, k).map(|v| Setting {
+            key: (*k).to_string(),
+            value: v.to_string(),
+        })
+    });
+
+    let have_buildinfo = go.version_source == Some(VersionSource::Buildinfo);
+    go.cgo = match setting(go, "CGO_ENABLED") {
+        Some("0") => Some(false),
+        _ if CGO_SYMBOLS.iter().any(|s| ctx.has_symbol(s)) => Some(true),
+        _ if ctx.searchable() => Some(false),
+        _ => None,
+    };
+
+    let mut evidence = Vec::new();
+    if let Some(v) = setting(go, "GOFIPS140").filter(|v| *v != "off") {
+        evidence.push(format!("GOFIPS140={v}"));
+    }
+    if let Some(d) = setting(go, "DefaultGODEBUG")
+        && d.split(',').any(|kv| kv == "fips140=on" || kv == "fips140=only")
+    {
+        evidence.push("DefaultGODEBUG fips140=on".to_string());
+    }
+    let boring = go.experiments.iter().any(|e| e == "boringcrypto" || e == "boring");
+    if boring && BORING_PREFIXES.iter().any(|p| ctx.has_prefix(p)) {
+        evidence.push("BoringCrypto linked".to_string());
+    }
+    go.fips = if !evidence.is_empty() {
+        Some(true)
+    } else if have_buildinfo && (!boring || ctx.searchable()) {
+        Some(false)
+    } else {
+        None
+    };
+    go.fips_evidence = evidence;
+}
+
+/// Every symbol of the file for rules: the ELF tables and the pclntab names.
+fn symbol_index<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> SymbolIndex {
+    let mut idx = SymbolIndex::default();
+    if let Some(s) = ctx.symbols.get_or_init(|| ctx.view.symbol_index().ok()).take_if_clone() {
+        idx.set_elf(s);
+    }
+    if let Some(p) = &ctx.pcln {
+        idx.add_pclntab(p.funcs().map_while(Result::ok));
+    }
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gccgo_release_map_is_conservative() {
+        assert_eq!(gccgo_go_release("12.2.0"), Some("go1.18"));
+        assert_eq!(gccgo_go_release("14.1.0"), None);
+        assert_eq!(gccgo_go_release("x"), None);
+    }
+
+    #[test]
+    fn nul_padding_is_trimmed() {
+        assert_eq!(trim_nul(b"abc\0\0"), b"abc");
+        assert_eq!(trim_nul(b"\0"), b"");
+    }
+
+    #[test]
+    fn modules_keep_replacements() {
+        let mut go = GoFacts::default();
+        let mut errs = Vec::new();
+        apply_modinfo(
+            &mut go,
+            b"path\texample.com/x\nmod\texample.com/x\t(devel)\t\ndep\texample.com/d\tv1.0.0\n=>\t../d\t(devel)\t\n\nbuild\tCGO_ENABLED=0\n",
+            &mut errs,
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(go.deps.len(), 1);
+        assert_eq!(
+            go.deps[0].replace.as_deref().map(|m: &Module| m.path.as_str()),
+            Some("../d")
+        );
+        assert_eq!(setting(&go, "CGO_ENABLED"), Some("0"));
+    }
+}

@@ -1,0 +1,231 @@
+//! Turns one file into one [`Report`]: the ELF views and Go decoders are
+//! asked for exactly the parts the report needs, each read once.
+//!
+//! A structure that cannot be read becomes an entry in `errors` and the rest
+//! of the report is still filled in; only a file that is not ELF at all, or
+//! whose headers cannot be read, is a [`FileError`].
+
+mod gofacts;
+
+use object::read::{ReadCache, ReadRef};
+
+use crate::elf::{self, ByteOrder, Class, ElfError, ElfView, FileType, Linkage};
+use crate::facts::{ElfFacts, NeededVersions, Report};
+use crate::input::{self, InputError, Target};
+
+pub use gofacts::pclntab_bytes;
+
+/// What to compute beyond the always-cheap facts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// SHA-256 of the whole file (reads every byte).
+    pub digest: bool,
+    /// Index every symbol (symtab, dynsym, pclntab) for symbol rules.
+    pub symbols: bool,
+}
+
+/// Why no report could be made for a file.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{path}: not an ELF file ({reason})")]
+    NotElf { path: String, reason: String },
+    #[error("{path}: {source}")]
+    Elf { path: String, source: ElfError },
+}
+
+/// Opens, reads and reports on one target. The file is read with bounded
+/// positional reads; only the digest (when asked) reads all of it.
+pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileError> {
+    let (file, size) = input::open(target)?;
+    let sha256 = if opts.digest {
+        Some(input::sha256(&file, &target.display)?)
+    } else {
+        None
+    };
+    let cache = ReadCache::new(file);
+    let mut report = inspect_data(&target.display, &cache, opts)?;
+    report.size = size;
+    report.sha256 = sha256;
+    Ok(report)
+}
+
+/// The pure part: a report from any byte source (a `&[u8]` in tests and
+/// fuzzing, a `ReadCache` over a file in the product).
+pub fn inspect_data<'d, R: ReadRef<'d>>(
+    path: &str,
+    data: R,
+    opts: &Options,
+) -> Result<Report, FileError> {
+    let view = elf::open(data).map_err(|e| match e {
+        ElfError::NotElf { reason } => FileError::NotElf {
+            path: path.to_string(),
+            reason,
+        },
+        source => FileError::Elf {
+            path: path.to_string(),
+            source,
+        },
+    })?;
+    let mut r = Report {
+        path: path.to_string(),
+        size: data.len().unwrap_or(0),
+        ..Report::default()
+    };
+    for w in view.warnings() {
+        r.warnings.push(w.to_string());
+    }
+    r.elf = Some(elf_facts(&view, &mut r.errors));
+
+    let notes = view.notes();
+    for w in &notes.warnings {
+        r.warnings.push(w.to_string());
+    }
+    r.gnu_build_id = notes.gnu_build_id_hex();
+    if let Some(p) = notes.properties() {
+        for w in &p.warnings {
+            r.warnings.push(w.to_string());
+        }
+        r.properties = p;
+    }
+
+    match view.versions() {
+        Ok(Some(v)) => {
+            r.needed_versions = v
+                .needed_versions()
+                .iter()
+                .map(|need| {
+                    let mut nv = NeededVersions {
+                        file: text(need.file),
+                        ..NeededVersions::default()
+                    };
+                    for ver in &need.versions {
+                        let name = text(ver.name);
+                        if ver.is_weak() {
+                            nv.weak.push(name.clone());
+                        }
+                        nv.versions.push(name);
+                    }
+                    nv
+                })
+                .collect();
+            r.max_glibc = v.max_glibc().map(|g| g.to_string());
+        }
+        Ok(None) => {}
+        Err(e) => r.errors.push(e.to_string()),
+    }
+
+    match view.symbol_counts() {
+        Ok(c) => {
+            r.symbols.symtab = c.symtab.unwrap_or(0);
+            r.symbols.dynsym = c.dynsym.unwrap_or(0);
+        }
+        Err(e) => r.errors.push(e.to_string()),
+    }
+
+    gofacts::collect(&view, &notes, &mut r, opts);
+    Ok(r)
+}
+
+fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>) -> ElfFacts {
+    let h = view.header();
+    let mut f = ElfFacts {
+        class: match h.class {
+            Class::Elf32 => "ELF32",
+            Class::Elf64 => "ELF64",
+        }
+        .to_string(),
+        endian: match h.byte_order {
+            ByteOrder::Little => "little",
+            ByteOrder::Big => "big",
+        }
+        .to_string(),
+        machine: h
+            .machine_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("EM_{}", h.e_machine)),
+        machine_code: h.e_machine,
+        goarch: h.goarch().map(str::to_string),
+        elf_type: match h.file_type() {
+            FileType::Rel => "REL".to_string(),
+            FileType::Exec => "EXEC".to_string(),
+            FileType::Dyn => "DYN".to_string(),
+            FileType::Core => "CORE".to_string(),
+            FileType::Other(t) => format!("{t:#06x}"),
+        },
+        section_headers: !view.sections().is_empty(),
+        ..ElfFacts::default()
+    };
+    let mut note = |e: ElfError| errors.push(e.to_string());
+    match view.interpreter() {
+        Ok(i) => f.interpreter = i.map(text),
+        Err(e) => note(e),
+    }
+    match view.is_pie() {
+        Ok(p) => f.pie = p,
+        Err(e) => note(e),
+    }
+    match view.linkage() {
+        Ok(l) => {
+            f.linking = match l {
+                Linkage::Static => "static",
+                Linkage::StaticPie => "static-pie",
+                Linkage::Dynamic => "dynamic",
+            }
+            .to_string()
+        }
+        Err(e) => note(e),
+    }
+    match view.dynamic() {
+        Ok(Some(d)) => {
+            f.needed = d.needed.iter().map(|b| text(b)).collect();
+            f.soname = d.soname.map(text);
+            f.rpath = d.rpath.iter().map(|b| text(b)).collect();
+            f.runpath = d.runpath.iter().map(|b| text(b)).collect();
+            for w in &d.warnings {
+                errors.push(w.to_string());
+            }
+        }
+        Ok(None) => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    f
+}
+
+/// Bytes from the file as text. Invalid UTF-8 is escaped as `\xNN` (and a
+/// backslash as `\\`), so nothing is lost and nothing is silently replaced.
+pub fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if !s.contains('\\') => s.to_string(),
+        _ => {
+            let mut out = String::new();
+            for chunk in b.utf8_chunks() {
+                out.push_str(&chunk.valid().replace('\\', "\\\\"));
+                for byte in chunk.invalid() {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escapes_invalid_utf8_reversibly() {
+        assert_eq!(text(b"libc.so.6"), "libc.so.6");
+        assert_eq!(text(b"a\xffb"), "a\\xffb");
+        assert_eq!(text(b"a\\b\xfe"), "a\\\\b\\xfe");
+    }
+
+    #[test]
+    fn not_elf_is_its_own_error() {
+        let err = inspect_data("x.txt", &b"hello, this is text\n"[..], &Options::default())
+            .unwrap_err();
+        assert!(matches!(err, FileError::NotElf { .. }), "{err}");
+    }
+}
