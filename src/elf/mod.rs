@@ -1,2 +1,594 @@
 //! Thin views over `object::read::elf`: header facts, dynamic section,
 //! notes, GNU properties, symbols and GNU symbol versions.
+//!
+//! [`open`] reads the ELF header, the program headers and the section
+//! headers (with their names) and nothing else. Every other part is read
+//! when asked, each region once, as one `read_bytes_at` call: through an
+//! `object::read::ReadCache` every call is a seek, a read and an allocation,
+//! so parsers work on the returned slices and never go back to the reader
+//! per entry or per string.
+//!
+//! Layout (gABI, "ELF Header", "Program Header", "Section Header"):
+//!
+//! ```text
+//! 0            e_ident[16] e_type e_machine ... e_phoff e_shoff ... e_shstrndx
+//! e_phoff      Elf{32,64}_Phdr[e_phnum]   (PN_XNUM: count in section 0 sh_info)
+//! e_shoff      Elf{32,64}_Shdr[e_shnum]   (0: count in section 0 sh_size); may be absent
+//! ```
+//!
+//! A file may come without section headers (`e_shoff == 0`, `sstrip`): the
+//! loader only needs program headers, so the dynamic section, notes, dynamic
+//! symbols, versions and relocations are all reachable through `PT_*`
+//! segments and `DT_*` addresses, mapped to file offsets through `PT_LOAD`.
+
+mod dynamic;
+mod header;
+mod memory;
+mod notes;
+mod properties;
+mod sections;
+mod symbols;
+mod versions;
+
+use std::cell::OnceCell;
+use std::marker::PhantomData;
+
+use object::Endianness;
+use object::elf;
+use object::read::ReadRef;
+use object::read::elf::{FileHeader, ProgramHeader, SectionHeader};
+
+pub use dynamic::{Dynamic, DynamicAddresses};
+pub use header::{ByteOrder, Class, FileType, Header, Linkage};
+pub use memory::{BuildinfoLocation, LocationSource};
+pub use notes::{Note, NoteSource, Notes};
+pub use properties::{Properties, parse_properties};
+pub use sections::MAX_DECOMPRESSED_SIZE;
+pub use symbols::{
+    Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,
+    Visibility,
+};
+pub use versions::{
+    GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,
+};
+
+/// Why an ELF structure could not be read: which structure, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ElfError {
+    /// The bytes do not begin with a supported ELF identification.
+    #[error("not an ELF file: {reason}")]
+    NotElf {
+        /// What was wrong with `e_ident`.
+        reason: String,
+    },
+    /// A structure at a known file offset is malformed.
+    #[error("{structure} at {offset:#x}: {reason}")]
+    At {
+        /// The structure being read, e.g. "section header 12".
+        structure: String,
+        /// Its file offset.
+        offset: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A structure without a single file offset is malformed, e.g. a
+    /// `DT_*` address that no `PT_LOAD` segment maps.
+    #[error("{structure}: {reason}")]
+    Invalid {
+        /// The structure being read.
+        structure: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl ElfError {
+    pub(crate) fn at(structure: impl Into<String>, offset: u64, reason: impl Into<String>) -> Self {
+        ElfError::At {
+            structure: structure.into(),
+            offset,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid(structure: impl Into<String>, reason: impl Into<String>) -> Self {
+        ElfError::Invalid {
+            structure: structure.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Warnings kept per structure: enough to explain a problem, bounded so
+/// that a hostile table with a million bad entries costs no memory.
+pub(crate) const MAX_WARNINGS: usize = 16;
+
+pub(crate) fn push_warning(warnings: &mut Vec<ElfError>, warning: ElfError) {
+    if warnings.len() < MAX_WARNINGS {
+        warnings.push(warning);
+    }
+}
+
+/// One program header, widened to 64 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Position in the program header table.
+    pub index: usize,
+    pub p_type: u32,
+    pub p_flags: u32,
+    pub p_offset: u64,
+    pub p_vaddr: u64,
+    pub p_paddr: u64,
+    pub p_filesz: u64,
+    pub p_memsz: u64,
+    pub p_align: u64,
+}
+
+impl Segment {
+    /// File offset and number of file-backed bytes at `vaddr`, if this
+    /// segment maps it within `p_filesz`.
+    pub fn file_offset(&self, vaddr: u64) -> Option<(u64, u64)> {
+        let delta = vaddr.checked_sub(self.p_vaddr)?;
+        if delta >= self.p_filesz {
+            return None;
+        }
+        let offset = self.p_offset.checked_add(delta)?;
+        Some((offset, self.p_filesz - delta))
+    }
+}
+
+/// One section header, widened to 64 bits, with its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Section<'data> {
+    /// Index in the section header table (0 is the null section).
+    pub index: usize,
+    /// Name from the section header string table; empty if unreadable.
+    pub name: &'data [u8],
+    pub sh_type: u32,
+    pub sh_flags: u64,
+    pub sh_addr: u64,
+    pub sh_offset: u64,
+    pub sh_size: u64,
+    pub sh_link: u32,
+    pub sh_info: u32,
+    pub sh_addralign: u64,
+    pub sh_entsize: u64,
+}
+
+impl Section<'_> {
+    /// `(sh_offset, sh_size)`, or `None` for `SHT_NOBITS`, which has no file bytes.
+    pub fn file_range(&self) -> Option<(u64, u64)> {
+        if self.sh_type == elf::SHT_NOBITS.0 {
+            None
+        } else {
+            Some((self.sh_offset, self.sh_size))
+        }
+    }
+
+    /// "section header 12 (.dynsym)", for error messages.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "section header {} ({})",
+            self.index,
+            String::from_utf8_lossy(self.name)
+        )
+    }
+}
+
+/// An opened ELF file: header, program headers and section headers, with
+/// the other parts read on demand through `R`.
+///
+/// `R` is `&[u8]` (tests, fuzzers, mapped files) or
+/// `&object::read::ReadCache<File>` (bounded positional reads).
+pub struct ElfView<'data, R: ReadRef<'data>> {
+    data: R,
+    header: Header,
+    endian: Endianness,
+    segments: Vec<Segment>,
+    sections: Vec<Section<'data>>,
+    warnings: Vec<ElfError>,
+    dynamic: OnceCell<Result<Option<Dynamic<'data>>, ElfError>>,
+    relocations: OnceCell<memory::Relocations<'data>>,
+    _data: PhantomData<&'data [u8]>,
+}
+
+impl<'data, R: ReadRef<'data>> std::fmt::Debug for ElfView<'data, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElfView")
+            .field("header", &self.header)
+            .field("segments", &self.segments.len())
+            .field("sections", &self.sections.len())
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Open an ELF file of either class and either byte order.
+///
+/// Fails if the ELF header or the program header table cannot be read. A
+/// section header table that cannot be read is not fatal (the loader does not
+/// need it): the view then has no sections and says why in
+/// [`ElfView::warnings`].
+pub fn open<'data, R: ReadRef<'data>>(data: R) -> Result<ElfView<'data, R>, ElfError> {
+    let ident = data.read_bytes_at(0, 16).map_err(|()| ElfError::NotElf {
+        reason: "shorter than the 16-byte e_ident".into(),
+    })?;
+    if ident.get(..4) != Some(&elf::ELFMAG[..]) {
+        return Err(ElfError::NotElf {
+            reason: "no \\x7fELF magic".into(),
+        });
+    }
+    match ident.get(4).copied() {
+        Some(1) => ElfView::parse::<elf::FileHeader32<Endianness>>(data),
+        Some(2) => ElfView::parse::<elf::FileHeader64<Endianness>>(data),
+        other => Err(ElfError::at(
+            "e_ident",
+            4,
+            format!(
+                "EI_CLASS {} is neither ELFCLASS32 nor ELFCLASS64",
+                other.unwrap_or(0)
+            ),
+        )),
+    }
+}
+
+impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
+    fn parse<Elf: FileHeader<Endian = Endianness>>(data: R) -> Result<Self, ElfError> {
+        let raw = Elf::parse(data).map_err(|e| ElfError::at("ELF header", 0, e.to_string()))?;
+        let endian = raw
+            .endian()
+            .map_err(|e| ElfError::at("ELF header", 5, e.to_string()))?;
+        let ident = raw.e_ident();
+        let header = Header {
+            class: if raw.is_type_64() {
+                Class::Elf64
+            } else {
+                Class::Elf32
+            },
+            byte_order: if endian == Endianness::Big {
+                ByteOrder::Big
+            } else {
+                ByteOrder::Little
+            },
+            os_abi: ident.os_abi.0,
+            abi_version: ident.abi_version,
+            e_type: raw.e_type(endian).0,
+            e_machine: raw.e_machine(endian).0,
+            e_flags: raw.e_flags(endian).0,
+            e_entry: raw.e_entry(endian).into(),
+            e_phoff: raw.e_phoff(endian).into(),
+            e_shoff: raw.e_shoff(endian).into(),
+        };
+        let program_headers = raw
+            .program_headers(endian, data)
+            .map_err(|e| ElfError::at("program header table", header.e_phoff, e.to_string()))?;
+        let segments = program_headers
+            .iter()
+            .enumerate()
+            .map(|(index, p)| Segment {
+                index,
+                p_type: p.p_type(endian).0,
+                p_flags: p.p_flags(endian).0,
+                p_offset: p.p_offset(endian).into(),
+                p_vaddr: p.p_vaddr(endian).into(),
+                p_paddr: p.p_paddr(endian).into(),
+                p_filesz: p.p_filesz(endian).into(),
+                p_memsz: p.p_memsz(endian).into(),
+                p_align: p.p_align(endian).into(),
+            })
+            .collect();
+
+        let mut warnings = Vec::new();
+        let sections = match raw.section_headers(endian, data) {
+            Ok(headers) => Self::named_sections::<Elf>(raw, endian, data, headers, &mut warnings),
+            Err(e) => {
+                warnings.push(ElfError::at(
+                    "section header table",
+                    header.e_shoff,
+                    e.to_string(),
+                ));
+                Vec::new()
+            }
+        };
+        Ok(ElfView {
+            data,
+            header,
+            endian,
+            segments,
+            sections,
+            warnings,
+            dynamic: OnceCell::new(),
+            relocations: OnceCell::new(),
+            _data: PhantomData,
+        })
+    }
+
+    /// Widen the section headers and name them from one read of `.shstrtab`.
+    fn named_sections<Elf: FileHeader<Endian = Endianness>>(
+        raw: &Elf,
+        endian: Endianness,
+        data: R,
+        headers: &'data [Elf::SectionHeader],
+        warnings: &mut Vec<ElfError>,
+    ) -> Vec<Section<'data>> {
+        let mut names: &'data [u8] = &[];
+        if !headers.is_empty() {
+            match raw.shstrndx(endian, data) {
+                Ok(index) => match usize::try_from(index).ok().and_then(|i| headers.get(i)) {
+                    Some(strtab) => match strtab.file_range(endian) {
+                        Some((offset, size)) => match data.read_bytes_at(offset, size) {
+                            Ok(bytes) => names = bytes,
+                            Err(()) => warnings.push(ElfError::at(
+                                format!("section name string table (section {index})"),
+                                offset,
+                                "sh_offset+sh_size past end of file",
+                            )),
+                        },
+                        None => warnings.push(ElfError::invalid(
+                            format!("section name string table (section {index})"),
+                            "SHT_NOBITS has no bytes",
+                        )),
+                    },
+                    None => warnings.push(ElfError::invalid(
+                        "e_shstrndx",
+                        format!("{index} is not a section index"),
+                    )),
+                },
+                Err(e) => warnings.push(ElfError::invalid("e_shstrndx", e.to_string())),
+            }
+        }
+        let strings = object::read::StringTable::new(names, 0, names.len() as u64);
+        let mut bad_names = 0usize;
+        let sections = headers
+            .iter()
+            .enumerate()
+            .map(|(index, s)| {
+                let sh_name = s.sh_name(endian);
+                let name = if names.is_empty() {
+                    &[][..]
+                } else {
+                    strings.get(sh_name).unwrap_or_else(|()| {
+                        bad_names += 1;
+                        &[]
+                    })
+                };
+                Section {
+                    index,
+                    name,
+                    sh_type: s.sh_type(endian).0,
+                    sh_flags: s.sh_flags(endian).0,
+                    sh_addr: s.sh_addr(endian).into(),
+                    sh_offset: s.sh_offset(endian).into(),
+                    sh_size: s.sh_size(endian).into(),
+                    sh_link: s.sh_link(endian),
+                    sh_info: s.sh_info(endian),
+                    sh_addralign: s.sh_addralign(endian).into(),
+                    sh_entsize: s.sh_entsize(endian).into(),
+                }
+            })
+            .collect();
+        if bad_names > 0 {
+            warnings.push(ElfError::invalid(
+                "section names",
+                format!("{bad_names} sh_name offsets past the end of the string table"),
+            ));
+        }
+        sections
+    }
+
+    /// The reader this view was opened on.
+    pub fn data(&self) -> R {
+        self.data
+    }
+
+    /// The ELF header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The byte order as `object`'s runtime endianness.
+    pub fn endian(&self) -> Endianness {
+        self.endian
+    }
+
+    /// All program headers, in table order.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// All section headers, in table order (index 0 is the null section).
+    /// Empty when the file has none.
+    pub fn sections(&self) -> &[Section<'data>] {
+        &self.sections
+    }
+
+    /// Problems met while opening that did not stop it, such as an
+    /// unreadable section header table or section name string table.
+    pub fn warnings(&self) -> &[ElfError] {
+        &self.warnings
+    }
+
+    /// The first section with this exact name.
+    pub fn section_by_name(&self, name: &[u8]) -> Option<&Section<'data>> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// Whether a section with this exact name exists.
+    pub fn has_section(&self, name: &[u8]) -> bool {
+        self.section_by_name(name).is_some()
+    }
+
+    /// The first section of this type.
+    pub(crate) fn section_by_type(&self, sh_type: u32) -> Option<&Section<'data>> {
+        self.sections.iter().find(|s| s.sh_type == sh_type)
+    }
+
+    /// The first program header of this type.
+    pub(crate) fn segment_by_type(&self, p_type: u32) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.p_type == p_type)
+    }
+
+    /// Read a file range once, naming the structure in the error.
+    pub(crate) fn read_range(
+        &self,
+        structure: impl FnOnce() -> String,
+        offset: u64,
+        size: u64,
+    ) -> Result<&'data [u8], ElfError> {
+        self.data.read_bytes_at(offset, size).map_err(|()| {
+            ElfError::at(
+                structure(),
+                offset,
+                format!("{size} bytes past end of file"),
+            )
+        })
+    }
+
+    /// The bytes of a section (raw, not decompressed); empty for `SHT_NOBITS`.
+    pub fn section_bytes(&self, section: &Section<'data>) -> Result<&'data [u8], ElfError> {
+        match section.file_range() {
+            None => Ok(&[]),
+            Some((offset, size)) => self.data.read_bytes_at(offset, size).map_err(|()| {
+                ElfError::at(
+                    section.describe(),
+                    offset,
+                    "sh_offset+sh_size past end of file",
+                )
+            }),
+        }
+    }
+
+    /// File offset and file-backed length at `vaddr`, through the first
+    /// `PT_LOAD` that maps it within `p_filesz` (as Go's `elfExe.DataReader`
+    /// does, though Go accepts any segment type).
+    pub fn vaddr_to_offset(&self, vaddr: u64) -> Option<(u64, u64)> {
+        self.segments
+            .iter()
+            .filter(|s| s.p_type == elf::PT_LOAD.0)
+            .find_map(|s| s.file_offset(vaddr))
+    }
+
+    /// File-backed bytes at `vaddr`: exactly `len` of them, or an error
+    /// naming `structure` if no `PT_LOAD` maps that many.
+    pub(crate) fn read_vaddr_exact(
+        &self,
+        structure: impl Fn() -> String,
+        vaddr: u64,
+        len: u64,
+    ) -> Result<&'data [u8], ElfError> {
+        let (offset, avail) = self.vaddr_to_offset(vaddr).ok_or_else(|| {
+            ElfError::invalid(
+                structure(),
+                format!("address {vaddr:#x} is not in any PT_LOAD"),
+            )
+        })?;
+        if len > avail {
+            return Err(ElfError::at(
+                structure(),
+                offset,
+                format!("{len} bytes at {vaddr:#x} run past the end of its PT_LOAD (p_filesz)"),
+            ));
+        }
+        self.read_range(structure, offset, len)
+    }
+
+    /// A window of the file from `vaddr` to the end of the `PT_LOAD` that
+    /// maps it, for tables whose size only their contents tell.
+    pub(crate) fn vaddr_window(&self, vaddr: u64) -> Option<Window<'data, R>> {
+        let (start, len) = self.vaddr_to_offset(vaddr)?;
+        Some(Window::File {
+            data: self.data,
+            start,
+            len,
+        })
+    }
+
+    pub(crate) fn is_mips64el(&self) -> bool {
+        self.header.class == Class::Elf64
+            && self.header.byte_order == ByteOrder::Little
+            && self.header.e_machine == elf::EM_MIPS.0
+    }
+}
+
+/// The bytes of one table: a slice read at once (a section, whose size is
+/// known), or a window of the file read entry by entry (a table reached only
+/// through a `DT_*` address, whose size its own entries tell).
+#[derive(Clone, Copy)]
+pub(crate) enum Window<'data, R> {
+    Slice(&'data [u8]),
+    File { data: R, start: u64, len: u64 },
+}
+
+impl<'data, R: ReadRef<'data>> Window<'data, R> {
+    /// `len` bytes at `offset` within the window, or `None` past its end.
+    pub(crate) fn get(&self, offset: u64, len: u64) -> Option<&'data [u8]> {
+        match *self {
+            Window::Slice(bytes) => {
+                let start = usize::try_from(offset).ok()?;
+                let len = usize::try_from(len).ok()?;
+                bytes.get(start..)?.get(..len)
+            }
+            Window::File {
+                data,
+                start,
+                len: window,
+            } => {
+                if offset.checked_add(len)? > window {
+                    return None;
+                }
+                data.read_bytes_at(start.checked_add(offset)?, len).ok()
+            }
+        }
+    }
+
+    /// Window length in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        match *self {
+            Window::Slice(bytes) => bytes.len() as u64,
+            Window::File { len, .. } => len,
+        }
+    }
+
+    /// File offset of the window start, for error messages (`base` for a slice).
+    pub(crate) fn file_offset(&self, base: u64) -> u64 {
+        match *self {
+            Window::Slice(_) => base,
+            Window::File { start, .. } => start,
+        }
+    }
+}
+
+/// Fixed-width reads from untrusted bytes: `None` past the end.
+pub(crate) fn u16_at(bytes: &[u8], offset: usize, endian: Endianness) -> Option<u16> {
+    use object::Endian;
+    let b = bytes.get(offset..offset.checked_add(2)?)?;
+    Some(endian.read_u16(b.try_into().ok()?))
+}
+
+pub(crate) fn u32_at(bytes: &[u8], offset: usize, endian: Endianness) -> Option<u32> {
+    use object::Endian;
+    let b = bytes.get(offset..offset.checked_add(4)?)?;
+    Some(endian.read_u32(b.try_into().ok()?))
+}
+
+pub(crate) fn u64_at(bytes: &[u8], offset: usize, endian: Endianness) -> Option<u64> {
+    use object::Endian;
+    let b = bytes.get(offset..offset.checked_add(8)?)?;
+    Some(endian.read_u64(b.try_into().ok()?))
+}
+
+/// Round `value` up to a multiple of `align` (a power of two), or `None` on overflow.
+pub(crate) fn align_up(value: usize, align: usize) -> Option<usize> {
+    let mask = align.checked_sub(1)?;
+    Some(value.checked_add(mask)? & !mask)
+}
+
+/// The NUL-terminated string at `offset` in a string table slice.
+pub(crate) fn str_at(table: &[u8], offset: u64) -> Option<&[u8]> {
+    let rest = table.get(usize::try_from(offset).ok()?..)?;
+    let end = rest.iter().position(|&b| b == 0)?;
+    rest.get(..end)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;

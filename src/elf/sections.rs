@@ -1,0 +1,209 @@
+//! Section contents for the DWARF reader, decompressed when compressed.
+//!
+//! Layouts (gABI "Section Compression"; GNU `.zdebug_*`):
+//!
+//! ```text
+//! SHF_COMPRESSED  Elf32_Chdr ch_type u32 | ch_size u32 | ch_addralign u32            | data
+//!                 Elf64_Chdr ch_type u32 | ch_reserved u32 | ch_size u64 | ch_addralign u64 | data
+//!                 ch_type 1 = ELFCOMPRESS_ZLIB (what Go's linker writes), 2 = ZSTD
+//! .zdebug_*       "ZLIB" | size u64 big-endian | zlib data
+//! ```
+
+use std::borrow::Cow;
+
+use object::Endianness;
+use object::elf;
+use object::read::elf::{CompressionHeader, FileHeader};
+use object::read::{CompressedData, CompressionFormat, ReadRef};
+
+use super::{Class, ElfError, ElfView, Section};
+
+/// Largest decompressed section accepted: 256 MiB. The size comes from the
+/// compression header, so without a cap one small hostile section could ask
+/// for any amount of memory. Real DWARF sections of large Go binaries are
+/// tens of MiB.
+pub const MAX_DECOMPRESSED_SIZE: u64 = 256 << 20;
+
+fn chdr<Elf: FileHeader<Endian = Endianness>>(
+    bytes: &[u8],
+    endian: Endianness,
+) -> Option<(u32, u64, usize)> {
+    let (h, _) = object::pod::from_bytes::<Elf::CompressionHeader>(bytes).ok()?;
+    Some((
+        h.ch_type(endian).0,
+        h.ch_size(endian).into(),
+        size_of::<Elf::CompressionHeader>(),
+    ))
+}
+
+impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
+    /// The contents of a section: as stored, or decompressed for
+    /// `SHF_COMPRESSED` (zlib, zstd) and GNU `.zdebug_*` sections, up to
+    /// [`MAX_DECOMPRESSED_SIZE`]. Empty for `SHT_NOBITS`.
+    pub fn section_data(&self, section: &Section<'data>) -> Result<Cow<'data, [u8]>, ElfError> {
+        let bytes = self.section_bytes(section)?;
+        let what = || section.describe();
+        let (format, size, data) = if section.sh_flags & elf::SHF_COMPRESSED.0 != 0 {
+            let header = match self.header.class {
+                Class::Elf32 => chdr::<elf::FileHeader32<Endianness>>(bytes, self.endian),
+                Class::Elf64 => chdr::<elf::FileHeader64<Endianness>>(bytes, self.endian),
+            };
+            let (ch_type, size, header_len) = header.ok_or_else(|| {
+                ElfError::at(
+                    what(),
+                    section.sh_offset,
+                    "too short for its compression header",
+                )
+            })?;
+            let format = match ch_type {
+                1 => CompressionFormat::Zlib,
+                2 => CompressionFormat::Zstandard,
+                other => {
+                    return Err(ElfError::at(
+                        what(),
+                        section.sh_offset,
+                        format!("unknown ch_type {other}"),
+                    ));
+                }
+            };
+            (format, size, bytes.get(header_len..).unwrap_or(&[]))
+        } else if section.name.starts_with(b".zdebug_") && bytes.starts_with(b"ZLIB") {
+            let size = bytes
+                .get(4..12)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| {
+                    ElfError::at(what(), section.sh_offset, "too short for its ZLIB header")
+                })?;
+            (
+                CompressionFormat::Zlib,
+                size,
+                bytes.get(12..).unwrap_or(&[]),
+            )
+        } else {
+            return Ok(Cow::Borrowed(bytes));
+        };
+        if size > MAX_DECOMPRESSED_SIZE {
+            return Err(ElfError::at(
+                what(),
+                section.sh_offset,
+                format!("decompressed size {size} exceeds the {MAX_DECOMPRESSED_SIZE}-byte limit"),
+            ));
+        }
+        CompressedData {
+            format,
+            data,
+            uncompressed_size: size,
+        }
+        .decompress()
+        .map_err(|e| ElfError::at(what(), section.sh_offset, e.to_string()))
+    }
+
+    /// A debug section by its `.debug_*` name, also found as `.zdebug_*`,
+    /// decompressed; `Ok(None)` if absent.
+    pub fn debug_section(&self, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, ElfError> {
+        if let Some(s) = self.section_by_name(name) {
+            return self.section_data(s).map(Some);
+        }
+        let Some(rest) = name.strip_prefix(b".debug_") else {
+            return Ok(None);
+        };
+        let mut z = b".zdebug_".to_vec();
+        z.extend_from_slice(rest);
+        match self.section_by_name(&z) {
+            Some(s) => self.section_data(s).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::Builder;
+    use super::*;
+    use crate::elf::open;
+
+    /// A zlib stream (RFC 1950) holding one stored deflate block (RFC 1951 §3.2.4).
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(data.len()).unwrap();
+        let mut out = vec![0x78, 0x01, 0x01];
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(data);
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + u32::from(x)) % 65521;
+            b = (b + a) % 65521;
+        }
+        out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+        out
+    }
+
+    fn compressed(is_64: bool, big: bool, ch_size: u64, payload: &[u8]) -> Vec<u8> {
+        let mut b = Builder::new(is_64, big, 62, 2);
+        let e = b.enc;
+        let mut sec = Vec::new();
+        e.u32(&mut sec, 1);
+        if is_64 {
+            e.u32(&mut sec, 0);
+            e.u64(&mut sec, ch_size);
+            e.u64(&mut sec, 1);
+        } else {
+            e.u32(&mut sec, ch_size as u32);
+            e.u32(&mut sec, 1);
+        }
+        sec.extend_from_slice(payload);
+        let off = b.blob(&sec, 8);
+        b.section_at(".debug_info", 1, 0x800, off, sec.len() as u64, 0, 0, 1, 0);
+        let plain = b.blob(b"plain", 1);
+        b.section_at(".debug_str", 1, 0, plain, 5, 0, 0, 1, 0);
+        let mut gnu = b"ZLIB".to_vec();
+        gnu.extend_from_slice(&5u64.to_be_bytes());
+        gnu.extend_from_slice(&zlib(b"zdbg!"));
+        let g = b.blob(&gnu, 1);
+        b.section_at(".zdebug_line", 1, 0, g, gnu.len() as u64, 0, 0, 1, 0);
+        b.build()
+    }
+
+    #[test]
+    fn zlib_sections() {
+        let text = b"Go cmd/compile go1.27.3; regabi".repeat(10);
+        for (is_64, big) in [(true, false), (false, true)] {
+            let bytes = compressed(is_64, big, text.len() as u64, &zlib(&text));
+            let view = open(&bytes[..]).unwrap();
+            let info = view.debug_section(b".debug_info").unwrap().unwrap();
+            assert_eq!(&info[..], &text[..]);
+            let plain = view.debug_section(b".debug_str").unwrap().unwrap();
+            assert!(matches!(plain, Cow::Borrowed(b"plain")));
+            let line = view.debug_section(b".debug_line").unwrap().unwrap();
+            assert_eq!(&line[..], b"zdbg!");
+            assert_eq!(view.debug_section(b".debug_abbrev").unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn size_cap_and_lies() {
+        let text = b"x".repeat(100);
+        let bytes = compressed(true, false, MAX_DECOMPRESSED_SIZE + 1, &zlib(&text));
+        let err = open(&bytes[..])
+            .unwrap()
+            .debug_section(b".debug_info")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("exceeds the 268435456-byte limit"),
+            "{err}"
+        );
+        // ch_size smaller than the data: never more than ch_size bytes.
+        let bytes = compressed(true, false, 10, &zlib(&text));
+        let out = open(&bytes[..]).unwrap().debug_section(b".debug_info");
+        assert!(out.is_err() || out.unwrap().unwrap().len() == 10);
+        // Garbage payload.
+        let bytes = compressed(true, false, 10, b"not zlib");
+        assert!(
+            open(&bytes[..])
+                .unwrap()
+                .debug_section(b".debug_info")
+                .is_err()
+        );
+    }
+}

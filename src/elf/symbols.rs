@@ -1,0 +1,825 @@
+//! `.symtab` and `.dynsym` as one compact, owned, name-sorted index.
+//!
+//! Layout (gABI "Symbol Table"):
+//!
+//! ```text
+//! Elf32_Sym  st_name u32 | st_value u32 | st_size u32 | st_info u8 | st_other u8 | st_shndx u16
+//! Elf64_Sym  st_name u32 | st_info u8 | st_other u8 | st_shndx u16 | st_value u64 | st_size u64
+//! st_info = bind << 4 | type;  st_other & 3 = visibility
+//! ```
+//!
+//! Each table and its string table are read once. Names are not copied per
+//! symbol: both string tables are copied once into one arena and each symbol
+//! keeps a range into it, so a hostile table whose million symbols share one
+//! long name costs the table's size, not a million copies. Name ends come
+//! from a sorted list of NUL positions, so finding them is `O(log n)` per
+//! symbol whatever the names are.
+//!
+//! Without section headers, `.dynsym` is found through `DT_SYMTAB`; its
+//! length is not recorded anywhere, so it is taken from `DT_HASH` (`nchain`)
+//! or by walking `DT_GNU_HASH` to the end of the chain of the highest
+//! bucket (glibc `elf/dl-lookup.c`; the walk is bounded by the `PT_LOAD`).
+
+use std::collections::HashMap;
+
+use object::Endianness;
+use object::elf;
+use object::read::ReadRef;
+use object::read::elf::{FileHeader, Sym};
+use serde::Serialize;
+
+use super::versions::VERSYM_HIDDEN;
+use super::{Class, ElfError, ElfView, Versions, push_warning, u32_at, u64_at};
+
+const SHT_SYMTAB: u32 = 2;
+const SHT_DYNSYM: u32 = 11;
+const EM_S390: u16 = 22;
+const EM_ALPHA: u16 = 0x9026;
+
+/// Which table a symbol comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolTableKind {
+    Symtab,
+    Dynsym,
+}
+
+/// `ELF_ST_BIND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binding {
+    Local,
+    Global,
+    Weak,
+    /// `STB_GNU_UNIQUE` and processor/OS values, kept raw.
+    Other(u8),
+}
+
+/// `ELF_ST_TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    NoType,
+    Object,
+    Func,
+    Section,
+    File,
+    Tls,
+    /// `STT_COMMON`, `STT_GNU_IFUNC` and others, kept raw.
+    Other(u8),
+}
+
+/// `ELF_ST_VISIBILITY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Default,
+    Internal,
+    Hidden,
+    Protected,
+}
+
+/// Symbol counts per table, from the table sizes alone (no names read).
+/// Entry 0 (the null symbol) is not counted. `None`: no such table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SymbolCounts {
+    pub symtab: Option<u64>,
+    pub dynsym: Option<u64>,
+}
+
+/// A symbol's GNU version (dynamic symbols only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolVersion<'a> {
+    pub name: &'a [u8],
+    /// versym bit 0x8000: `sym@V` rather than the default `sym@@V`.
+    pub hidden: bool,
+    /// Defined by this file (`Verdef`) rather than needed from `file`.
+    pub defined_here: bool,
+    /// The library a needed version comes from.
+    pub file: Option<&'a [u8]>,
+}
+
+/// One symbol, borrowed from a [`SymbolIndex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Symbol<'a> {
+    pub name: &'a [u8],
+    pub value: u64,
+    pub size: u64,
+    pub binding: Binding,
+    pub kind: SymbolKind,
+    pub visibility: Visibility,
+    /// `st_shndx != SHN_UNDEF`.
+    pub defined: bool,
+    pub st_shndx: u16,
+    pub table: SymbolTableKind,
+    pub version: Option<SymbolVersion<'a>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    name: (u32, u32),
+    value: u64,
+    size: u64,
+    info: u8,
+    other: u8,
+    shndx: u16,
+    table: SymbolTableKind,
+    /// Position + 1 in `versions`; 0 for none.
+    version: u16,
+    hidden: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct VersionEntry {
+    name: (u32, u32),
+    file: Option<(u32, u32)>,
+    defined_here: bool,
+}
+
+/// Both symbol tables, owned: one names arena and fixed-size entries.
+/// Entry 0 of each table is left out.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolIndex {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    versions: Vec<VersionEntry>,
+    by_name: Vec<u32>,
+    counts: SymbolCounts,
+    warnings: Vec<ElfError>,
+}
+
+impl SymbolIndex {
+    fn bytes(&self, (start, len): (u32, u32)) -> &[u8] {
+        let start = start as usize;
+        self.arena
+            .get(start..start.saturating_add(len as usize))
+            .unwrap_or(&[])
+    }
+
+    fn symbol(&self, e: &Entry) -> Symbol<'_> {
+        let version = usize::from(e.version)
+            .checked_sub(1)
+            .and_then(|i| self.versions.get(i))
+            .map(|v| SymbolVersion {
+                name: self.bytes(v.name),
+                hidden: e.hidden,
+                defined_here: v.defined_here,
+                file: v.file.map(|f| self.bytes(f)),
+            });
+        Symbol {
+            name: self.bytes(e.name),
+            value: e.value,
+            size: e.size,
+            binding: match e.info >> 4 {
+                0 => Binding::Local,
+                1 => Binding::Global,
+                2 => Binding::Weak,
+                b => Binding::Other(b),
+            },
+            kind: match e.info & 0xf {
+                0 => SymbolKind::NoType,
+                1 => SymbolKind::Object,
+                2 => SymbolKind::Func,
+                3 => SymbolKind::Section,
+                4 => SymbolKind::File,
+                6 => SymbolKind::Tls,
+                t => SymbolKind::Other(t),
+            },
+            visibility: match e.other & 3 {
+                0 => Visibility::Default,
+                1 => Visibility::Internal,
+                2 => Visibility::Hidden,
+                _ => Visibility::Protected,
+            },
+            defined: e.shndx != elf::SHN_UNDEF.0,
+            st_shndx: e.shndx,
+            table: e.table,
+            version,
+        }
+    }
+
+    /// Number of symbols in the index (both tables, null entries excluded).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Symbol `i`: `.symtab` first, then `.dynsym`, each in table order.
+    pub fn get(&self, i: usize) -> Option<Symbol<'_>> {
+        self.entries.get(i).map(|e| self.symbol(e))
+    }
+
+    /// All symbols in table order (`.symtab`, then `.dynsym`).
+    pub fn iter(&self) -> impl Iterator<Item = Symbol<'_>> + '_ {
+        self.entries.iter().map(|e| self.symbol(e))
+    }
+
+    /// The symbols of one table, in table order.
+    pub fn table(&self, kind: SymbolTableKind) -> impl Iterator<Item = Symbol<'_>> + '_ {
+        self.entries
+            .iter()
+            .filter(move |e| e.table == kind)
+            .map(|e| self.symbol(e))
+    }
+
+    fn sorted_range(&self, lo: impl Fn(&[u8]) -> bool, hi: impl Fn(&[u8]) -> bool) -> &[u32] {
+        let name = |&i: &u32| {
+            self.entries
+                .get(i as usize)
+                .map_or(&[][..], |e| self.bytes(e.name))
+        };
+        let start = self.by_name.partition_point(|i| lo(name(i)));
+        let end = self.by_name.partition_point(|i| hi(name(i)));
+        self.by_name.get(start..end.max(start)).unwrap_or(&[])
+    }
+
+    /// Symbols with exactly this name (both tables), in table order.
+    pub fn lookup<'s>(&'s self, name: &'s [u8]) -> impl Iterator<Item = Symbol<'s>> + 's {
+        self.sorted_range(|n| n < name, |n| n <= name)
+            .iter()
+            .filter_map(|&i| self.get(i as usize))
+    }
+
+    /// Symbols whose name starts with `prefix`, in name order.
+    pub fn with_prefix<'s>(&'s self, prefix: &'s [u8]) -> impl Iterator<Item = Symbol<'s>> + 's {
+        self.sorted_range(|n| n < prefix, |n| n < prefix || n.starts_with(prefix))
+            .iter()
+            .filter_map(|&i| self.get(i as usize))
+    }
+
+    /// Table sizes, as [`ElfView::symbol_counts`] gives them.
+    pub fn counts(&self) -> SymbolCounts {
+        self.counts
+    }
+
+    /// Symbols whose name or version could not be read (bounded list).
+    pub fn warnings(&self) -> &[ElfError] {
+        &self.warnings
+    }
+}
+
+/// One symbol table found in the file, before decoding.
+struct RawTable<'data> {
+    kind: SymbolTableKind,
+    what: String,
+    offset: u64,
+    syms: &'data [u8],
+    strings: &'data [u8],
+}
+
+/// Decoded fields of one `Elf*_Sym`.
+type RawSym = (u32, u64, u64, u8, u8, u16);
+
+fn decode<Elf: FileHeader<Endian = Endianness>>(bytes: &[u8], endian: Endianness) -> Vec<RawSym> {
+    let count = bytes.len() / size_of::<Elf::Sym>();
+    let syms: &[Elf::Sym] = object::pod::slice_from_bytes(bytes, count)
+        .map(|(s, _)| s)
+        .unwrap_or(&[]);
+    syms.iter()
+        .map(|s| {
+            (
+                s.st_name(endian),
+                s.st_value(endian).into(),
+                s.st_size(endian).into(),
+                s.st_info().0,
+                s.st_other().0,
+                s.st_shndx(endian).0,
+            )
+        })
+        .collect()
+}
+
+impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
+    fn sym_size(&self) -> u64 {
+        match self.header.class {
+            Class::Elf32 => 16,
+            Class::Elf64 => 24,
+        }
+    }
+
+    /// Number of `.dynsym` entries (including entry 0) according to
+    /// `DT_HASH` or `DT_GNU_HASH`; `None` without either.
+    pub(crate) fn dynamic_symbol_count(&self) -> Result<Option<u64>, ElfError> {
+        let Some(d) = self.dynamic()? else {
+            return Ok(None);
+        };
+        let a = d.addresses;
+        if let Some(hash) = a.dt_hash {
+            // s390x and Alpha use 64-bit hash table words.
+            let wide = self.header.class == Class::Elf64
+                && matches!(self.header.e_machine, EM_S390 | EM_ALPHA);
+            let header =
+                self.read_vaddr_exact(|| "DT_HASH".into(), hash, if wide { 16 } else { 8 })?;
+            let nchain = if wide {
+                u64_at(header, 8, self.endian)
+            } else {
+                u32_at(header, 4, self.endian).map(u64::from)
+            };
+            return Ok(nchain);
+        }
+        match a.dt_gnu_hash {
+            Some(vaddr) => self.gnu_hash_count(vaddr).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Symbol count from a GNU hash table: one past the last symbol of the
+    /// chain that starts at the highest bucket.
+    ///
+    /// ```text
+    /// nbuckets u32 | symoffset u32 | bloom_size u32 | bloom_shift u32
+    /// bloom[bloom_size] (address-sized) | buckets u32[nbuckets] | chain u32[] (bit 0 ends a chain)
+    /// ```
+    fn gnu_hash_count(&self, vaddr: u64) -> Result<u64, ElfError> {
+        let what = || "DT_GNU_HASH".to_string();
+        let header = self.read_vaddr_exact(what, vaddr, 16)?;
+        let e = self.endian;
+        let field = |i: usize| u32_at(header, i * 4, e).map(u64::from).unwrap_or(0);
+        let (nbuckets, symoffset, bloom_size) = (field(0), field(1), field(2));
+        let word = match self.header.class {
+            Class::Elf32 => 4,
+            Class::Elf64 => 8,
+        };
+        let overflow = || ElfError::invalid("DT_GNU_HASH", "table size overflows");
+        let buckets_vaddr = bloom_size
+            .checked_mul(word)
+            .and_then(|b| vaddr.checked_add(16)?.checked_add(b))
+            .ok_or_else(overflow)?;
+        let buckets_len = nbuckets.checked_mul(4).ok_or_else(overflow)?;
+        let buckets = self.read_vaddr_exact(what, buckets_vaddr, buckets_len)?;
+        let max = buckets
+            .chunks_exact(4)
+            .filter_map(|b| u32_at(b, 0, e))
+            .max()
+            .map_or(0, u64::from);
+        if max < symoffset {
+            return Ok(symoffset);
+        }
+        let chain_vaddr = (max - symoffset)
+            .checked_mul(4)
+            .and_then(|c| buckets_vaddr.checked_add(buckets_len)?.checked_add(c))
+            .ok_or_else(overflow)?;
+        let window = self
+            .vaddr_window(chain_vaddr)
+            .ok_or_else(|| ElfError::invalid("DT_GNU_HASH", "chain is not in any PT_LOAD"))?;
+        const CHUNK: u64 = 256;
+        let mut off = 0u64;
+        while off < window.len() {
+            let n = CHUNK.min(window.len() - off) / 4 * 4;
+            let Some(bytes) = window.get(off, n).filter(|_| n > 0) else {
+                break;
+            };
+            for (k, w) in bytes.chunks_exact(4).enumerate() {
+                if u32_at(w, 0, e).is_some_and(|v| v & 1 != 0) {
+                    return (off / 4 + k as u64)
+                        .checked_add(max)
+                        .and_then(|c| c.checked_add(1))
+                        .ok_or_else(overflow);
+                }
+            }
+            off += n;
+        }
+        Err(ElfError::at(
+            "DT_GNU_HASH",
+            window.file_offset(0),
+            "the last chain never ends before the end of its PT_LOAD",
+        ))
+    }
+
+    /// Symbol counts per table from section sizes (`sh_size / entsize`), or
+    /// for `.dynsym` without sections from the hash table.
+    pub fn symbol_counts(&self) -> Result<SymbolCounts, ElfError> {
+        let size = self.sym_size();
+        let count = |t: u32| {
+            self.section_by_type(t)
+                .map(|s| (s.sh_size / size).saturating_sub(1))
+        };
+        let dynsym = match count(SHT_DYNSYM) {
+            Some(n) => Some(n),
+            None if self.sections.is_empty() => {
+                self.dynamic_symbol_count()?.map(|n| n.saturating_sub(1))
+            }
+            None => None,
+        };
+        Ok(SymbolCounts {
+            symtab: count(SHT_SYMTAB),
+            dynsym,
+        })
+    }
+
+    fn raw_table(
+        &self,
+        sh_type: u32,
+        kind: SymbolTableKind,
+    ) -> Result<Option<RawTable<'data>>, ElfError> {
+        let Some(sec) = self.section_by_type(sh_type) else {
+            return Ok(None);
+        };
+        let syms = self.section_bytes(sec)?;
+        let strings = match usize::try_from(sec.sh_link)
+            .ok()
+            .and_then(|l| self.sections.get(l))
+        {
+            Some(s) => self.section_bytes(s)?,
+            None => {
+                return Err(ElfError::invalid(
+                    sec.describe(),
+                    format!("sh_link {} is not a section", sec.sh_link),
+                ));
+            }
+        };
+        Ok(Some(RawTable {
+            kind,
+            what: sec.describe(),
+            offset: sec.sh_offset,
+            syms,
+            strings,
+        }))
+    }
+
+    /// `.dynsym` through `DT_SYMTAB`, for files without section headers.
+    fn raw_dynamic_table(&self) -> Result<Option<RawTable<'data>>, ElfError> {
+        let Some(d) = self.dynamic()? else {
+            return Ok(None);
+        };
+        let Some(symtab) = d.addresses.dt_symtab else {
+            return Ok(None);
+        };
+        let Some(count) = self.dynamic_symbol_count()? else {
+            return Err(ElfError::invalid(
+                "DT_SYMTAB",
+                "no DT_HASH or DT_GNU_HASH to tell its size",
+            ));
+        };
+        let len = count
+            .checked_mul(self.sym_size())
+            .ok_or_else(|| ElfError::invalid("DT_SYMTAB", "symbol count overflows"))?;
+        let syms =
+            self.read_vaddr_exact(|| "dynamic symbol table (DT_SYMTAB)".into(), symtab, len)?;
+        let mut warnings = Vec::new();
+        let strings = self
+            .dynamic_strings(&d.addresses, &mut warnings)?
+            .unwrap_or(&[]);
+        Ok(Some(RawTable {
+            kind: SymbolTableKind::Dynsym,
+            what: "dynamic symbol table (DT_SYMTAB)".into(),
+            offset: self.vaddr_to_offset(symtab).map_or(0, |(o, _)| o),
+            syms,
+            strings,
+        }))
+    }
+
+    /// Build the symbol index over `.symtab` and `.dynsym` (with GNU
+    /// versions for the latter). Costs one read per table and string
+    /// table, and memory about the size of the tables; call once per file.
+    pub fn symbol_index(&self) -> Result<SymbolIndex, ElfError> {
+        let mut tables = Vec::new();
+        if let Some(t) = self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab)? {
+            tables.push(t);
+        }
+        match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym)? {
+            Some(t) => tables.push(t),
+            None if self.sections.is_empty() => tables.extend(self.raw_dynamic_table()?),
+            None => {}
+        }
+        let versions = self.versions()?;
+        let mut index = SymbolIndex {
+            counts: self.symbol_counts()?,
+            ..SymbolIndex::default()
+        };
+        for table in &tables {
+            add_table(
+                &mut index,
+                table,
+                self.header.class,
+                self.endian,
+                versions.as_ref(),
+            )?;
+        }
+        if let Some(v) = &versions {
+            for w in &v.warnings {
+                push_warning(&mut index.warnings, w.clone());
+            }
+        }
+        let mut by_name: Vec<u32> = (0..index.entries.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        by_name.sort_by(|&a, &b| {
+            let name = |i: u32| {
+                index
+                    .entries
+                    .get(i as usize)
+                    .map_or(&[][..], |e| index.bytes(e.name))
+            };
+            name(a).cmp(name(b)).then(a.cmp(&b))
+        });
+        index.by_name = by_name;
+        Ok(index)
+    }
+}
+
+/// Copy `bytes` into the arena; returns its start.
+fn arena_push(arena: &mut Vec<u8>, bytes: &[u8], what: &str) -> Result<u32, ElfError> {
+    let start = u32::try_from(arena.len()).ok();
+    let end = arena
+        .len()
+        .checked_add(bytes.len())
+        .and_then(|e| u32::try_from(e).ok());
+    match (start, end) {
+        (Some(start), Some(_)) => {
+            arena.extend_from_slice(bytes);
+            Ok(start)
+        }
+        _ => Err(ElfError::invalid(what, "string tables larger than 4 GiB")),
+    }
+}
+
+fn add_table(
+    index: &mut SymbolIndex,
+    table: &RawTable<'_>,
+    class: Class,
+    endian: Endianness,
+    versions: Option<&Versions<'_>>,
+) -> Result<(), ElfError> {
+    let base = arena_push(&mut index.arena, table.strings, &table.what)?;
+    // Sorted positions of every NUL: a name ends at the first one at or after its start.
+    let nuls: Vec<u32> = table
+        .strings
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == 0)
+        .filter_map(|(i, _)| u32::try_from(i).ok())
+        .collect();
+    let name_range = |st_name: u32| -> Option<(u32, u32)> {
+        let k = nuls.partition_point(|&p| p < st_name);
+        let end = *nuls.get(k)?;
+        Some((base.checked_add(st_name)?, end - st_name))
+    };
+
+    let syms = match class {
+        Class::Elf32 => decode::<elf::FileHeader32<Endianness>>(table.syms, endian),
+        Class::Elf64 => decode::<elf::FileHeader64<Endianness>>(table.syms, endian),
+    };
+    let versions = versions.filter(|_| table.kind == SymbolTableKind::Dynsym);
+    // Version index → position + 1 in `index.versions`, filled on first use.
+    let mut version_slots: HashMap<u16, u16> = HashMap::new();
+    let mut bad_names = 0u64;
+    let mut bad_versions = 0u64;
+    for (i, &(st_name, value, size, info, other, shndx)) in syms.iter().enumerate().skip(1) {
+        let name = name_range(st_name).unwrap_or_else(|| {
+            bad_names += 1;
+            (0, 0)
+        });
+        let mut version = 0u16;
+        let mut hidden = false;
+        if let Some(vs) = versions
+            && let Some(raw) = vs.versym(i)
+        {
+            hidden = raw & VERSYM_HIDDEN != 0;
+            let ndx = raw & !VERSYM_HIDDEN;
+            if ndx >= 2 {
+                version = match version_slots.get(&ndx) {
+                    Some(&slot) => slot,
+                    None => match vs.resolve(ndx) {
+                        Some(r) => {
+                            let name = arena_push(&mut index.arena, r.name, "version names")?;
+                            let file = match r.file {
+                                Some(f) => Some((
+                                    arena_push(&mut index.arena, f, "version names")?,
+                                    len32(f),
+                                )),
+                                None => None,
+                            };
+                            index.versions.push(VersionEntry {
+                                name: (name, len32(r.name)),
+                                file,
+                                defined_here: r.defined_here,
+                            });
+                            let slot = u16::try_from(index.versions.len()).unwrap_or(0);
+                            version_slots.insert(ndx, slot);
+                            slot
+                        }
+                        None => {
+                            bad_versions += 1;
+                            0
+                        }
+                    },
+                };
+            }
+        }
+        index.entries.push(Entry {
+            name,
+            value,
+            size,
+            info,
+            other,
+            shndx,
+            table: table.kind,
+            version,
+            hidden,
+        });
+    }
+    if bad_names > 0 {
+        push_warning(
+            &mut index.warnings,
+            ElfError::at(
+                table.what.clone(),
+                table.offset,
+                format!("{bad_names} symbols have st_name past the end of the string table"),
+            ),
+        );
+    }
+    if bad_versions > 0 {
+        push_warning(
+            &mut index.warnings,
+            ElfError::at(
+                table.what.clone(),
+                table.offset,
+                format!("{bad_versions} symbols have a versym index no verdef/verneed defines"),
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Length of a string known to be inside an arena that fits in u32.
+fn len32(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{BASE, Builder, Strtab};
+    use super::super::versions::tests::versioned;
+    use super::*;
+    use crate::elf::open;
+
+    #[test]
+    fn dynsym_with_versions_sections_and_dynamic() {
+        for (is_64, big) in [(true, false), (true, true), (false, false), (false, true)] {
+            for with_sections in [true, false] {
+                let bytes = versioned(is_64, big, with_sections);
+                let view = open(&bytes[..]).unwrap();
+                let counts = view.symbol_counts().unwrap();
+                assert_eq!(
+                    counts,
+                    SymbolCounts {
+                        symtab: None,
+                        dynsym: Some(3)
+                    }
+                );
+                let index = view.symbol_index().unwrap();
+                assert!(index.warnings().is_empty(), "{:?}", index.warnings());
+                let names: Vec<&[u8]> = index.iter().map(|s| s.name).collect();
+                assert_eq!(names, vec![&b"malloc"[..], b"memcpy", b"me_func"]);
+                let malloc = index.lookup(b"malloc").next().unwrap();
+                assert_eq!(malloc.binding, Binding::Global);
+                assert_eq!(malloc.kind, SymbolKind::Func);
+                assert!(!malloc.defined);
+                assert_eq!(malloc.table, SymbolTableKind::Dynsym);
+                let v = malloc.version.unwrap();
+                assert_eq!(
+                    (v.name, v.hidden, v.defined_here),
+                    (&b"GLIBC_2.2.5"[..], false, false)
+                );
+                assert_eq!(v.file, Some(&b"libc.so.6"[..]));
+                let memcpy = index.lookup(b"memcpy").next().unwrap();
+                assert_eq!(memcpy.binding, Binding::Weak);
+                let v = memcpy.version.unwrap();
+                assert_eq!((v.name, v.hidden), (&b"GLIBC_2.34"[..], true));
+                let me = index.lookup(b"me_func").next().unwrap();
+                assert!(me.defined);
+                assert!(me.version.unwrap().defined_here);
+                let prefixed: Vec<&[u8]> = index.with_prefix(b"m").map(|s| s.name).collect();
+                assert_eq!(prefixed, vec![&b"malloc"[..], b"me_func", b"memcpy"]);
+                assert_eq!(index.with_prefix(b"me").count(), 2);
+                assert_eq!(index.lookup(b"free").count(), 0);
+            }
+        }
+    }
+
+    /// A GNU hash table sizes `.dynsym` when there are no section headers.
+    #[test]
+    fn gnu_hash_count() {
+        for is_64 in [true, false] {
+            let mut b = Builder::new(is_64, false, 183, 3);
+            let e = b.enc;
+            let mut s = Strtab::new();
+            let names: Vec<u32> = ["a", "b", "c", "d", "e"].iter().map(|n| s.add(n)).collect();
+            let str_off = b.blob(&s.bytes, 1);
+            let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+            for n in &names {
+                syms.extend(e.sym(*n, 0x10, 0, 0x12, 0, 1));
+            }
+            let sym_off = b.blob(&syms, 8);
+            // symoffset 2 (a is unhashed), 2 buckets -> symbols 2 and 4;
+            // chain: [2]=even, [3]=end, [4]=even, [5]=end.
+            let mut h = Vec::new();
+            for x in [2u32, 2, 1, 6] {
+                e.u32(&mut h, x);
+            }
+            e.word(&mut h, u64::MAX >> if is_64 { 0 } else { 32 });
+            for x in [2u32, 4, 10, 21, 40, 61] {
+                e.u32(&mut h, x);
+            }
+            let hash_off = b.blob(&h, 8);
+            let dynamic = e.dynamic(&[
+                (5, BASE + str_off),
+                (10, s.bytes.len() as u64),
+                (6, BASE + sym_off),
+                (0x6fff_fef5, BASE + hash_off),
+            ]);
+            let dyn_off = b.blob(&dynamic, 8);
+            b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
+            let bytes = b.build();
+            let view = open(&bytes[..]).unwrap();
+            assert_eq!(view.symbol_counts().unwrap().dynsym, Some(5));
+            let index = view.symbol_index().unwrap();
+            let got: Vec<&[u8]> = index.iter().map(|s| s.name).collect();
+            assert_eq!(got, vec![&b"a"[..], b"b", b"c", b"d", b"e"]);
+        }
+    }
+
+    /// A chain that never ends is an error, not a hang or a huge read.
+    #[test]
+    fn gnu_hash_without_end() {
+        let mut b = Builder::new(true, false, 62, 3);
+        let e = b.enc;
+        // The hash table is last in the file, so its chain runs to the end.
+        let hash_off = 0x1000u64;
+        let dynamic = e.dynamic(&[(6, BASE), (0x6fff_fef5, BASE + hash_off)]);
+        let dyn_off = b.blob(&dynamic, 8);
+        b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
+        let mut h = Vec::new();
+        for x in [1u32, 0, 0, 6] {
+            e.u32(&mut h, x);
+        }
+        e.u32(&mut h, 1);
+        h.extend(std::iter::repeat_n(0u8, 4000));
+        assert_eq!(b.blob(&h, 0x1000), hash_off);
+        let bytes = b.build();
+        let err = open(&bytes[..]).unwrap().symbol_index().unwrap_err();
+        assert!(err.to_string().contains("never ends"), "{err}");
+    }
+
+    /// `.symtab` with a shared long name, a bad name offset and entsize
+    /// from the class; names come from one arena.
+    #[test]
+    fn symtab_names_and_bad_offsets() {
+        let mut b = Builder::new(false, true, 40, 2);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let main = s.add("main.main");
+        let runtime = s.add("runtime.buildVersion");
+        let str_off = b.blob(&s.bytes, 1);
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        syms.extend(e.sym(main, 0x1000, 64, 0x12, 0, 1));
+        syms.extend(e.sym(runtime, 0x2000, 8, 0x11, 2, 2));
+        syms.extend(e.sym(0xffff, 0, 0, 0x04, 0, 0xfff1));
+        for _ in 0..100 {
+            syms.extend(e.sym(runtime + 8, 0, 0, 0x10, 0, 0));
+        }
+        let sym_off = b.blob(&syms, 4);
+        let strtab = b.section_at(".strtab", 3, 0, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
+        b.section_at(
+            ".symtab",
+            2,
+            0,
+            sym_off,
+            syms.len() as u64,
+            strtab,
+            1,
+            4,
+            16,
+        );
+        let bytes = b.build();
+        let view = open(&bytes[..]).unwrap();
+        assert_eq!(view.symbol_counts().unwrap().symtab, Some(103));
+        let index = view.symbol_index().unwrap();
+        assert_eq!(index.len(), 103);
+        let bv = index.lookup(b"runtime.buildVersion").next().unwrap();
+        assert_eq!(
+            (bv.value, bv.size, bv.kind),
+            (0x2000, 8, SymbolKind::Object)
+        );
+        assert_eq!(bv.visibility, Visibility::Hidden);
+        assert_eq!(bv.table, SymbolTableKind::Symtab);
+        assert!(bv.version.is_none());
+        assert_eq!(index.lookup(b"buildVersion").count(), 100);
+        let file = index.get(2).unwrap();
+        assert_eq!(
+            (file.name, file.kind, file.defined),
+            (&b""[..], SymbolKind::File, true)
+        );
+        assert_eq!(index.warnings().len(), 1);
+        assert!(
+            index.warnings()[0]
+                .to_string()
+                .contains("1 symbols have st_name past")
+        );
+        assert!(index.arena.len() < 64);
+    }
+}
