@@ -89,43 +89,93 @@ pub struct CheckArgs {
     #[arg(long, value_name = "REQ", env = "ELFGATE_GO_VERSION")]
     pub go_version: Option<String>,
     /// Symbol that must exist: NAME, glob, NAME@VER or NAME@@VER (repeatable).
-    #[arg(long, value_name = "PAT", env = "ELFGATE_REQUIRE_SYMBOL", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "PAT",
+        env = "ELFGATE_REQUIRE_SYMBOL",
+        value_delimiter = '\n'
+    )]
     pub require_symbol: Vec<String>,
     /// Symbol that must not exist (repeatable).
-    #[arg(long, value_name = "PAT", env = "ELFGATE_FORBID_SYMBOL", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "PAT",
+        env = "ELFGATE_FORBID_SYMBOL",
+        value_delimiter = '\n'
+    )]
     pub forbid_symbol: Vec<String>,
     /// Build setting that must be present, KEY=VALUE or KEY=GLOB (repeatable).
-    #[arg(long, value_name = "K=V", env = "ELFGATE_REQUIRE_SETTING", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "K=V",
+        env = "ELFGATE_REQUIRE_SETTING",
+        value_delimiter = '\n'
+    )]
     pub require_setting: Vec<String>,
     /// Build setting that must not be present (repeatable).
-    #[arg(long, value_name = "K=V", env = "ELFGATE_FORBID_SETTING", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "K=V",
+        env = "ELFGATE_FORBID_SETTING",
+        value_delimiter = '\n'
+    )]
     pub forbid_setting: Vec<String>,
     /// GOEXPERIMENT that must be on (repeatable).
-    #[arg(long, value_name = "NAME", env = "ELFGATE_REQUIRE_EXPERIMENT", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "ELFGATE_REQUIRE_EXPERIMENT",
+        value_delimiter = '\n'
+    )]
     pub require_experiment: Vec<String>,
     /// GOEXPERIMENT that must be off (repeatable).
-    #[arg(long, value_name = "NAME", env = "ELFGATE_FORBID_EXPERIMENT", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "ELFGATE_FORBID_EXPERIMENT",
+        value_delimiter = '\n'
+    )]
     pub forbid_experiment: Vec<String>,
     /// Require FIPS 140 mode (GOFIPS140, fips140=on, or BoringCrypto actually linked).
     #[arg(long, env = "ELFGATE_REQUIRE_FIPS", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub require_fips: bool,
     /// ABI properties that must be marked, comma-separated: ibt, shstk, bti, pac.
-    #[arg(long, value_name = "LIST", env = "ELFGATE_REQUIRE_PROPERTY", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "ELFGATE_REQUIRE_PROPERTY",
+        value_delimiter = '\n'
+    )]
     pub require_property: Vec<String>,
     /// Highest x86-64 ISA level allowed: x86-64-baseline, x86-64-v2, x86-64-v3, x86-64-v4.
     #[arg(long, value_name = "LEVEL", env = "ELFGATE_MAX_ISA")]
     pub max_isa: Option<String>,
     /// Allowed GOARCH names, comma-separated, or `host`.
-    #[arg(long, value_name = "LIST", env = "ELFGATE_ARCH", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "ELFGATE_ARCH",
+        value_delimiter = '\n'
+    )]
     pub arch: Vec<String>,
     /// Highest GLIBC_x.y a file may require.
     #[arg(long, value_name = "X.Y", env = "ELFGATE_MAX_GLIBC")]
     pub max_glibc: Option<String>,
     /// SHA-256 pin; a file passes if its digest is one of these (repeatable).
-    #[arg(long, value_name = "HEX", env = "ELFGATE_SHA256", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "HEX",
+        env = "ELFGATE_SHA256",
+        value_delimiter = '\n'
+    )]
     pub sha256: Vec<String>,
     /// Rule id that passes when its fact cannot be established (repeatable).
-    #[arg(long, value_name = "RULE", env = "ELFGATE_ALLOW_UNKNOWN", value_delimiter = '\n')]
+    #[arg(
+        long,
+        value_name = "RULE",
+        env = "ELFGATE_ALLOW_UNKNOWN",
+        value_delimiter = '\n'
+    )]
     pub allow_unknown: Vec<String>,
     /// Let a version inferred from a string scan or a release map satisfy version rules.
     #[arg(long, env = "ELFGATE_TRUST_INFERRED_VERSION", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]

@@ -4,20 +4,23 @@
 //! never renamed. `docs/facts.md` describes every field. Logic lives in
 //! `inspect` (which fills this in) and `policy` (which reads it).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use crate::elf::Properties;
+pub use crate::go::modinfo::{Module, Setting};
 
 /// Version of the JSON document layout; bumped on any incompatible change.
 pub const SCHEMA: &str = "elfgate.inspect/v1";
 
 /// `{"schema": ..., "files": [...]}`, the one document `inspect --format json` prints.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Document {
     pub schema: String,
     pub files: Vec<Report>,
 }
 
 /// Everything elfgate established about one file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// The path as the user named it (inside `--root` when one is given).
     pub path: String,
@@ -47,7 +50,7 @@ pub struct Report {
 }
 
 /// ELF header and dynamic-linking facts.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ElfFacts {
     /// `ELF32` or `ELF64`.
     pub class: String,
@@ -76,7 +79,7 @@ pub struct ElfFacts {
 }
 
 /// Where the Go version came from; `exact` tells a gate whether to trust it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionSource {
     /// `.go.buildinfo` (exact).
@@ -102,7 +105,7 @@ impl VersionSource {
 }
 
 /// Go toolchain facts.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GoFacts {
     /// The version string as the toolchain wrote it, e.g. `go1.20.5 X:boringcrypto`.
     pub version: Option<String>,
@@ -141,39 +144,8 @@ pub struct GoFacts {
     pub buildinfo_format: Option<String>,
 }
 
-/// A module line of the build info: `mod` or `dep`, with its replacement.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Module {
-    pub path: String,
-    pub version: String,
-    pub sum: String,
-    pub replace: Option<Box<Module>>,
-}
-
-/// One `build` line: key and value with Go's quoting undone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Setting {
-    pub key: String,
-    pub value: String,
-}
-
-/// `.note.gnu.property` contents.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Properties {
-    /// x86 `GNU_PROPERTY_X86_FEATURE_1_AND`: `ibt`, `shstk`.
-    pub x86_feature_1_and: Option<Vec<String>>,
-    /// x86 `GNU_PROPERTY_X86_ISA_1_NEEDED`: `x86-64-baseline` … `x86-64-v4`.
-    pub x86_isa_needed: Option<Vec<String>>,
-    /// x86 `GNU_PROPERTY_X86_ISA_1_USED`.
-    pub x86_isa_used: Option<Vec<String>>,
-    /// AArch64 `GNU_PROPERTY_AARCH64_FEATURE_1_AND`: `bti`, `pac`, `gcs`.
-    pub aarch64_feature_1_and: Option<Vec<String>>,
-    /// Property types elfgate does not interpret, by number.
-    pub unknown: Vec<u32>,
-}
-
 /// Symbol counts; the symbols themselves are indexed on demand for rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SymbolCounts {
     pub symtab: u64,
     pub dynsym: u64,
@@ -182,7 +154,7 @@ pub struct SymbolCounts {
 }
 
 /// The versions required from one needed file, e.g. `libc.so.6`: `GLIBC_2.34`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NeededVersions {
     pub file: String,
     pub versions: Vec<String>,
@@ -191,7 +163,7 @@ pub struct NeededVersions {
 }
 
 /// Which symbol table a symbol came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SymbolTable {
     Symtab,
@@ -201,7 +173,7 @@ pub enum SymbolTable {
 }
 
 /// `STT_*`, folded to what rules distinguish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SymbolKind {
     Func,
@@ -214,7 +186,7 @@ pub enum SymbolKind {
 }
 
 /// `STB_*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SymbolBinding {
     Local,
@@ -252,10 +224,13 @@ struct Entry {
     size: u64,
 }
 
-/// All symbols of a file in one arena, so that a rule set is answered in one
-/// pass over the index instead of one pass over the file per rule.
+/// All symbols of a file, so that a rule set is answered in one pass over
+/// the index instead of one pass over the file per rule: the ELF tables as
+/// the ELF layer indexed them, plus pclntab function names (and symbols
+/// pushed by hand, for tests) in an arena of their own.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolIndex {
+    elf: Option<crate::elf::SymbolIndex>,
     arena: Vec<u8>,
     entries: Vec<Entry>,
     /// Which tables were present in the file (an absent table is unknown, not empty).
@@ -312,17 +287,50 @@ impl SymbolIndex {
         }
     }
 
+    /// Takes the ELF layer's index of symtab and dynsym.
+    pub fn set_elf(&mut self, elf: crate::elf::SymbolIndex) {
+        let counts = elf.counts();
+        if counts.symtab.is_some() {
+            self.mark_present(SymbolTable::Symtab);
+        }
+        if counts.dynsym.is_some() {
+            self.mark_present(SymbolTable::Dynsym);
+        }
+        self.elf = Some(elf);
+    }
+
+    /// Adds pclntab function names (defined global functions by construction).
+    pub fn add_pclntab<'n>(&mut self, names: impl Iterator<Item = &'n [u8]>) {
+        self.mark_present(SymbolTable::Pclntab);
+        for name in names {
+            let ok = self.push(SymbolRef {
+                name,
+                table: SymbolTable::Pclntab,
+                kind: SymbolKind::Func,
+                binding: SymbolBinding::Global,
+                defined: true,
+                size: 0,
+                version: None,
+                version_hidden: false,
+            });
+            if !ok {
+                break;
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.elf.as_ref().map_or(0, |e| e.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// Every symbol, in the order pushed.
+    /// Every symbol: ELF tables first, then pclntab names and pushed ones.
     pub fn iter(&self) -> impl Iterator<Item = SymbolRef<'_>> {
-        self.entries.iter().map(|e| SymbolRef {
+        let elf = self.elf.iter().flat_map(|e| e.iter()).map(from_elf);
+        elf.chain(self.entries.iter().map(|e| SymbolRef {
             name: self.slice(e.name),
             table: e.table,
             kind: e.kind,
@@ -331,7 +339,37 @@ impl SymbolIndex {
             size: e.size,
             version: e.version.map(|v| self.slice(v)),
             version_hidden: e.version_hidden,
-        })
+        }))
+    }
+}
+
+fn from_elf(s: crate::elf::Symbol<'_>) -> SymbolRef<'_> {
+    use crate::elf::{Binding, SymbolKind as K, SymbolTableKind};
+    SymbolRef {
+        name: s.name,
+        table: match s.table {
+            SymbolTableKind::Symtab => SymbolTable::Symtab,
+            SymbolTableKind::Dynsym => SymbolTable::Dynsym,
+        },
+        kind: match s.kind {
+            K::Func => SymbolKind::Func,
+            K::Object => SymbolKind::Object,
+            K::Tls => SymbolKind::Tls,
+            K::Section => SymbolKind::Section,
+            K::File => SymbolKind::File,
+            K::NoType => SymbolKind::Notype,
+            K::Other(_) => SymbolKind::Other,
+        },
+        binding: match s.binding {
+            Binding::Local => SymbolBinding::Local,
+            Binding::Global => SymbolBinding::Global,
+            Binding::Weak => SymbolBinding::Weak,
+            Binding::Other(_) => SymbolBinding::Other,
+        },
+        defined: s.defined,
+        size: s.size,
+        version: s.version.map(|v| v.name),
+        version_hidden: s.version.is_some_and(|v| v.hidden),
     }
 }
 

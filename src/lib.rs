@@ -1,10 +1,15 @@
 //! elfgate: static facts about ELF files built by Go toolchains, and gates over them.
 //!
 //! Data flows one way: `input` (the only I/O) → `elf`/`go` (pure parsers) →
-//! `facts` (one serializable report per file) → `policy` (pure evaluation) →
-//! `render` (bytes) → `cli`.
+//! `inspect` → `facts` (one serializable report per file) → `policy` (pure
+//! evaluation) → `render` (bytes) → `cli`/`run`.
 
+pub mod check;
+pub mod cli;
 pub mod elf;
 pub mod facts;
 pub mod go;
 pub mod input;
+pub mod inspect;
+pub mod render;
+pub mod run;

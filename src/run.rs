@@ -24,7 +24,11 @@ pub fn main() -> u8 {
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and errors to stderr.
             let _ = e.print();
-            return if e.use_stderr() { EXIT_USAGE } else { EXIT_PASS };
+            return if e.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_PASS
+            };
         }
     };
     match cli.command {

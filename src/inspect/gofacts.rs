@@ -11,7 +11,7 @@ use object::read::ReadRef;
 
 use super::{Options, text};
 use crate::elf::{self, ElfView, Notes, SymbolIndex as ElfSymbols};
-use crate::facts::{GoFacts, Module, Report, Setting, SymbolIndex, VersionSource};
+use crate::facts::{GoFacts, Report, Setting, SymbolIndex, VersionSource};
 use crate::go::{AddressSpace, buildinfo, dwarf, modinfo, pclntab, scan, version};
 
 /// Go ≥ 1.24 scans for the build-info magic in chunks of this size; the
@@ -44,7 +44,10 @@ const ARCH_LEVEL_KEYS: [&str; 9] = [
 const CGO_SYMBOLS: [&[u8]; 3] = [b"x_cgo_init", b"_cgo_topofstack", b"crosscall2"];
 
 /// Prefixes whose presence means BoringCrypto was linked (reference §7).
-const BORING_PREFIXES: [&[u8]; 2] = [b"crypto/internal/boring/sig.BoringCrypto", b"_goboringcrypto_"];
+const BORING_PREFIXES: [&[u8]; 2] = [
+    b"crypto/internal/boring/sig.BoringCrypto",
+    b"_goboringcrypto_",
+];
 
 /// The bytes of the pclntab, wherever the linker put it (reference §6).
 pub fn pclntab_bytes<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<&'d [u8]> {
@@ -76,7 +79,8 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
     }
 
     fn has_symbol(&self, name: &[u8]) -> bool {
-        self.symbols().is_some_and(|s| s.lookup(name).next().is_some())
+        self.symbols()
+            .is_some_and(|s| s.lookup(name).next().is_some())
             || self.pcln.as_ref().is_some_and(|p| p.contains(name))
     }
 
@@ -122,7 +126,9 @@ pub fn collect<'d, R: ReadRef<'d>>(
         is_go = true;
     }
     let gccgo = view.has_section(b".go_export")
-        || r.elf.as_ref().is_some_and(|e| e.needed.iter().any(|n| n.starts_with("libgo.so")));
+        || r.elf
+            .as_ref()
+            .is_some_and(|e| e.needed.iter().any(|n| n.starts_with("libgo.so")));
     if gccgo {
         is_go = true;
         go.compiler = Some("gccgo".into());
@@ -155,6 +161,9 @@ pub fn collect<'d, R: ReadRef<'d>>(
         suffix_experiments = fallback_version(&ctx, &mut go, r);
     }
     if !is_go {
+        if opts.symbols {
+            r.symbol_index = Some(symbol_index(ctx));
+        }
         return;
     }
     if go.path.is_none()
@@ -165,14 +174,15 @@ pub fn collect<'d, R: ReadRef<'d>>(
     }
     if let Some(p) = &ctx.pcln {
         if go.version.is_none() || !go.exact {
-            go.range.get_or_insert_with(|| p.version_range().to_string());
+            go.range
+                .get_or_insert_with(|| p.version_range().to_string());
         }
     }
     derive(&ctx, &mut go, suffix_experiments, r);
-    if opts.symbols {
-        r.symbol_index = Some(symbol_index(&ctx));
-    }
     r.go = Some(go);
+    if opts.symbols {
+        r.symbol_index = Some(symbol_index(ctx));
+    }
 }
 
 /// Finds and decodes `.go.buildinfo`: the section, else (as Go ≤ 1.26 does)
@@ -188,9 +198,9 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
     while at < loc.filesz {
         let len = (loc.filesz - at).min(SEARCH_CHUNK);
         let offset = loc.offset.saturating_add(at);
-        let chunk = data
-            .read_bytes_at(offset, len)
-            .map_err(|()| format!("region at {offset:#x} (+{len:#x}) is past the end of the file"))?;
+        let chunk = data.read_bytes_at(offset, len).map_err(|()| {
+            format!("region at {offset:#x} (+{len:#x}) is past the end of the file")
+        })?;
         let vaddr = loc.vaddr.wrapping_add(at);
         if let Some(found) = buildinfo::find_magic_at(chunk, vaddr) {
             let found = found as u64;
@@ -312,17 +322,15 @@ fn build_version_symbol<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> Option<Stri
     std::str::from_utf8(bytes).ok().map(str::to_string)
 }
 
-fn dwarf_producers<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Result<Vec<dwarf::Producer>, String> {
+fn dwarf_producers<'d, R: ReadRef<'d>>(
+    view: &ElfView<'d, R>,
+) -> Result<Vec<dwarf::Producer>, String> {
     if !view.has_section(b".debug_info") && !view.has_section(b".zdebug_info") {
         return Ok(Vec::new());
     }
     let big = view.header().byte_order == elf::ByteOrder::Big;
     dwarf::producers_from_sections(
-        |id| {
-            view.debug_section(id.name().as_bytes())
-                .ok()
-                .flatten()
-        },
+        |id| view.debug_section(id.name().as_bytes()).ok().flatten(),
         big,
         MAX_DWARF_UNITS,
     )
@@ -417,11 +425,15 @@ fn derive<'d, R: ReadRef<'d>>(
         evidence.push(format!("GOFIPS140={v}"));
     }
     if let Some(d) = setting(go, "DefaultGODEBUG")
-        && d.split(',').any(|kv| kv == "fips140=on" || kv == "fips140=only")
+        && d.split(',')
+            .any(|kv| kv == "fips140=on" || kv == "fips140=only")
     {
         evidence.push("DefaultGODEBUG fips140=on".to_string());
     }
-    let boring = go.experiments.iter().any(|e| e == "boringcrypto" || e == "boring");
+    let boring = go
+        .experiments
+        .iter()
+        .any(|e| e == "boringcrypto" || e == "boring");
     if boring && BORING_PREFIXES.iter().any(|p| ctx.has_prefix(p)) {
         evidence.push("BoringCrypto linked".to_string());
     }
@@ -436,9 +448,14 @@ fn derive<'d, R: ReadRef<'d>>(
 }
 
 /// Every symbol of the file for rules: the ELF tables and the pclntab names.
-fn symbol_index<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> SymbolIndex {
+fn symbol_index<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>) -> SymbolIndex {
     let mut idx = SymbolIndex::default();
-    if let Some(s) = ctx.symbols.get_or_init(|| ctx.view.symbol_index().ok()).take_if_clone() {
+    let view = ctx.view;
+    if let Some(s) = ctx
+        .symbols
+        .into_inner()
+        .unwrap_or_else(|| view.symbol_index().ok())
+    {
         idx.set_elf(s);
     }
     if let Some(p) = &ctx.pcln {
@@ -476,7 +493,7 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(go.deps.len(), 1);
         assert_eq!(
-            go.deps[0].replace.as_deref().map(|m: &Module| m.path.as_str()),
+            go.deps[0].replace.as_deref().map(|m| m.path.as_str()),
             Some("../d")
         );
         assert_eq!(setting(&go, "CGO_ENABLED"), Some("0"));

@@ -224,8 +224,8 @@ mod tests {
 
     #[test]
     fn not_elf_is_its_own_error() {
-        let err = inspect_data("x.txt", &b"hello, this is text\n"[..], &Options::default())
-            .unwrap_err();
+        let err =
+            inspect_data("x.txt", &b"hello, this is text\n"[..], &Options::default()).unwrap_err();
         assert!(matches!(err, FileError::NotElf { .. }), "{err}");
     }
 }

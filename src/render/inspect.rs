@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::facts::{Document, GoFacts, Module, Report, VersionSource};
+use crate::facts::{Document, GoFacts, Report, VersionSource};
+use crate::go::modinfo::ModInfo;
 
 /// Text for all reports, one block per file.
 pub fn text(reports: &[Report]) -> String {
@@ -95,7 +96,10 @@ fn file_text(out: &mut String, r: &Report) {
         line(
             out,
             "symbols",
-            &format!("symtab={} dynsym={} pclntab={}", s.symtab, s.dynsym, s.pclntab),
+            &format!(
+                "symtab={} dynsym={} pclntab={}",
+                s.symtab, s.dynsym, s.pclntab
+            ),
         );
     }
     for nv in &r.needed_versions {
@@ -152,80 +156,23 @@ fn source_name(src: VersionSource) -> &'static str {
 }
 
 /// The lines `go version -m` prints after the first: `BuildInfo.String()`
-/// without its `go` line, each prefixed with a tab.
+/// without its `go` line, each prefixed with a tab (empty lines included,
+/// such as the one Go's formatter leaves after a `=>` line).
 fn go_version_m_lines(out: &mut String, go: &GoFacts) {
-    if let Some(p) = &go.path {
-        let _ = writeln!(out, "\tpath\t{p}");
+    let mi = ModInfo {
+        path: go.path.clone().unwrap_or_default(),
+        main: go.main.clone(),
+        deps: go.deps.clone(),
+        settings: go.settings.clone(),
+    };
+    let text = mi.to_go_string();
+    let text = text.trim_end_matches('\n');
+    if text.is_empty() {
+        return;
     }
-    if let Some(m) = &go.main {
-        module_lines(out, "mod", m);
+    for l in text.split('\n') {
+        let _ = writeln!(out, "\t{l}");
     }
-    for d in &go.deps {
-        module_lines(out, "dep", d);
-    }
-    for s in &go.settings {
-        let _ = writeln!(
-            out,
-            "\tbuild\t{}={}",
-            quote_key(&s.key),
-            quote_value(&s.value)
-        );
-    }
-}
-
-fn module_lines(out: &mut String, word: &str, m: &Module) {
-    match &m.replace {
-        // Go prints a replaced module without its sum, then the `=>` line.
-        Some(r) => {
-            let _ = writeln!(out, "\t{word}\t{}\t{}", m.path, m.version);
-            let _ = writeln!(out, "\t=>\t{}\t{}\t{}", r.path, r.version, r.sum);
-        }
-        None => {
-            let _ = writeln!(out, "\t{word}\t{}\t{}\t{}", m.path, m.version, m.sum);
-        }
-    }
-}
-
-/// Go quotes a key that is empty or holds `= \t\r\n"` or a backtick.
-fn quote_key(k: &str) -> String {
-    if k.is_empty() || k.contains(['=', ' ', '\t', '\r', '\n', '"', '`']) {
-        go_quote(k)
-    } else {
-        k.to_string()
-    }
-}
-
-/// Go quotes a value that holds a space, `\t\r\n"` or a backtick.
-fn quote_value(v: &str) -> String {
-    if v.contains([' ', '\t', '\r', '\n', '"', '`']) {
-        go_quote(v)
-    } else {
-        v.to_string()
-    }
-}
-
-/// `strconv.Quote` for the characters build settings can hold.
-fn go_quote(s: &str) -> String {
-    let mut q = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => q.push_str("\\\""),
-            '\\' => q.push_str("\\\\"),
-            '\n' => q.push_str("\\n"),
-            '\r' => q.push_str("\\r"),
-            '\t' => q.push_str("\\t"),
-            '\x07' => q.push_str("\\a"),
-            '\x08' => q.push_str("\\b"),
-            '\x0c' => q.push_str("\\f"),
-            '\x0b' => q.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(q, "\\x{:02x}", c as u32);
-            }
-            c => q.push(c),
-        }
-    }
-    q.push('"');
-    q
 }
 
 fn go_summary(go: &GoFacts) -> String {
@@ -263,39 +210,4 @@ fn go_summary(go: &GoFacts) -> String {
 
 fn line(out: &mut String, key: &str, value: &str) {
     let _ = writeln!(out, "\t{key}\t{value}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting_matches_go() {
-        assert_eq!(quote_value("-s -w"), "\"-s -w\"");
-        assert_eq!(
-            quote_value("-X \"main.v=a b\""),
-            "\"-X \\\"main.v=a b\\\"\""
-        );
-        assert_eq!(quote_value("amd64"), "amd64");
-        assert_eq!(quote_key("a=b"), "\"a=b\"");
-        assert_eq!(quote_key(""), "\"\"");
-    }
-
-    #[test]
-    fn replaced_dep_prints_like_go() {
-        let mut out = String::new();
-        let m = Module {
-            path: "example.com/dep".into(),
-            version: "v1.0.0".into(),
-            sum: String::new(),
-            replace: Some(Box::new(Module {
-                path: "../dep".into(),
-                version: "(devel)".into(),
-                sum: String::new(),
-                replace: None,
-            })),
-        };
-        module_lines(&mut out, "dep", &m);
-        assert_eq!(out, "\tdep\texample.com/dep\tv1.0.0\n\t=>\t../dep\t(devel)\t\n");
-    }
 }
