@@ -11,7 +11,7 @@
 # step failed.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 binary=${ELFGATE_BIN:-dist/elfgate}
 target=${1:-$binary}
