@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Build a fully static elfgate into dist/elfgate.
+#
+# Target choice, in order:
+#   1. $ELFGATE_TARGET, when set (the Dockerfile sets it per TARGETARCH);
+#   2. <arch>-unknown-linux-musl, when `rustup target list --installed` has it:
+#      musl links statically by default and needs no C library on the host;
+#   3. <arch>-unknown-linux-gnu with `-C target-feature=+crt-static`: glibc's
+#      static archives (libc6-dev) are linked in. elfgate uses no NSS, iconv
+#      or dlopen, the glibc features that do not work from a static binary.
+#
+# The target is always passed with --target, so build scripts and proc macros
+# are still built for the host as usual and only elfgate itself is static.
+# `-C relocation-model=static` gives a non-PIE executable: without it rustc
+# emits a static-pie, which `file` reports as "static-pie linked", and tools
+# that look for "statically linked" (ldd, file, scanners) treat it as dynamic.
+#
+# Environment: ELFGATE_TARGET, ELFGATE_PROFILE (default release),
+# CARGO_TARGET_DIR (default target), RUSTFLAGS (appended to).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+arch=$(uname -m)
+case "$arch" in
+    x86_64 | aarch64) ;;
+    arm64) arch=aarch64 ;;
+    *) echo "build-static: unsupported host architecture $arch" >&2; exit 2 ;;
+esac
+
+target=${ELFGATE_TARGET:-}
+if [ -z "$target" ]; then
+    if command -v rustup >/dev/null 2>&1 &&
+        rustup target list --installed 2>/dev/null | grep -qx "$arch-unknown-linux-musl"; then
+        target=$arch-unknown-linux-musl
+    else
+        target=$arch-unknown-linux-gnu
+    fi
+fi
+
+flags="-C relocation-model=static"
+case "$target" in
+    *-linux-gnu*) flags="$flags -C target-feature=+crt-static" ;;
+    *-linux-musl*) ;;
+    *) echo "build-static: $target is not a Linux gnu or musl target" >&2; exit 2 ;;
+esac
+
+profile=${ELFGATE_PROFILE:-release}
+target_dir=${CARGO_TARGET_DIR:-target}
+
+echo "build-static: target $target, profile $profile, rustflags: $flags"
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$flags" \
+    cargo build --locked --profile "$profile" --target "$target" --bin elfgate
+
+# Cargo names the directory of the built-in `dev` profile `debug`.
+profile_dir=$profile
+[ "$profile" = dev ] && profile_dir=debug
+built=$target_dir/$target/$profile_dir/elfgate
+
+mkdir -p dist
+install -m 0755 "$built" dist/elfgate.tmp
+mv -f dist/elfgate.tmp dist/elfgate
+
+# Verify: no program interpreter and no DT_NEEDED, whatever reports it.
+if command -v file >/dev/null 2>&1; then
+    description=$(file -b dist/elfgate)
+    echo "build-static: dist/elfgate: $description"
+    case "$description" in
+        *"statically linked"*) ;;
+        *) echo "build-static: dist/elfgate is not statically linked" >&2; exit 1 ;;
+    esac
+fi
+if command -v readelf >/dev/null 2>&1; then
+    if readelf -lW dist/elfgate | grep -q 'INTERP'; then
+        echo "build-static: dist/elfgate has a PT_INTERP program header" >&2
+        exit 1
+    fi
+    if readelf -dW dist/elfgate 2>/dev/null | grep -q '(NEEDED)'; then
+        echo "build-static: dist/elfgate needs shared libraries:" >&2
+        readelf -dW dist/elfgate | grep '(NEEDED)' >&2
+        exit 1
+    fi
+fi
+if ! command -v file >/dev/null 2>&1 && ! command -v readelf >/dev/null 2>&1; then
+    echo "build-static: neither file nor readelf found; linkage not verified" >&2
+fi
+
+echo "build-static: dist/elfgate $(wc -c <dist/elfgate) bytes"
