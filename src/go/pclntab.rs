@@ -378,6 +378,12 @@ impl<'a> PclnTab<'a> {
 
     /// The function names in functab order (entry PC order), as stored.
     ///
+    /// These are the runtime's names (`runtime.FuncForPC`), not `.symtab`'s:
+    /// assembly (ABI0) functions lack the `.abi0` suffix the symbol table
+    /// gives them (`crypto/internal/boring/sig.BoringCrypto.abi0` is stored
+    /// as `crypto/internal/boring/sig.BoringCrypto`), ABI wrappers repeat
+    /// their function's name, and markers such as `runtime.text` are absent.
+    ///
     /// Yields at most `nfunc()` items; stops for good after the first error.
     pub fn funcs(&self) -> Funcs<'a> {
         Funcs {
@@ -432,7 +438,7 @@ impl<'a> PclnTab<'a> {
             })?;
         let func_past_end = PclnError::FuncPastEnd {
             index,
-            offset: funcoff.saturating_add(self.funcdata as u64),
+            offset: funcoff.saturating_add(to_u64(self.funcdata)),
         };
         let func_at = usize::try_from(funcoff)
             .ok()
@@ -460,7 +466,7 @@ impl<'a> PclnTab<'a> {
             .filter(|&start| start < data.len())
             .ok_or(PclnError::NamePastEnd {
                 index,
-                offset: (self.funcnametab as u64).saturating_add(name_off as u64),
+                offset: to_u64(self.funcnametab).saturating_add(to_u64(name_off)),
             })
     }
 }
@@ -524,6 +530,11 @@ impl<'a> Iterator for Funcs<'a> {
 }
 
 impl FusedIterator for Funcs<'_> {}
+
+/// Widens an offset for an error message.
+fn to_u64(v: usize) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
 
 /// Reads an unsigned integer of `size` (4 or 8) bytes at `at`.
 fn read_uint(data: &[u8], at: usize, size: usize, endian: Endianness) -> Option<u64> {
