@@ -378,6 +378,12 @@ impl<'a> PclnTab<'a> {
 
     /// The function names in functab order (entry PC order), as stored.
     ///
+    /// These are the runtime's names (`runtime.FuncForPC`), not `.symtab`'s:
+    /// assembly (ABI0) functions lack the `.abi0` suffix the symbol table
+    /// gives them (`crypto/internal/boring/sig.BoringCrypto.abi0` is stored
+    /// as `crypto/internal/boring/sig.BoringCrypto`), ABI wrappers repeat
+    /// their function's name, and markers such as `runtime.text` are absent.
+    ///
     /// Yields at most `nfunc()` items; stops for good after the first error.
     pub fn funcs(&self) -> Funcs<'a> {
         Funcs {
@@ -432,7 +438,7 @@ impl<'a> PclnTab<'a> {
             })?;
         let func_past_end = PclnError::FuncPastEnd {
             index,
-            offset: funcoff.saturating_add(self.funcdata as u64),
+            offset: funcoff.saturating_add(to_u64(self.funcdata)),
         };
         let func_at = usize::try_from(funcoff)
             .ok()
@@ -460,7 +466,7 @@ impl<'a> PclnTab<'a> {
             .filter(|&start| start < data.len())
             .ok_or(PclnError::NamePastEnd {
                 index,
-                offset: (self.funcnametab as u64).saturating_add(name_off as u64),
+                offset: to_u64(self.funcnametab).saturating_add(to_u64(name_off)),
             })
     }
 }
@@ -524,6 +530,11 @@ impl<'a> Iterator for Funcs<'a> {
 }
 
 impl FusedIterator for Funcs<'_> {}
+
+/// Widens an offset for an error message.
+fn to_u64(v: usize) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
 
 /// Reads an unsigned integer of `size` (4 or 8) bytes at `at`.
 fn read_uint(data: &[u8], at: usize, size: usize, endian: Endianness) -> Option<u64> {
@@ -1014,30 +1025,40 @@ mod tests {
         assert!(!tab.contains(&long[1..]));
     }
 
-    /// Reads the pclntab of a Go binary on this machine, when there is one
-    /// (`ELFGATE_TEST_GO_BINARY`, else `/usr/bin/kubectl`); a no-op otherwise.
+    /// Reads the pclntab of a Go binary on this machine, when there is one:
+    /// `ELFGATE_TEST_GO_BINARY` (which must be a Go ELF), else
+    /// `/usr/bin/kubectl` if it is one; a no-op otherwise.
     #[test]
     fn reads_a_real_go_binary_when_present() {
         use object::{Object, ObjectSection};
 
-        let path = std::env::var_os("ELFGATE_TEST_GO_BINARY")
+        let chosen = std::env::var_os("ELFGATE_TEST_GO_BINARY").filter(|v| !v.is_empty());
+        let required = chosen.is_some();
+        let path = chosen
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "/usr/bin/kubectl".into());
-        let Ok(bytes) = std::fs::read(&path) else {
-            eprintln!("no Go binary at {}: skipped", path.display());
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if !required => {
+                eprintln!("{}: {e}; skipped", path.display());
+                return;
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        let section = object::File::parse(&*bytes).ok().and_then(|file| {
+            let section = file
+                .section_by_name(".gopclntab")
+                .or_else(|| file.section_by_name(".data.rel.ro.gopclntab"))?;
+            Some((file.is_little_endian(), file.is_64(), section.data().ok()?))
+        });
+        let Some((little, is_64, data)) = section else {
+            assert!(!required, "{}: no Go pclntab section", path.display());
+            eprintln!("{}: not a Go ELF; skipped", path.display());
             return;
         };
-        let file = object::File::parse(&*bytes).unwrap();
-        let section = file
-            .section_by_name(".gopclntab")
-            .or_else(|| file.section_by_name(".data.rel.ro.gopclntab"))
-            .expect("a Go binary has a pclntab section");
-        let tab = parse_header(section.data().unwrap()).unwrap();
-        assert_eq!(
-            tab.endianness() == Endianness::Little,
-            file.is_little_endian()
-        );
-        assert_eq!(tab.ptr_size() == 8, file.is_64());
+        let tab = parse_header(data).unwrap();
+        assert_eq!(tab.endianness() == Endianness::Little, little);
+        assert_eq!(tab.ptr_size() == 8, is_64);
         let mut count = 0;
         for name in tab.funcs() {
             let name = name.unwrap();
