@@ -7,3 +7,5 @@
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod policy;
+pub mod render;
