@@ -297,6 +297,48 @@ mod tests {
         }
     }
 
+    /// `docs/rules.md` has one `### <id>` section per registered rule, and no other.
+    #[test]
+    fn docs_cover_every_rule() {
+        let doc = include_str!("../../docs/rules.md");
+        let section = doc
+            .split("\n## Rules\n")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("a `## Rules` section");
+        let documented: HashSet<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("### "))
+            .collect();
+        let registered: HashSet<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(documented, registered);
+        let schema = include_str!("../../docs/policy-schema.md");
+        for r in RULES {
+            for key in r.policy_keys {
+                assert!(
+                    schema.contains(&format!("`{key}`")),
+                    "{key} not in policy-schema.md"
+                );
+            }
+        }
+    }
+
+    /// Every policy key named in the registry is a key the loader accepts.
+    #[test]
+    fn policy_keys_exist() {
+        let e = crate::policy::Policy::from_yaml(
+            "p",
+            "version: 1\nrulesets: [{name: a, no_such_key: 1}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for r in RULES {
+            for key in r.policy_keys {
+                assert!(e.contains(key), "{key} not accepted: {e}");
+            }
+        }
+    }
+
     #[test]
     fn ids_are_lowercase_dotted() {
         for r in RULES {

@@ -657,6 +657,18 @@ mod tests {
     }
 
     #[test]
+    fn escaped_glob_characters_match_literally() {
+        let mut idx = SymbolIndex::default();
+        idx.mark_present(SymbolTable::Pclntab);
+        idx.push(sym("main.F[...]", SymbolTable::Pclntab, true, None, false));
+        idx.push(sym("main.F.", SymbolTable::Pclntab, true, None, false));
+        let hits = run(&[r"main.F\[...\]", "main.F[...]"], &idx);
+        assert_eq!(hits[0].examples, vec!["main.F[...] (pclntab)"]);
+        // Unescaped, `[...]` is a class: it matches `main.F.`, not the generic name.
+        assert_eq!(hits[1].examples, vec!["main.F. (pclntab)"]);
+    }
+
+    #[test]
     fn non_utf8_names_match_globs_and_print_escaped() {
         let mut idx = SymbolIndex::default();
         idx.mark_present(SymbolTable::Symtab);
