@@ -806,6 +806,25 @@ rulesets:
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        for text in [
+            format!("version: 1\nrulesets: {}", "[".repeat(400_000)),
+            format!(
+                "version: 1\nrulesets:\n  - name: a\n    require_symbols: {}x{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            format!(
+                "version: 1\nrulesets:\n  - name: a\n    require_symbols: [{}]\n",
+                "{name: x, table: ".repeat(50_000)
+            ),
+        ] {
+            let e = Policy::from_yaml("p", &text).unwrap_err().to_string();
+            assert!(e.starts_with("p:"), "{e}");
+        }
+    }
+
+    #[test]
     fn flags_make_one_ruleset_for_every_target() {
         let flags = FlagRules {
             min_version: Some("go1.22".into()),
