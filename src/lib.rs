@@ -11,5 +11,6 @@ pub mod facts;
 pub mod go;
 pub mod input;
 pub mod inspect;
+pub mod policy;
 pub mod render;
 pub mod run;

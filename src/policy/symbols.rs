@@ -1,0 +1,683 @@
+//! `symbols.required` and `symbols.forbidden`.
+//!
+//! A pattern is a name (exact, or a glob when it has `*?[{`), an optional
+//! GNU version (`@VER`: a non-default definition or any versioned reference;
+//! `@@VER`: the default definition, as `readelf` prints them), and optional
+//! filters: table (`symtab|dynsym|pclntab|any`), type (`func|object`),
+//! binding (`global|weak|local`) and `defined`.
+//!
+//! Every pattern of every ruleset is compiled into one [`SymbolMatcher`]
+//! (exact names in a hash map, globs in one `GlobSet`), so a file's symbols
+//! are read in one pass whatever the number of rules.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::{Outcome, escape_bytes};
+use crate::facts::{SymbolBinding, SymbolIndex, SymbolKind, SymbolRef, SymbolTable};
+
+/// Tables searched by a pattern without `table`.
+const ALL_TABLES: [SymbolTable; 3] = [
+    SymbolTable::Symtab,
+    SymbolTable::Dynsym,
+    SymbolTable::Pclntab,
+];
+
+/// How many matching symbols a finding names.
+const EXAMPLES: usize = 5;
+
+fn table_name(t: SymbolTable) -> &'static str {
+    match t {
+        SymbolTable::Symtab => "symtab",
+        SymbolTable::Dynsym => "dynsym",
+        SymbolTable::Pclntab => "pclntab",
+    }
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '[', '{'])
+}
+
+/// A glob over names that are not paths: `*` crosses `/` (Go symbols
+/// contain package paths), backslash escapes on every platform.
+pub(crate) fn name_glob(pattern: &str) -> Result<globset::Glob, String> {
+    GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| format!("bad glob `{pattern}`: {}", e.kind()))
+}
+
+#[derive(Debug, Clone)]
+enum NameMatch {
+    Exact(Vec<u8>),
+    Glob(String),
+}
+
+#[derive(Debug, Clone)]
+enum VersionMatch {
+    Exact(Vec<u8>),
+    Glob(GlobMatcher),
+}
+
+impl VersionMatch {
+    fn matches(&self, v: &[u8]) -> bool {
+        match self {
+            VersionMatch::Exact(e) => e == v,
+            VersionMatch::Glob(g) => g.is_match_candidate(&Candidate::from_bytes(v)),
+        }
+    }
+}
+
+/// One symbol pattern of `require_symbols` or `forbid_symbols`.
+#[derive(Debug, Clone)]
+pub struct SymbolPattern {
+    /// As shown in findings.
+    pub text: String,
+    name: NameMatch,
+    /// The version and whether it must be the default (`@@`).
+    version: Option<(VersionMatch, bool)>,
+    table: Option<SymbolTable>,
+    kind: Option<SymbolKind>,
+    binding: Option<SymbolBinding>,
+    defined: Option<bool>,
+}
+
+/// The map form of a pattern.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SymbolSpec {
+    name: String,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    binding: Option<String>,
+    #[serde(default)]
+    defined: Option<bool>,
+}
+
+impl SymbolPattern {
+    /// Parses the string form: `name`, `name@VER`, `name@@VER`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (name, version) = match text.split_once('@') {
+            None => (text, None),
+            Some((name, rest)) => {
+                let (default, ver) = match rest.strip_prefix('@') {
+                    Some(v) => (true, v),
+                    None => (false, rest),
+                };
+                if ver.is_empty() {
+                    return Err(format!("symbol pattern `{text}`: empty version after `@`"));
+                }
+                let vm = if is_glob(ver) {
+                    VersionMatch::Glob(name_glob(ver)?.compile_matcher())
+                } else {
+                    VersionMatch::Exact(ver.as_bytes().to_vec())
+                };
+                (name, Some((vm, default)))
+            }
+        };
+        if name.is_empty() {
+            return Err(format!("symbol pattern `{text}`: empty name"));
+        }
+        let name = if is_glob(name) {
+            name_glob(name)?;
+            NameMatch::Glob(name.to_owned())
+        } else {
+            NameMatch::Exact(name.as_bytes().to_vec())
+        };
+        Ok(SymbolPattern {
+            text: text.to_owned(),
+            name,
+            version,
+            table: None,
+            kind: None,
+            binding: None,
+            defined: None,
+        })
+    }
+
+    fn from_spec(spec: SymbolSpec) -> Result<Self, String> {
+        let mut p = SymbolPattern::parse(&spec.name)?;
+        let mut extra = Vec::new();
+        if let Some(t) = spec.table.as_deref() {
+            p.table = match t {
+                "symtab" => Some(SymbolTable::Symtab),
+                "dynsym" => Some(SymbolTable::Dynsym),
+                "pclntab" => Some(SymbolTable::Pclntab),
+                "any" => None,
+                _ => {
+                    return Err(format!(
+                        "unknown symbol table `{t}`: expected symtab, dynsym, pclntab or any"
+                    ));
+                }
+            };
+            extra.push(format!("table {t}"));
+        }
+        if let Some(k) = spec.kind.as_deref() {
+            p.kind = Some(match k {
+                "func" => SymbolKind::Func,
+                "object" => SymbolKind::Object,
+                _ => {
+                    return Err(format!(
+                        "unknown symbol type `{k}`: expected func or object"
+                    ));
+                }
+            });
+            extra.push(format!("type {k}"));
+        }
+        if let Some(b) = spec.binding.as_deref() {
+            p.binding = Some(match b {
+                "global" => SymbolBinding::Global,
+                "weak" => SymbolBinding::Weak,
+                "local" => SymbolBinding::Local,
+                _ => {
+                    return Err(format!(
+                        "unknown symbol binding `{b}`: expected global, weak or local"
+                    ));
+                }
+            });
+            extra.push(format!("binding {b}"));
+        }
+        if let Some(d) = spec.defined {
+            p.defined = Some(d);
+            extra.push(if d { "defined" } else { "undefined" }.to_owned());
+        }
+        if !extra.is_empty() {
+            p.text = format!("{} ({})", spec.name, extra.join(", "));
+        }
+        Ok(p)
+    }
+
+    fn tables(&self) -> &[SymbolTable] {
+        match &self.table {
+            Some(t) => std::slice::from_ref(t),
+            None => &ALL_TABLES,
+        }
+    }
+
+    /// Everything but the name, which the matcher has already compared.
+    fn accepts(&self, s: &SymbolRef<'_>) -> bool {
+        if self.table.is_some_and(|t| t != s.table)
+            || self.kind.is_some_and(|k| k != s.kind)
+            || self.binding.is_some_and(|b| b != s.binding)
+            || self.defined.is_some_and(|d| d != s.defined)
+        {
+            return false;
+        }
+        match &self.version {
+            None => true,
+            Some((vm, default)) => {
+                let Some(v) = s.version else { return false };
+                if !vm.matches(v) {
+                    return false;
+                }
+                if *default {
+                    // `sym@@V`: the default definition.
+                    s.defined && !s.version_hidden
+                } else {
+                    // `sym@V`: a hidden (non-default) definition, or a reference.
+                    !s.defined || s.version_hidden
+                }
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SymbolPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SymbolPattern;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a symbol pattern: a string, or a map with name, table, type, binding, defined",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<SymbolPattern, E> {
+                SymbolPattern::parse(s).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SymbolPattern, A::Error> {
+                let spec = SymbolSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                SymbolPattern::from_spec(spec).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What the one pass found for one pattern.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub count: u64,
+    /// The first few matching symbols, as `name@VER (table)`.
+    pub examples: Vec<String>,
+}
+
+/// All symbol patterns of a policy, compiled for one pass per file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SymbolMatcher {
+    patterns: Vec<SymbolPattern>,
+    exact: HashMap<Vec<u8>, Vec<usize>>,
+    globs: GlobSet,
+    /// GlobSet index → pattern index.
+    glob_ids: Vec<usize>,
+}
+
+impl SymbolMatcher {
+    /// Compiles patterns; hits come back in the same order.
+    pub(crate) fn new(patterns: Vec<SymbolPattern>) -> Result<Self, String> {
+        let mut exact: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut glob_ids = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match &p.name {
+                NameMatch::Exact(n) => exact.entry(n.clone()).or_default().push(i),
+                NameMatch::Glob(g) => {
+                    builder.add(name_glob(g)?);
+                    glob_ids.push(i);
+                }
+            }
+        }
+        let globs = builder
+            .build()
+            .map_err(|e| format!("cannot compile symbol globs: {e}"))?;
+        Ok(SymbolMatcher {
+            patterns,
+            exact,
+            globs,
+            glob_ids,
+        })
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// One pass over `index`, counting matches of the patterns marked active.
+    pub(crate) fn scan(&self, index: &SymbolIndex, active: &[bool]) -> Vec<Hit> {
+        let mut hits = vec![Hit::default(); self.patterns.len()];
+        let any_glob = self
+            .glob_ids
+            .iter()
+            .any(|&i| active.get(i).copied().unwrap_or(false));
+        let mut glob_buf = Vec::new();
+        for sym in index.iter() {
+            let exact = self.exact.get(sym.name).map(Vec::as_slice).unwrap_or(&[]);
+            glob_buf.clear();
+            if any_glob {
+                self.globs
+                    .matches_candidate_into(&Candidate::from_bytes(sym.name), &mut glob_buf);
+            }
+            let from_globs = glob_buf
+                .iter()
+                .filter_map(|&g| self.glob_ids.get(g).copied());
+            for id in exact.iter().copied().chain(from_globs) {
+                if !active.get(id).copied().unwrap_or(false) {
+                    continue;
+                }
+                let (Some(p), Some(hit)) = (self.patterns.get(id), hits.get_mut(id)) else {
+                    continue;
+                };
+                if p.accepts(&sym) {
+                    hit.count = hit.count.saturating_add(1);
+                    if hit.examples.len() < EXAMPLES {
+                        hit.examples.push(describe(&sym));
+                    }
+                }
+            }
+        }
+        hits
+    }
+}
+
+fn describe(s: &SymbolRef<'_>) -> String {
+    let mut out = escape_bytes(s.name);
+    if let Some(v) = s.version {
+        out.push_str(if s.defined && !s.version_hidden {
+            "@@"
+        } else {
+            "@"
+        });
+        out.push_str(&escape_bytes(v));
+    }
+    out.push_str(" (");
+    out.push_str(table_name(s.table));
+    out.push(')');
+    out
+}
+
+/// Which of the pattern's tables exist in the file, and which do not.
+fn coverage(p: &SymbolPattern, index: &SymbolIndex) -> (Vec<&'static str>, Vec<&'static str>) {
+    let mut present = Vec::new();
+    let mut absent = Vec::new();
+    for t in p.tables() {
+        if index.present.contains(t) {
+            present.push(table_name(*t));
+        } else {
+            absent.push(table_name(*t));
+        }
+    }
+    (present, absent)
+}
+
+fn absent_note(absent: &[&str]) -> String {
+    if absent.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} absent)", absent.join(", "))
+    }
+}
+
+fn examples(hit: &Hit) -> String {
+    let more = hit.count.saturating_sub(hit.examples.len() as u64);
+    let mut s = hit.examples.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+const NOT_INDEXED: &str = "symbols were not indexed for this file";
+
+pub(crate) fn check_required(
+    p: &SymbolPattern,
+    index: Option<&SymbolIndex>,
+    hit: Option<&Hit>,
+    path: &str,
+) -> Outcome {
+    let (Some(index), Some(hit)) = (index, hit) else {
+        return Outcome::Unknown(format!(
+            "cannot look for {} in {path}: {NOT_INDEXED}",
+            p.text
+        ));
+    };
+    if hit.count > 0 {
+        return Outcome::Pass(format!("found {}", examples(hit)));
+    }
+    let (present, absent) = coverage(p, index);
+    if present.is_empty() {
+        return Outcome::Unknown(format!(
+            "cannot look for {} in {path}: no {} table",
+            p.text,
+            absent.join(" or ")
+        ));
+    }
+    Outcome::Fail(format!(
+        "{} not found in {}{}",
+        p.text,
+        present.join(", "),
+        absent_note(&absent)
+    ))
+}
+
+pub(crate) fn check_forbidden(
+    p: &SymbolPattern,
+    index: Option<&SymbolIndex>,
+    hit: Option<&Hit>,
+    path: &str,
+) -> Outcome {
+    let (Some(index), Some(hit)) = (index, hit) else {
+        return Outcome::Unknown(format!(
+            "cannot rule out {} in {path}: {NOT_INDEXED}",
+            p.text
+        ));
+    };
+    if hit.count > 0 {
+        return Outcome::Fail(format!("forbidden symbol present: {}", examples(hit)));
+    }
+    let (present, absent) = coverage(p, index);
+    if present.is_empty() {
+        return Outcome::Unknown(format!(
+            "cannot rule out {} in {path}: no {} table",
+            p.text,
+            absent.join(" or ")
+        ));
+    }
+    Outcome::Pass(format!(
+        "no match in {}{}",
+        present.join(", "),
+        absent_note(&absent)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::tests::{is_fail, is_pass, is_unknown};
+
+    fn sym(
+        name: &'static str,
+        table: SymbolTable,
+        defined: bool,
+        version: Option<&'static str>,
+        hidden: bool,
+    ) -> SymbolRef<'static> {
+        SymbolRef {
+            name: name.as_bytes(),
+            table,
+            kind: SymbolKind::Func,
+            binding: SymbolBinding::Global,
+            defined,
+            size: 0,
+            version: version.map(str::as_bytes),
+            version_hidden: hidden,
+        }
+    }
+
+    pub(crate) fn index() -> SymbolIndex {
+        let mut idx = SymbolIndex::default();
+        for s in [
+            sym("runtime.mallocgc", SymbolTable::Pclntab, true, None, false),
+            sym(
+                "memcpy",
+                SymbolTable::Dynsym,
+                false,
+                Some("GLIBC_2.14"),
+                false,
+            ),
+            sym(
+                "demo_fn",
+                SymbolTable::Dynsym,
+                true,
+                Some("LIBDEMO_2.0"),
+                false,
+            ),
+            sym(
+                "demo_fn",
+                SymbolTable::Dynsym,
+                true,
+                Some("LIBDEMO_1.0"),
+                true,
+            ),
+            sym(
+                "crypto/internal/boring/sig.BoringCrypto.abi0",
+                SymbolTable::Symtab,
+                true,
+                None,
+                false,
+            ),
+            sym(
+                "_goboringcrypto_SHA1",
+                SymbolTable::Symtab,
+                true,
+                None,
+                false,
+            ),
+        ] {
+            assert!(idx.push(s));
+        }
+        idx.mark_present(SymbolTable::Pclntab);
+        idx.mark_present(SymbolTable::Dynsym);
+        idx.mark_present(SymbolTable::Symtab);
+        idx
+    }
+
+    fn run(patterns: &[&str], idx: &SymbolIndex) -> Vec<Hit> {
+        let ps: Vec<_> = patterns
+            .iter()
+            .map(|p| SymbolPattern::parse(p).unwrap())
+            .collect();
+        let n = ps.len();
+        SymbolMatcher::new(ps).unwrap().scan(idx, &vec![true; n])
+    }
+
+    #[test]
+    fn exact_glob_and_versions() {
+        let idx = index();
+        let hits = run(
+            &[
+                "runtime.mallocgc",
+                "memcpy@GLIBC_2.14",
+                "memcpy@@GLIBC_2.14",
+                "demo_fn@@LIBDEMO_2.0",
+                "demo_fn@LIBDEMO_1.0",
+                "demo_fn@LIBDEMO_2.0",
+                "*boring*",
+                "memcpy@GLIBC_*",
+                "nosuch",
+            ],
+            &idx,
+        );
+        let counts: Vec<u64> = hits.iter().map(|h| h.count).collect();
+        assert_eq!(counts, vec![1, 1, 0, 1, 1, 0, 2, 1, 0]);
+        assert_eq!(hits[1].examples, vec!["memcpy@GLIBC_2.14 (dynsym)"]);
+    }
+
+    #[test]
+    fn inactive_patterns_are_skipped() {
+        let idx = index();
+        let ps = vec![
+            SymbolPattern::parse("runtime.mallocgc").unwrap(),
+            SymbolPattern::parse("*boring*").unwrap(),
+        ];
+        let hits = SymbolMatcher::new(ps).unwrap().scan(&idx, &[false, false]);
+        assert!(hits.iter().all(|h| h.count == 0));
+    }
+
+    #[test]
+    fn map_form_filters() {
+        let idx = index();
+        let yaml = r#"[{name: "demo_fn@@LIBDEMO_2.0", table: dynsym, type: func, binding: global, defined: true},
+                      {name: runtime.mallocgc, table: symtab},
+                      {name: runtime.mallocgc, table: pclntab, defined: true},
+                      {name: memcpy, defined: false, type: object}]"#;
+        let ps: Vec<SymbolPattern> = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(
+            ps[0].text,
+            "demo_fn@@LIBDEMO_2.0 (table dynsym, type func, binding global, defined)"
+        );
+        let n = ps.len();
+        let hits = SymbolMatcher::new(ps).unwrap().scan(&idx, &vec![true; n]);
+        let counts: Vec<u64> = hits.iter().map(|h| h.count).collect();
+        assert_eq!(counts, vec![1, 0, 1, 0]);
+    }
+
+    #[test]
+    fn map_form_rejects_unknown_keys_and_values() {
+        let e = serde_saphyr::from_str::<Vec<SymbolPattern>>("[{name: x, tabel: dynsym}]");
+        assert!(e.unwrap_err().to_string().contains("tabel"));
+        let e = serde_saphyr::from_str::<Vec<SymbolPattern>>("[{name: x, table: elf}]");
+        assert!(e.unwrap_err().to_string().contains("unknown symbol table"));
+        assert!(SymbolPattern::parse("x@").is_err());
+        assert!(SymbolPattern::parse("@@V").is_err());
+        assert!(SymbolPattern::parse("a[").is_err());
+    }
+
+    #[test]
+    fn required_and_forbidden_outcomes() {
+        let idx = index();
+        let req = SymbolPattern::parse("runtime.mallocgc").unwrap();
+        let hit = Hit {
+            count: 1,
+            examples: vec!["runtime.mallocgc (pclntab)".into()],
+        };
+        assert!(is_pass(&check_required(&req, Some(&idx), Some(&hit), "f")));
+        assert!(is_fail(&check_forbidden(&req, Some(&idx), Some(&hit), "f")));
+        let none = Hit::default();
+        assert!(is_fail(&check_required(&req, Some(&idx), Some(&none), "f")));
+        assert!(is_pass(&check_forbidden(
+            &req,
+            Some(&idx),
+            Some(&none),
+            "f"
+        )));
+        // No index at all: unknown both ways.
+        assert!(is_unknown(&check_required(&req, None, None, "f")));
+        assert!(is_unknown(&check_forbidden(&req, None, None, "f")));
+        // No table present: unknown; one table present: decided.
+        let empty = SymbolIndex::default();
+        assert!(is_unknown(&check_forbidden(
+            &req,
+            Some(&empty),
+            Some(&none),
+            "f"
+        )));
+        assert!(is_unknown(&check_required(
+            &req,
+            Some(&empty),
+            Some(&none),
+            "f"
+        )));
+        let mut dyn_only = SymbolIndex::default();
+        dyn_only.mark_present(SymbolTable::Dynsym);
+        let o = check_forbidden(&req, Some(&dyn_only), Some(&none), "f");
+        assert!(is_pass(&o));
+        assert!(format!("{o:?}").contains("symtab, pclntab absent"));
+        // A table-restricted pattern whose table is absent is unknown.
+        let mut p = SymbolPattern::parse("x").unwrap();
+        p.table = Some(SymbolTable::Symtab);
+        assert!(is_unknown(&check_required(
+            &p,
+            Some(&dyn_only),
+            Some(&none),
+            "f"
+        )));
+    }
+
+    #[test]
+    fn many_matches_are_summarised() {
+        let mut idx = SymbolIndex::default();
+        idx.mark_present(SymbolTable::Symtab);
+        for _ in 0..100 {
+            idx.push(sym("boring_x", SymbolTable::Symtab, true, None, false));
+        }
+        let hits = run(&["boring_*"], &idx);
+        assert_eq!(hits[0].count, 100);
+        assert_eq!(hits[0].examples.len(), EXAMPLES);
+        let p = SymbolPattern::parse("boring_*").unwrap();
+        let o = check_forbidden(&p, Some(&idx), hits.first(), "f");
+        assert!(format!("{o:?}").contains("and 95 more"));
+    }
+
+    #[test]
+    fn escaped_glob_characters_match_literally() {
+        let mut idx = SymbolIndex::default();
+        idx.mark_present(SymbolTable::Pclntab);
+        idx.push(sym("main.F[...]", SymbolTable::Pclntab, true, None, false));
+        idx.push(sym("main.F.", SymbolTable::Pclntab, true, None, false));
+        let hits = run(&[r"main.F\[...\]", "main.F[...]"], &idx);
+        assert_eq!(hits[0].examples, vec!["main.F[...] (pclntab)"]);
+        // Unescaped, `[...]` is a class: it matches `main.F.`, not the generic name.
+        assert_eq!(hits[1].examples, vec!["main.F. (pclntab)"]);
+    }
+
+    #[test]
+    fn non_utf8_names_match_globs_and_print_escaped() {
+        let mut idx = SymbolIndex::default();
+        idx.mark_present(SymbolTable::Symtab);
+        idx.push(SymbolRef {
+            name: b"bad\xff\nname",
+            ..sym("", SymbolTable::Symtab, true, None, false)
+        });
+        let hits = run(&["bad*"], &idx);
+        assert_eq!(hits[0].count, 1);
+        assert_eq!(hits[0].examples, vec!["bad\\xff\\nname (symtab)"]);
+    }
+}
