@@ -50,6 +50,7 @@ pub use symbols::{
 };
 pub use versions::{
     GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,
+    is_glibc_family,
 };
 
 /// Why an ELF structure could not be read: which structure, where, and why.

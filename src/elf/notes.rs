@@ -282,10 +282,11 @@ fn parse_region<'data>(
         }
         let note_offset = base.saturating_add(pos as u64);
         let bad = |reason: &str| ElfError::at(format!("note in {what}"), note_offset, reason);
+        // `pos` is within `bytes`, so these sums stay far below usize::MAX.
         let (Some(namesz), Some(descsz), Some(n_type)) = (
             u32_at(bytes, pos, endian),
-            u32_at(bytes, pos + 4, endian),
-            u32_at(bytes, pos + 8, endian),
+            u32_at(bytes, pos.saturating_add(4), endian),
+            u32_at(bytes, pos.saturating_add(8), endian),
         ) else {
             push_warning(
                 &mut out.warnings,
@@ -293,7 +294,7 @@ fn parse_region<'data>(
             );
             return;
         };
-        let name_start = pos + 12;
+        let name_start = pos.saturating_add(12);
         let Some(name) = usize::try_from(namesz)
             .ok()
             .and_then(|n| bytes.get(name_start..name_start.checked_add(n)?))
@@ -301,7 +302,7 @@ fn parse_region<'data>(
             push_warning(&mut out.warnings, bad("n_namesz runs past the end"));
             return;
         };
-        let Some(desc_start) = align_up(name_start + name.len(), align) else {
+        let Some(desc_start) = align_up(name_start.saturating_add(name.len()), align) else {
             return;
         };
         let Some(desc) = usize::try_from(descsz)
@@ -324,7 +325,7 @@ fn parse_region<'data>(
                 source,
             });
         }
-        match align_up(desc_start + desc.len(), align) {
+        match align_up(desc_start.saturating_add(desc.len()), align) {
             Some(next) if next > pos => pos = next,
             _ => return,
         }

@@ -13,7 +13,7 @@
 //! keeps a range into it, so a hostile table whose million symbols share one
 //! long name costs the table's size, not a million copies. Name ends come
 //! from a sorted list of NUL positions, so finding them is `O(log n)` per
-//! symbol whatever the names are ([`StrTable`](super::StrTable)).
+//! symbol whatever the names are ([`StrTable`]).
 //!
 //! Without section headers, `.dynsym` is found through `DT_SYMTAB`; its
 //! length is not recorded anywhere, so it is taken from `DT_HASH` (`nchain`)
