@@ -17,7 +17,7 @@ use object::elf;
 use object::read::ReadRef;
 use object::read::elf::{Dyn, FileHeader};
 
-use super::{Class, ElfError, ElfView, push_warning, str_at};
+use super::{Class, ElfError, ElfView, StrTable, push_warning};
 
 /// Addresses and sizes from the dynamic section that other parsers need.
 /// Each is the first entry with that tag; `None` when absent.
@@ -205,11 +205,12 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
         ),
         None => {}
         Some(strings) => {
+            let strings = StrTable::new(strings);
             for (i, &(tag, val)) in entries.iter().enumerate() {
                 if !matches!(tag, 1 | 14 | 15 | 29) {
                     continue;
                 }
-                let Some(s) = str_at(strings, val) else {
+                let Some(s) = strings.get(val) else {
                     push_warning(
                         &mut warnings,
                         ElfError::at(

@@ -50,6 +50,7 @@ pub use symbols::{
 };
 pub use versions::{
     GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,
+    is_glibc_family,
 };
 
 /// Why an ELF structure could not be read: which structure, where, and why.
@@ -583,12 +584,155 @@ pub(crate) fn align_up(value: usize, align: usize) -> Option<usize> {
     Some(value.checked_add(mask)? & !mask)
 }
 
-/// The NUL-terminated string at `offset` in a string table slice.
-pub(crate) fn str_at(table: &[u8], offset: u64) -> Option<&[u8]> {
-    let rest = table.get(usize::try_from(offset).ok()?..)?;
-    let end = rest.iter().position(|&b| b == 0)?;
-    rest.get(..end)
+/// A string table slice with an index of where its names end, so that
+/// every lookup costs `O(log n)` whatever the offsets: a plain scan to the
+/// next NUL per lookup would let a million entries pointing into one long
+/// NUL-free run cost a million scans of it.
+///
+/// Only the first NUL of each run of NULs is recorded (a name starting on
+/// a NUL is empty without a lookup), so the index holds at most one `u32`
+/// per two table bytes, and one per name in real tables.
+pub(crate) struct StrTable<'data> {
+    bytes: &'data [u8],
+    ends: Vec<u32>,
+}
+
+impl<'data> StrTable<'data> {
+    pub(crate) fn new(bytes: &'data [u8]) -> Self {
+        let mut ends = Vec::new();
+        let mut prev_nul = true;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == 0 && !prev_nul {
+                match u32::try_from(i) {
+                    Ok(i) => ends.push(i),
+                    // Names past 4 GiB stay unreadable.
+                    Err(_) => break,
+                }
+            }
+            prev_nul = b == 0;
+        }
+        StrTable { bytes, ends }
+    }
+
+    /// `(start, len)` of the NUL-terminated name at `offset`, or `None` if
+    /// `offset` is past the table or the name has no terminating NUL.
+    pub(crate) fn range(&self, offset: u64) -> Option<(u32, u32)> {
+        let start = u32::try_from(offset).ok()?;
+        if *self.bytes.get(usize::try_from(start).ok()?)? == 0 {
+            return Some((start, 0));
+        }
+        let k = self.ends.partition_point(|&p| p < start);
+        let end = *self.ends.get(k)?;
+        Some((start, end.checked_sub(start)?))
+    }
+
+    /// The NUL-terminated name at `offset`, without its NUL.
+    pub(crate) fn get(&self, offset: u64) -> Option<&'data [u8]> {
+        let (start, len) = self.range(offset)?;
+        let start = usize::try_from(start).ok()?;
+        self.bytes
+            .get(start..start.checked_add(usize::try_from(len).ok()?)?)
+    }
 }
 
 #[cfg(test)]
 pub(crate) mod testutil;
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::{BASE, Builder};
+    use super::*;
+    use crate::go::AddressSpace;
+
+    #[test]
+    fn string_table_lookups() {
+        let t = StrTable::new(b"\0abc\0\0\0de\0tail");
+        assert_eq!(t.get(0), Some(&b""[..]));
+        assert_eq!(t.get(1), Some(&b"abc"[..]));
+        assert_eq!(t.get(2), Some(&b"bc"[..]));
+        assert_eq!(t.get(4), Some(&b""[..]));
+        assert_eq!(t.get(6), Some(&b""[..]));
+        assert_eq!(t.get(7), Some(&b"de"[..]));
+        assert_eq!(t.get(10), None, "no terminating NUL");
+        assert_eq!(t.get(14), None);
+        assert_eq!(t.get(u64::MAX), None);
+        assert_eq!(t.ends, vec![4, 9]);
+        // One long NUL-free run looked up at every offset: linear, not quadratic.
+        let long = vec![b'x'; 1 << 20];
+        let t = StrTable::new(&long);
+        assert!((0..long.len() as u64).all(|o| t.get(o).is_none()));
+    }
+
+    /// Every entry point over one view; results are ignored, panics are not.
+    fn exercise(bytes: &[u8]) {
+        let Ok(view) = open(bytes) else { return };
+        let _ = view.interpreter();
+        let _ = view.dynamic();
+        let _ = view.is_pie();
+        let _ = view.linkage();
+        let notes = view.notes();
+        let _ = notes.properties();
+        let _ = notes.gccgo_build_id();
+        let _ = view.symbol_counts();
+        if let Ok(index) = view.symbol_index() {
+            let _ = index.lookup(b"malloc").count();
+            let _ = index.with_prefix(b"m").count();
+            for s in index.iter() {
+                let _ = s.version;
+            }
+        }
+        if let Ok(Some(v)) = view.versions() {
+            let _ = v.max_glibc();
+        }
+        for s in view.sections() {
+            let _ = view.section_data(s);
+        }
+        let _ = view.go_buildinfo_location();
+        let _ = view.read(BASE + 0x400, 64);
+        let _ = view.relocation_addend(BASE + 0x400);
+    }
+
+    /// Random byte flips and every truncation of a file that has all the
+    /// structures: no panic, no hang, no huge allocation.
+    #[test]
+    fn hostile_bytes_never_panic() {
+        for (is_64, big) in [(true, false), (false, true)] {
+            for with_sections in [true, false] {
+                let mut bytes = versions::tests::versioned(is_64, big, with_sections);
+                // Add notes so the note and property walkers see mutations too.
+                let b = Builder::new(is_64, big, 62, 3);
+                let mut props = Vec::new();
+                b.enc.u32(&mut props, 0xc000_0002);
+                b.enc.u32(&mut props, 4);
+                b.enc.u32(&mut props, 3);
+                b.enc.u32(&mut props, 0);
+                let note = b.enc.note(b"GNU", 5, &props, 8);
+                bytes.extend_from_slice(&note);
+                let len = bytes.len();
+                exercise(&bytes);
+                for cut in (0..len).step_by(7) {
+                    exercise(&bytes[..cut]);
+                }
+                let mut state = 0x9e37_79b9_7f4a_7c15u64;
+                let mut next = move || {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state
+                };
+                for _ in 0..3000 {
+                    let mut m = bytes.clone();
+                    for _ in 0..(next() % 8 + 1) {
+                        let at = (next() % len as u64) as usize;
+                        m[at] = match next() % 3 {
+                            0 => 0xff,
+                            1 => 0,
+                            _ => next() as u8,
+                        };
+                    }
+                    exercise(&m);
+                }
+            }
+        }
+    }
+}

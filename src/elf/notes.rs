@@ -28,9 +28,16 @@ use super::{
     Class, ElfError, ElfView, Properties, align_up, parse_properties, push_warning, u32_at,
 };
 
-/// Upper bound on notes read from one file, so that many overlapping
-/// headers over one large region cannot make the scan quadratic.
+/// Upper bound on notes kept from one file.
 const MAX_NOTES: usize = 4096;
+/// Upper bounds on the work of one scan: note headers visited (kept or
+/// already seen), regions read, and bytes read. Many overlapping headers
+/// over one large region must not make the scan quadratic, and through a
+/// `ReadCache` every distinct region read stays in memory. Real files have
+/// a handful of note sections of a few hundred bytes.
+const MAX_VISITS: usize = 1 << 16;
+const MAX_REGIONS: usize = 256;
+const MAX_REGION_BYTES: u64 = 64 << 20;
 
 /// Where a note was found first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,12 +185,30 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                     NoteSource::Segment(s.index),
                 )
             });
+        let mut visits = 0usize;
+        let mut bytes_read = 0u64;
         for (what, offset, size, align, source) in sections.chain(segments) {
             if !seen_regions.insert((offset, size)) {
                 continue;
             }
+            if seen_regions.len() > MAX_REGIONS || bytes_read > MAX_REGION_BYTES {
+                push_warning(
+                    &mut out.warnings,
+                    ElfError::at(
+                        what,
+                        offset,
+                        format!(
+                            "note scan stopped: more than {MAX_REGIONS} regions or {MAX_REGION_BYTES} bytes"
+                        ),
+                    ),
+                );
+                break;
+            }
             let bytes = match self.data.read_bytes_at(offset, size) {
-                Ok(b) => b,
+                Ok(b) => {
+                    bytes_read = bytes_read.saturating_add(size);
+                    b
+                }
                 Err(()) => {
                     push_warning(
                         &mut out.warnings,
@@ -215,12 +240,18 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 source,
                 &what,
                 &mut seen_notes,
+                &mut visits,
                 &mut out,
             );
-            if out.notes.len() >= MAX_NOTES {
+            if out.notes.len() >= MAX_NOTES || visits >= MAX_VISITS {
                 push_warning(
                     &mut out.warnings,
-                    ElfError::invalid("notes", format!("stopped after {MAX_NOTES} notes")),
+                    ElfError::invalid(
+                        "notes",
+                        format!(
+                            "note scan stopped after {MAX_NOTES} notes or {MAX_VISITS} note headers"
+                        ),
+                    ),
                 );
                 break;
             }
@@ -239,20 +270,23 @@ fn parse_region<'data>(
     source: NoteSource<'data>,
     what: &str,
     seen: &mut HashSet<u64>,
+    visits: &mut usize,
     out: &mut Notes<'data>,
 ) {
     let mut pos = 0usize;
-    while out.notes.len() < MAX_NOTES {
+    while out.notes.len() < MAX_NOTES && *visits < MAX_VISITS {
+        *visits += 1;
         let rest = bytes.get(pos..).unwrap_or(&[]);
-        if rest.is_empty() || rest.iter().all(|&b| b == 0) && rest.len() < 12 {
+        if rest.is_empty() || (rest.len() < 12 && rest.iter().all(|&b| b == 0)) {
             return;
         }
         let note_offset = base.saturating_add(pos as u64);
         let bad = |reason: &str| ElfError::at(format!("note in {what}"), note_offset, reason);
+        // `pos` is within `bytes`, so these sums stay far below usize::MAX.
         let (Some(namesz), Some(descsz), Some(n_type)) = (
             u32_at(bytes, pos, endian),
-            u32_at(bytes, pos + 4, endian),
-            u32_at(bytes, pos + 8, endian),
+            u32_at(bytes, pos.saturating_add(4), endian),
+            u32_at(bytes, pos.saturating_add(8), endian),
         ) else {
             push_warning(
                 &mut out.warnings,
@@ -260,7 +294,7 @@ fn parse_region<'data>(
             );
             return;
         };
-        let name_start = pos + 12;
+        let name_start = pos.saturating_add(12);
         let Some(name) = usize::try_from(namesz)
             .ok()
             .and_then(|n| bytes.get(name_start..name_start.checked_add(n)?))
@@ -268,7 +302,7 @@ fn parse_region<'data>(
             push_warning(&mut out.warnings, bad("n_namesz runs past the end"));
             return;
         };
-        let Some(desc_start) = align_up(name_start + name.len(), align) else {
+        let Some(desc_start) = align_up(name_start.saturating_add(name.len()), align) else {
             return;
         };
         let Some(desc) = usize::try_from(descsz)
@@ -291,7 +325,7 @@ fn parse_region<'data>(
                 source,
             });
         }
-        match align_up(desc_start + desc.len(), align) {
+        match align_up(desc_start.saturating_add(desc.len()), align) {
             Some(next) if next > pos => pos = next,
             _ => return,
         }
@@ -409,6 +443,37 @@ mod tests {
         );
         assert!(notes.warnings[1].to_string().contains("alignment 16"));
         assert!(notes.warnings[2].to_string().contains("past end of file"));
+    }
+
+    /// Many section headers over one large region of notes: the scan stops
+    /// at its bounds with a warning instead of going quadratic.
+    #[test]
+    fn overlapping_regions_are_bounded() {
+        let mut b = Builder::new(true, false, 62, 2);
+        let region = vec![0u8; 12 * 20_000];
+        let off = b.blob(&region, 4);
+        for k in 0..200u64 {
+            b.section_at(
+                ".note",
+                7,
+                2,
+                off + 12 * k,
+                region.len() as u64 - 12 * k,
+                0,
+                0,
+                4,
+                0,
+            );
+        }
+        let bytes = b.build();
+        let notes = open(&bytes[..]).unwrap().notes();
+        assert_eq!(notes.notes.len(), 4096);
+        assert!(
+            notes
+                .warnings
+                .iter()
+                .any(|w| w.to_string().contains("note scan stopped"))
+        );
     }
 
     /// A zero-sized note header cannot make the walk stand still.

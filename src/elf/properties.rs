@@ -77,16 +77,17 @@ pub fn parse_properties(
     let mut pos = 0usize;
     // Each entry is at least 8 bytes, so at most desc.len() / 8 iterations.
     while pos < desc.len() {
-        let (Some(pr_type), Some(datasz)) =
-            (u32_at(desc, pos, endian), u32_at(desc, pos + 4, endian))
-        else {
+        let (Some(pr_type), Some(datasz)) = (
+            u32_at(desc, pos, endian),
+            u32_at(desc, pos.saturating_add(4), endian),
+        ) else {
             props.warnings.push(ElfError::invalid(
                 format!("GNU property at desc offset {pos}"),
                 "fewer than 8 bytes left for pr_type/pr_datasz",
             ));
             break;
         };
-        let data_start = pos + 8;
+        let data_start = pos.saturating_add(8);
         let Some(data) = usize::try_from(datasz)
             .ok()
             .and_then(|n| desc.get(data_start..data_start.checked_add(n)?))
@@ -121,7 +122,7 @@ pub fn parse_properties(
             },
             None => props.unknown.push(pr_type),
         }
-        match align_up(data_start + data.len(), align) {
+        match align_up(data_start.saturating_add(data.len()), align) {
             Some(next) if next > pos => pos = next,
             _ => break,
         }

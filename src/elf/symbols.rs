@@ -13,7 +13,7 @@
 //! keeps a range into it, so a hostile table whose million symbols share one
 //! long name costs the table's size, not a million copies. Name ends come
 //! from a sorted list of NUL positions, so finding them is `O(log n)` per
-//! symbol whatever the names are.
+//! symbol whatever the names are ([`StrTable`]).
 //!
 //! Without section headers, `.dynsym` is found through `DT_SYMTAB`; its
 //! length is not recorded anywhere, so it is taken from `DT_HASH` (`nchain`)
@@ -29,7 +29,7 @@ use object::read::elf::{FileHeader, Sym};
 use serde::Serialize;
 
 use super::versions::VERSYM_HIDDEN;
-use super::{Class, ElfError, ElfView, Versions, push_warning, u32_at, u64_at};
+use super::{Class, ElfError, ElfView, StrTable, Versions, push_warning, u32_at, u64_at};
 
 const SHT_SYMTAB: u32 = 2;
 const SHT_DYNSYM: u32 = 11;
@@ -97,6 +97,24 @@ pub struct SymbolVersion<'a> {
     pub defined_here: bool,
     /// The library a needed version comes from.
     pub file: Option<&'a [u8]>,
+}
+
+impl Symbol<'_> {
+    /// The name as binutils prints it: `name@@V` for the default version
+    /// this file defines, `name@V` for a hidden or needed version, and
+    /// `name` without a version.
+    pub fn versioned_name(&self) -> Vec<u8> {
+        let mut out = self.name.to_vec();
+        if let Some(v) = self.version {
+            out.extend_from_slice(if v.defined_here && !v.hidden {
+                b"@@"
+            } else {
+                b"@"
+            });
+            out.extend_from_slice(v.name);
+        }
+        out
+    }
 }
 
 /// One symbol, borrowed from a [`SymbolIndex`].
@@ -270,28 +288,6 @@ struct RawTable<'data> {
     strings: &'data [u8],
 }
 
-/// Decoded fields of one `Elf*_Sym`.
-type RawSym = (u32, u64, u64, u8, u8, u16);
-
-fn decode<Elf: FileHeader<Endian = Endianness>>(bytes: &[u8], endian: Endianness) -> Vec<RawSym> {
-    let count = bytes.len() / size_of::<Elf::Sym>();
-    let syms: &[Elf::Sym] = object::pod::slice_from_bytes(bytes, count)
-        .map(|(s, _)| s)
-        .unwrap_or(&[]);
-    syms.iter()
-        .map(|s| {
-            (
-                s.st_name(endian),
-                s.st_value(endian).into(),
-                s.st_size(endian).into(),
-                s.st_info().0,
-                s.st_other().0,
-                s.st_shndx(endian).0,
-            )
-        })
-        .collect()
-}
-
 impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     fn sym_size(&self) -> u64 {
         match self.header.class {
@@ -365,9 +361,11 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         let window = self
             .vaddr_window(chain_vaddr)
             .ok_or_else(|| ElfError::invalid("DT_GNU_HASH", "chain is not in any PT_LOAD"))?;
-        const CHUNK: u64 = 256;
+        // Real chains are short; a hostile one is cut at 1 Mi entries.
+        const CHUNK: u64 = 4096;
+        const MAX_CHAIN_BYTES: u64 = 4 << 20;
         let mut off = 0u64;
-        while off < window.len() {
+        while off < window.len().min(MAX_CHAIN_BYTES) {
             let n = CHUNK.min(window.len() - off) / 4 * 4;
             let Some(bytes) = window.get(off, n).filter(|_| n > 0) else {
                 break;
@@ -385,7 +383,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         Err(ElfError::at(
             "DT_GNU_HASH",
             window.file_offset(0),
-            "the last chain never ends before the end of its PT_LOAD",
+            "the last chain does not end within its PT_LOAD or 1 Mi entries",
         ))
     }
 
@@ -476,28 +474,42 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// versions for the latter). Costs one read per table and string
     /// table, and memory about the size of the tables; call once per file.
     pub fn symbol_index(&self) -> Result<SymbolIndex, ElfError> {
-        let mut tables = Vec::new();
-        if let Some(t) = self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab)? {
-            tables.push(t);
-        }
-        match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym)? {
-            Some(t) => tables.push(t),
-            None if self.sections.is_empty() => tables.extend(self.raw_dynamic_table()?),
-            None => {}
-        }
-        let versions = self.versions()?;
         let mut index = SymbolIndex {
             counts: self.symbol_counts()?,
             ..SymbolIndex::default()
         };
+        // A table that cannot be read is left out with a warning: the
+        // other table (and the versions) may still be fine.
+        let mut tables = Vec::new();
+        let mut keep = |t: Result<Option<RawTable<'data>>, ElfError>, w: &mut Vec<ElfError>| match t
+        {
+            Ok(t) => tables.extend(t),
+            Err(e) => push_warning(w, e),
+        };
+        keep(
+            self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab),
+            &mut index.warnings,
+        );
+        match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym) {
+            Ok(None) if self.sections.is_empty() => {
+                keep(self.raw_dynamic_table(), &mut index.warnings)
+            }
+            t => keep(t, &mut index.warnings),
+        }
+        let versions = self.versions().unwrap_or_else(|e| {
+            push_warning(&mut index.warnings, e);
+            None
+        });
         for table in &tables {
-            add_table(
-                &mut index,
-                table,
-                self.header.class,
-                self.endian,
-                versions.as_ref(),
-            )?;
+            let (e, v) = (self.endian, versions.as_ref());
+            match self.header.class {
+                Class::Elf32 => {
+                    add_table::<elf::FileHeader32<Endianness>>(&mut index, table, e, v)?
+                }
+                Class::Elf64 => {
+                    add_table::<elf::FileHeader64<Endianness>>(&mut index, table, e, v)?
+                }
+            }
         }
         if let Some(v) = &versions {
             for w in &v.warnings {
@@ -537,42 +549,47 @@ fn arena_push(arena: &mut Vec<u8>, bytes: &[u8], what: &str) -> Result<u32, ElfE
     }
 }
 
-fn add_table(
+fn add_table<Elf: FileHeader<Endian = Endianness>>(
     index: &mut SymbolIndex,
     table: &RawTable<'_>,
-    class: Class,
     endian: Endianness,
     versions: Option<&Versions<'_>>,
 ) -> Result<(), ElfError> {
     let base = arena_push(&mut index.arena, table.strings, &table.what)?;
-    // Sorted positions of every NUL: a name ends at the first one at or after its start.
-    let nuls: Vec<u32> = table
-        .strings
-        .iter()
-        .enumerate()
-        .filter(|&(_, &b)| b == 0)
-        .filter_map(|(i, _)| u32::try_from(i).ok())
-        .collect();
+    let strings = StrTable::new(table.strings);
     let name_range = |st_name: u32| -> Option<(u32, u32)> {
-        let k = nuls.partition_point(|&p| p < st_name);
-        let end = *nuls.get(k)?;
-        Some((base.checked_add(st_name)?, end - st_name))
+        let (start, len) = strings.range(u64::from(st_name))?;
+        Some((base.checked_add(start)?, len))
     };
-
-    let syms = match class {
-        Class::Elf32 => decode::<elf::FileHeader32<Endianness>>(table.syms, endian),
-        Class::Elf64 => decode::<elf::FileHeader64<Endianness>>(table.syms, endian),
-    };
+    let count = table.syms.len() / size_of::<Elf::Sym>();
+    let syms: &[Elf::Sym] = object::pod::slice_from_bytes(table.syms, count)
+        .map(|(s, _)| s)
+        .unwrap_or(&[]);
+    // Names may overlap (linkers merge common suffixes), but their total
+    // length stays near the table size in real files. A hostile table can
+    // make a million symbols point into one megabyte-long name; capping
+    // the total keeps sorting and lookups linear in the input.
+    let mut name_budget = (table.strings.len() as u64)
+        .saturating_mul(4)
+        .saturating_add(1 << 20);
+    let mut dropped_names = 0u64;
     let versions = versions.filter(|_| table.kind == SymbolTableKind::Dynsym);
     // Version index → position + 1 in `index.versions`, filled on first use.
     let mut version_slots: HashMap<u16, u16> = HashMap::new();
     let mut bad_names = 0u64;
     let mut bad_versions = 0u64;
-    for (i, &(st_name, value, size, info, other, shndx)) in syms.iter().enumerate().skip(1) {
-        let name = name_range(st_name).unwrap_or_else(|| {
+    for (i, sym) in syms.iter().enumerate().skip(1) {
+        let mut name = name_range(sym.st_name(endian)).unwrap_or_else(|| {
             bad_names += 1;
             (0, 0)
         });
+        match name_budget.checked_sub(u64::from(name.1)) {
+            Some(left) => name_budget = left,
+            None => {
+                dropped_names += 1;
+                name = (0, 0);
+            }
+        }
         let mut version = 0u16;
         let mut hidden = false;
         if let Some(vs) = versions
@@ -612,11 +629,11 @@ fn add_table(
         }
         index.entries.push(Entry {
             name,
-            value,
-            size,
-            info,
-            other,
-            shndx,
+            value: sym.st_value(endian).into(),
+            size: sym.st_size(endian).into(),
+            info: sym.st_info().0,
+            other: sym.st_other().0,
+            shndx: sym.st_shndx(endian).0,
             table: table.kind,
             version,
             hidden,
@@ -629,6 +646,18 @@ fn add_table(
                 table.what.clone(),
                 table.offset,
                 format!("{bad_names} symbols have st_name past the end of the string table"),
+            ),
+        );
+    }
+    if dropped_names > 0 {
+        push_warning(
+            &mut index.warnings,
+            ElfError::at(
+                table.what.clone(),
+                table.offset,
+                format!(
+                    "{dropped_names} symbol names left empty: names overlap far more than a linker writes"
+                ),
             ),
         );
     }
@@ -693,6 +722,9 @@ mod tests {
                 let me = index.lookup(b"me_func").next().unwrap();
                 assert!(me.defined);
                 assert!(me.version.unwrap().defined_here);
+                assert_eq!(me.versioned_name(), b"me_func@@ME_1.0");
+                assert_eq!(memcpy.versioned_name(), b"memcpy@GLIBC_2.34");
+                assert_eq!(malloc.versioned_name(), b"malloc@GLIBC_2.2.5");
                 let prefixed: Vec<&[u8]> = index.with_prefix(b"m").map(|s| s.name).collect();
                 assert_eq!(prefixed, vec![&b"malloc"[..], b"me_func", b"memcpy"]);
                 assert_eq!(index.with_prefix(b"me").count(), 2);
@@ -743,6 +775,39 @@ mod tests {
         }
     }
 
+    /// An unreadable `.symtab` leaves `.dynsym` indexed, with a warning.
+    #[test]
+    fn one_bad_table_keeps_the_other() {
+        let mut b = Builder::new(true, false, 62, 3);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let puts = s.add("puts");
+        let str_off = b.blob(&s.bytes, 1);
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        syms.extend(e.sym(puts, 0, 0, 0x12, 0, 0));
+        let sym_off = b.blob(&syms, 8);
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
+        b.section_at(".dynsym", 11, 2, sym_off, 48, dynstr, 1, 8, 24);
+        b.section_at(".symtab", 2, 0, 1 << 30, 48, dynstr, 1, 8, 24);
+        let bytes = b.build();
+        let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
+        let names: Vec<&[u8]> = index.iter().map(|s| s.name).collect();
+        assert_eq!(names, vec![&b"puts"[..]]);
+        assert_eq!(index.warnings().len(), 1);
+        assert!(
+            index.warnings()[0]
+                .to_string()
+                .contains("(.symtab) at 0x40000000")
+        );
+        assert_eq!(
+            index.counts(),
+            SymbolCounts {
+                symtab: Some(1),
+                dynsym: Some(1)
+            }
+        );
+    }
+
     /// A chain that never ends is an error, not a hang or a huge read.
     #[test]
     fn gnu_hash_without_end() {
@@ -762,7 +827,7 @@ mod tests {
         assert_eq!(b.blob(&h, 0x1000), hash_off);
         let bytes = b.build();
         let err = open(&bytes[..]).unwrap().symbol_index().unwrap_err();
-        assert!(err.to_string().contains("never ends"), "{err}");
+        assert!(err.to_string().contains("does not end"), "{err}");
     }
 
     /// `.symtab` with a shared long name, a bad name offset and entsize
@@ -821,5 +886,46 @@ mod tests {
                 .contains("1 symbols have st_name past")
         );
         assert!(index.arena.len() < 64);
+    }
+
+    /// 20 000 symbols pointing at successive suffixes of one 200 KB name:
+    /// names beyond the budget are dropped with a warning, so the sort
+    /// stays fast.
+    #[test]
+    fn overlapping_long_names_are_bounded() {
+        let mut b = Builder::new(true, false, 62, 2);
+        let e = b.enc;
+        let mut strings = vec![0u8];
+        strings.extend(std::iter::repeat_n(b'x', 200_000));
+        strings.push(0);
+        let str_off = b.blob(&strings, 1);
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        for i in 0..20_000u32 {
+            syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
+        }
+        let sym_off = b.blob(&syms, 8);
+        let strtab = b.section_at(".strtab", 3, 0, str_off, strings.len() as u64, 0, 0, 1, 0);
+        b.section_at(
+            ".symtab",
+            2,
+            0,
+            sym_off,
+            syms.len() as u64,
+            strtab,
+            1,
+            8,
+            24,
+        );
+        let bytes = b.build();
+        let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
+        assert_eq!(index.len(), 20_000);
+        let total: usize = index.iter().map(|s| s.name.len()).sum();
+        assert!(total <= 4 * strings.len() + (1 << 20), "{total}");
+        assert!(
+            index
+                .warnings()
+                .iter()
+                .any(|w| w.to_string().contains("names left empty"))
+        );
     }
 }

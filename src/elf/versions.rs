@@ -27,7 +27,7 @@ use object::Endianness;
 use object::read::ReadRef;
 use serde::Serialize;
 
-use super::{ElfError, ElfView, Window, push_warning, str_at, u16_at, u32_at};
+use super::{ElfError, ElfView, StrTable, Window, push_warning, u16_at, u32_at};
 
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -383,12 +383,12 @@ struct Table<'data, R> {
 
 /// Name at `offset` in `strings`, or an empty name and a warning.
 fn name<'data>(
-    strings: &'data [u8],
+    strings: &StrTable<'data>,
     offset: u32,
     what: impl FnOnce() -> (String, u64),
     warnings: &mut Vec<ElfError>,
 ) -> &'data [u8] {
-    str_at(strings, u64::from(offset)).unwrap_or_else(|| {
+    strings.get(u64::from(offset)).unwrap_or_else(|| {
         let (structure, at) = what();
         push_warning(
             warnings,
@@ -400,6 +400,57 @@ fn name<'data>(
         );
         &[]
     })
+}
+
+/// Most entries one version table walk visits: versym values are 15 bits,
+/// so a real table never has more.
+const MAX_VERSION_ENTRIES: u64 = 1 << 16;
+
+/// Steps left for one table walk.
+struct Budget {
+    left: u64,
+    limit: u64,
+    exhausted: bool,
+}
+
+impl Budget {
+    fn new(max_steps: u64) -> Self {
+        let limit = max_steps.min(MAX_VERSION_ENTRIES);
+        Budget {
+            left: limit,
+            limit,
+            exhausted: false,
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        match self.left.checked_sub(1) {
+            Some(left) => {
+                self.left = left;
+                true
+            }
+            None => {
+                self.exhausted = true;
+                false
+            }
+        }
+    }
+
+    fn warn(&self, what: &str, base: u64, warnings: &mut Vec<ElfError>) {
+        if self.exhausted {
+            push_warning(
+                warnings,
+                ElfError::at(
+                    what,
+                    base,
+                    format!(
+                        "walk stopped after {} entries (chains overlap or run on)",
+                        self.limit
+                    ),
+                ),
+            );
+        }
+    }
 }
 
 fn count_warning(
@@ -434,11 +485,19 @@ fn walk_verneed<'data, R: ReadRef<'data>>(
         strings,
         base,
     } = *table;
+    let strings = &StrTable::new(strings);
     let mut out = Vec::new();
     let mut off = 0u64;
-    // Each entry takes 16 bytes and offsets only grow: at most len/16 steps.
+    // Each entry takes 16 bytes and offsets only grow: at most len/16 steps
+    // per chain. Chains may share entries, so all of them together get at
+    // most twice that (failed reads count too), and never more than
+    // `MAX_VERSION_ENTRIES`.
     let max_steps = window.len() / 16 + 1;
+    let mut budget = Budget::new(max_steps.saturating_mul(2));
     for i in 0..max_steps {
+        if !budget.take() {
+            break;
+        }
         let at = base.saturating_add(off);
         let Some(entry) = window.get(off, 16) else {
             push_warning(
@@ -467,6 +526,9 @@ fn walk_verneed<'data, R: ReadRef<'data>>(
         let mut aoff = off.checked_add(u64::from(vn_aux));
         for j in 0..max_steps {
             let Some(a) = aoff else { break };
+            if !budget.take() {
+                break;
+            }
             let aat = base.saturating_add(a);
             let Some(aux) = window.get(a, 16) else {
                 push_warning(
@@ -518,6 +580,7 @@ fn walk_verneed<'data, R: ReadRef<'data>>(
             None => break,
         }
     }
+    budget.warn("verneed table", base, warnings);
     count_warning(
         "verneed count (sh_info/DT_VERNEEDNUM)",
         base,
@@ -539,10 +602,15 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
         strings,
         base,
     } = *table;
+    let strings = &StrTable::new(strings);
     let mut out = Vec::new();
     let mut off = 0u64;
     let max_steps = window.len() / 8 + 1;
+    let mut budget = Budget::new(max_steps.saturating_mul(2));
     for i in 0..max_steps {
+        if !budget.take() {
+            break;
+        }
         let at = base.saturating_add(off);
         let Some(entry) = window.get(off, 20) else {
             push_warning(
@@ -566,6 +634,9 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
         let mut aoff = off.checked_add(u64::from(vd_aux));
         for j in 0..u64::from(cnt).min(max_steps) {
             let Some(a) = aoff else { break };
+            if !budget.take() {
+                break;
+            }
             let aat = base.saturating_add(a);
             let Some(aux) = window.get(a, 8) else {
                 push_warning(
@@ -606,6 +677,7 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
             None => break,
         }
     }
+    budget.warn("verdef table", base, warnings);
     count_warning(
         "verdef count (sh_info/DT_VERDEFNUM)",
         base,
@@ -896,6 +968,53 @@ pub(crate) mod tests {
         assert!(
             text.iter().any(|t| t.starts_with("verneed entry 2 at")),
             "{text:?}"
+        );
+    }
+
+    /// Every verneed entry points at the same long vernaux chain: the walk
+    /// stops at its budget instead of visiting entries² times.
+    #[test]
+    fn shared_chains_are_bounded() {
+        let mut b = Builder::new(true, false, 62, 3);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let libc = s.add("libc.so.6");
+        let g = s.add("GLIBC_2.17");
+        let str_off = b.blob(&s.bytes, 1);
+        let n = 2000u32;
+        let mut need = Vec::new();
+        for i in 0..n {
+            // Entry i is at 16*i; its aux chain starts at 16*n.
+            need.extend(e.verneed(1, libc, 16 * (n - i), if i + 1 < n { 16 } else { 0 }));
+        }
+        for i in 0..n {
+            need.extend(e.vernaux(0, 0, 2, g, if i + 1 < n { 16 } else { 0 }));
+        }
+        let need_off = b.blob(&need, 4);
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
+        b.section_at(
+            ".gnu.version_r",
+            SHT_GNU_VERNEED,
+            2,
+            need_off,
+            need.len() as u64,
+            dynstr,
+            n,
+            4,
+            0,
+        );
+        let bytes = b.build();
+        let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
+        let visited: usize = vs.requirements.len()
+            + vs.requirements
+                .iter()
+                .map(|r| r.versions.len())
+                .sum::<usize>();
+        assert!(visited <= 4 * n as usize + 2, "{visited}");
+        assert!(
+            vs.warnings
+                .iter()
+                .any(|w| w.to_string().contains("walk stopped after"))
         );
     }
 
