@@ -1,0 +1,3 @@
+module example.com/boring
+
+go 1.21
