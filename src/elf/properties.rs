@@ -15,7 +15,7 @@
 use object::Endianness;
 use serde::Serialize;
 
-use super::{Class, ElfError, align_up, u32_at};
+use super::{Class, ElfError, align_up, push_warning, u32_at};
 
 const X86_FEATURE_1_AND: u32 = 0xc000_0002;
 const X86_ISA_1_NEEDED: u32 = 0xc000_8002;
@@ -115,10 +115,13 @@ pub fn parse_properties(
         match slot {
             Some((slot, names)) => match u32_at(data, 0, endian) {
                 Some(value) if data.len() == 4 => *slot = Some(bit_names(value, names)),
-                _ => props.warnings.push(ElfError::invalid(
-                    format!("GNU property {pr_type:#x} at desc offset {pos}"),
-                    format!("pr_datasz is {datasz}, expected 4; skipped"),
-                )),
+                _ => push_warning(
+                    &mut props.warnings,
+                    ElfError::invalid(
+                        format!("GNU property {pr_type:#x} at desc offset {pos}"),
+                        format!("pr_datasz is {datasz}, expected 4; skipped"),
+                    ),
+                ),
             },
             None => props.unknown.push(pr_type),
         }
