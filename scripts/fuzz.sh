@@ -173,6 +173,9 @@ for t in "${targets[@]}"; do
 	before=$(find "$artifacts" -type f | wc -l)
 	extra=()
 	[ -n "${FUZZ_JOBS:-}" ] && extra+=("-jobs=$FUZZ_JOBS")
+	# Whole-file targets: libFuzzer's default limit (1 MiB) would cut
+	# the Go fixtures (1-3.3 MiB) before their section headers.
+	case $t in facts | versions | dwarf) extra+=("-max_len=4194304") ;; esac
 	say "$t: ${seconds}s, $(find "$corpus/$t" -type f | wc -l) corpus files"
 	set +e
 	fuzz run --target-dir "$target_dir" "$t" "$corpus/$t" -- \
