@@ -18,8 +18,8 @@ use semver::{Comparator, Op, Prerelease, Version, VersionReq};
 use serde::Deserialize;
 
 use super::Outcome;
-use super::gover_shim as gover;
 use crate::facts::{GoFacts, Report, VersionSource};
+use crate::go::version as gover;
 
 /// A Go version requirement as written in the policy.
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +222,7 @@ impl Interval {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn contains(&self, v: &Version) -> bool {
         if self.void {
             return false;

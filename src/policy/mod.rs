@@ -15,7 +15,6 @@ mod abi;
 mod build;
 mod digest;
 mod go_version;
-mod gover_shim;
 mod load;
 mod platform;
 pub mod rules;
