@@ -172,11 +172,11 @@ pub fn collect<'d, R: ReadRef<'d>>(
     {
         apply_modinfo(&mut go, mi, &mut r.errors);
     }
-    if let Some(p) = &ctx.pcln {
-        if go.version.is_none() || !go.exact {
-            go.range
-                .get_or_insert_with(|| p.version_range().to_string());
-        }
+    if let Some(p) = &ctx.pcln
+        && (go.version.is_none() || !go.exact)
+    {
+        go.range
+            .get_or_insert_with(|| p.version_range().to_string());
     }
     derive(&ctx, &mut go, suffix_experiments, r);
     r.go = Some(go);
