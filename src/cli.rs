@@ -109,7 +109,8 @@ pub struct CheckArgs {
         long,
         value_name = "K=V",
         env = "ELFGATE_REQUIRE_SETTING",
-        value_delimiter = '\n'
+        value_delimiter = '\n',
+        allow_hyphen_values = true
     )]
     pub require_setting: Vec<String>,
     /// Build setting that must not be present (repeatable).
@@ -117,7 +118,8 @@ pub struct CheckArgs {
         long,
         value_name = "K=V",
         env = "ELFGATE_FORBID_SETTING",
-        value_delimiter = '\n'
+        value_delimiter = '\n',
+        allow_hyphen_values = true
     )]
     pub forbid_setting: Vec<String>,
     /// GOEXPERIMENT that must be on (repeatable).
