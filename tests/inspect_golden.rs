@@ -71,6 +71,18 @@ fn elfgate_reads_what_go_127_refuses_without_section_headers() {
     let text = stdout(&o);
     assert_eq!(go_part(&text), g125);
     assert!(text.contains("no section headers"), "{text}");
+    // The pclntab is found in the read-only segment, so names still resolve.
+    assert!(text.contains("pclntab=1480"), "{text}");
+    let o = common::elfgate_in(
+        dir.path(),
+        &[
+            "check",
+            "--require-symbol",
+            "runtime.mallocgc",
+            "bin/go127-noshdr",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]

@@ -39,6 +39,44 @@ use std::iter::FusedIterator;
 
 use object::Endianness;
 
+/// Candidates [`find`] tries before giving up: real read-only data holds
+/// the magic bytes a handful of times at most.
+const MAX_FIND_CANDIDATES: usize = 256;
+
+/// Finds a pclntab inside a larger region (a read-only segment of a file
+/// without section headers): every 4-byte-aligned occurrence of a magic,
+/// in either byte order, followed by the two zero pad bytes, is tried with
+/// [`parse_header`], which validates every header offset against the data.
+/// Returns the offset of the header and the table.
+pub fn find(data: &[u8]) -> Option<(usize, PclnTab<'_>)> {
+    let mut tried = 0usize;
+    let mut best: Option<usize> = None;
+    for layout in Layout::ALL {
+        for magic in [layout.magic().to_le_bytes(), layout.magic().to_be_bytes()] {
+            let pattern = [magic[0], magic[1], magic[2], magic[3], 0, 0];
+            for hit in memchr::memmem::find_iter(data, &pattern) {
+                if hit % 4 != 0 {
+                    continue;
+                }
+                tried += 1;
+                if tried > MAX_FIND_CANDIDATES {
+                    break;
+                }
+                if best.is_some_and(|b| b <= hit) {
+                    break;
+                }
+                if data.get(hit..).is_some_and(|d| parse_header(d).is_ok()) {
+                    best = Some(hit);
+                    break;
+                }
+            }
+        }
+    }
+    let at = best?;
+    let table = parse_header(data.get(at..)?).ok()?;
+    Some((at, table))
+}
+
 /// The four table layouts, named by the first Go release that wrote them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layout {

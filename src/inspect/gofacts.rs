@@ -50,10 +50,30 @@ const BORING_PREFIXES: [&[u8]; 2] = [
 ];
 
 /// The bytes of the pclntab, wherever the linker put it (reference §6).
+/// Without section headers, the read-only segments are searched for a
+/// valid header, so stripped-of-sections Go binaries keep their names.
 pub fn pclntab_bytes<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<&'d [u8]> {
     for name in [&b".gopclntab"[..], b".data.rel.ro.gopclntab"] {
         if let Some(s) = view.section_by_name(name) {
             return view.section_bytes(s).ok();
+        }
+    }
+    if !view.sections().is_empty() {
+        return None;
+    }
+    let loads = view
+        .segments()
+        .iter()
+        .filter(|s| s.p_type == object::elf::PT_LOAD.0 && s.p_flags & object::elf::PF_W.0 == 0);
+    // Read-only data first, then text (older layouts kept rodata there).
+    let (ro, rx): (Vec<&elf::Segment>, Vec<&elf::Segment>) =
+        loads.partition(|s| s.p_flags & object::elf::PF_X.0 == 0);
+    for seg in ro.into_iter().chain(rx) {
+        let Ok(bytes) = view.data().read_bytes_at(seg.p_offset, seg.p_filesz) else {
+            continue;
+        };
+        if let Some((at, _)) = pclntab::find(bytes) {
+            return bytes.get(at..);
         }
     }
     None
