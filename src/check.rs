@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::input::{Expanded, Resolver};
+use crate::input::{Expanded, Found, Resolver};
 use crate::inspect::Options;
-use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
+use crate::policy::{self, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
 use crate::run::{self, EXIT_UNREADABLE, EXIT_USAGE};
 
@@ -34,12 +34,11 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     }
     let policy = load_policy(a)?;
     let resolver = run::resolver(a.root.as_deref())?;
-    let expanded = expand(&resolver, &targets);
     let opts = Options {
         digest: policy.needs_digest(),
         symbols: policy.needs_symbols(),
     };
-    let inspected = run::inspect_all(expanded, &opts, a.verbose);
+    let inspected = run::inspect_stream(|sink| expand(&resolver, &targets, sink), &opts, a.verbose);
     let host = host_goarch();
     let verdicts = Verdicts {
         files: inspected
@@ -140,19 +139,16 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
 
 /// Expands targets; a target with glob characters is matched against the
 /// files found under its longest literal directory prefix.
-fn expand(resolver: &Resolver, targets: &[String]) -> Expanded {
-    let mut out = Expanded::default();
+fn expand(resolver: &Resolver, targets: &[String], sink: &mut dyn FnMut(Found)) {
     for t in targets {
-        let mut part = if t.contains(['*', '?', '[']) {
-            expand_glob(resolver, t)
+        if t.contains(['*', '?', '[']) {
+            let part = expand_glob(resolver, t);
+            part.errors.into_iter().for_each(|e| sink(Found::Error(e)));
+            part.files.into_iter().for_each(|f| sink(Found::File(f)));
         } else {
-            resolver.expand(std::slice::from_ref(t))
-        };
-        out.files.append(&mut part.files);
-        out.errors.append(&mut part.errors);
-        out.skipped.append(&mut part.skipped);
+            resolver.expand_each(std::slice::from_ref(t), sink);
+        }
     }
-    out
 }
 
 fn expand_glob(resolver: &Resolver, pattern: &str) -> Expanded {
@@ -238,9 +234,4 @@ fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
-}
-
-#[allow(dead_code)]
-fn _unreadable(path: &str, why: &str) -> FileVerdict {
-    FileVerdict::unreadable(path, why)
 }

@@ -13,7 +13,7 @@ use crate::elf::{self, ByteOrder, Class, ElfError, ElfView, FileType, Linkage};
 use crate::facts::{ElfFacts, NeededVersions, Report};
 use crate::input::{self, InputError, Target};
 
-pub use gofacts::pclntab_bytes;
+pub use gofacts::pclntab_region;
 
 /// What to compute beyond the always-cheap facts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,7 +44,7 @@ pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileErr
     } else {
         None
     };
-    let cache = ReadCache::new(file);
+    let cache = ReadCache::new(input::PositionalFile::new(file, size));
     let mut report = inspect_data(&target.display, &cache, opts)?;
     report.size = size;
     report.sha256 = sha256;
