@@ -830,6 +830,27 @@ mod tests {
         assert!(err.to_string().contains("does not end"), "{err}");
     }
 
+    /// A file whose only symbol table is `syms`, as `.symtab` with its
+    /// names in a `.strtab` at `str_off`; alignment and entsize follow the class.
+    fn symtab_only(mut b: Builder, str_off: u64, str_len: usize, syms: &[u8]) -> Vec<u8> {
+        let (align, entsize) = if b.enc.is_64 { (8, 24) } else { (4, 16) };
+        let sym_off = b.blob(syms, align);
+        let strtab = b.section_at(".strtab", 3, 0, str_off, str_len as u64, 0, 0, 1, 0);
+        let size = syms.len() as u64;
+        b.section_at(
+            ".symtab",
+            2,
+            0,
+            sym_off,
+            size,
+            strtab,
+            1,
+            align as u64,
+            entsize,
+        );
+        b.build()
+    }
+
     /// `.symtab` with a shared long name, a bad name offset and entsize
     /// from the class; names come from one arena.
     #[test]
@@ -847,20 +868,7 @@ mod tests {
         for _ in 0..100 {
             syms.extend(e.sym(runtime + 8, 0, 0, 0x10, 0, 0));
         }
-        let sym_off = b.blob(&syms, 4);
-        let strtab = b.section_at(".strtab", 3, 0, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".symtab",
-            2,
-            0,
-            sym_off,
-            syms.len() as u64,
-            strtab,
-            1,
-            4,
-            16,
-        );
-        let bytes = b.build();
+        let bytes = symtab_only(b, str_off, s.bytes.len(), &syms);
         let view = open(&bytes[..]).unwrap();
         assert_eq!(view.symbol_counts().unwrap().symtab, Some(103));
         let index = view.symbol_index().unwrap();
@@ -903,20 +911,7 @@ mod tests {
         for i in 0..20_000u32 {
             syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
         }
-        let sym_off = b.blob(&syms, 8);
-        let strtab = b.section_at(".strtab", 3, 0, str_off, strings.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".symtab",
-            2,
-            0,
-            sym_off,
-            syms.len() as u64,
-            strtab,
-            1,
-            8,
-            24,
-        );
-        let bytes = b.build();
+        let bytes = symtab_only(b, str_off, strings.len(), &syms);
         let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
         assert_eq!(index.len(), 20_000);
         let total: usize = index.iter().map(|s| s.name.len()).sum();

@@ -932,6 +932,32 @@ pub(crate) mod tests {
         }
     }
 
+    /// A file whose only version table is `need`, as `.gnu.version_r` with
+    /// `sh_info` `count`, its names in a `.dynstr` at `str_off`.
+    fn verneed_only(
+        mut b: Builder,
+        str_off: u64,
+        str_len: usize,
+        need: &[u8],
+        count: u32,
+    ) -> Vec<u8> {
+        let need_off = b.blob(need, 4);
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, str_len as u64, 0, 0, 1, 0);
+        let size = need.len() as u64;
+        b.section_at(
+            ".gnu.version_r",
+            SHT_GNU_VERNEED,
+            2,
+            need_off,
+            size,
+            dynstr,
+            count,
+            4,
+            0,
+        );
+        b.build()
+    }
+
     /// vn_next 0 ends the chain even when the count says more; vna_next 0
     /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
     #[test]
@@ -945,20 +971,7 @@ pub(crate) mod tests {
         let mut need = Vec::new();
         need.extend(e.verneed(65535, libc, 16, 0));
         need.extend(e.vernaux(0, 0, 2, g, 0));
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".gnu.version_r",
-            SHT_GNU_VERNEED,
-            2,
-            need_off,
-            need.len() as u64,
-            dynstr,
-            1000,
-            4,
-            0,
-        );
-        let bytes = b.build();
+        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, 1000);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 1);
         assert_eq!(vs.requirements[0].versions.len(), 1);
@@ -990,20 +1003,7 @@ pub(crate) mod tests {
         need.extend(e.verneed(1, libc, 16, 32));
         need.extend(e.vernaux(0, 0, 2, g, 0));
         need.extend(e.verneed(1, 9999, 0x7fff_ffff, 0x100));
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".gnu.version_r",
-            SHT_GNU_VERNEED,
-            2,
-            need_off,
-            need.len() as u64,
-            dynstr,
-            2,
-            4,
-            0,
-        );
-        let bytes = b.build();
+        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, 2);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 2);
         assert_eq!(vs.requirements[1].file, b"");
@@ -1042,20 +1042,7 @@ pub(crate) mod tests {
         for i in 0..n {
             need.extend(e.vernaux(0, 0, 2, g, if i + 1 < n { 16 } else { 0 }));
         }
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".gnu.version_r",
-            SHT_GNU_VERNEED,
-            2,
-            need_off,
-            need.len() as u64,
-            dynstr,
-            n,
-            4,
-            0,
-        );
-        let bytes = b.build();
+        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, n);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         let visited: usize = vs.requirements.len()
             + vs.requirements
