@@ -933,16 +933,12 @@ pub(crate) mod tests {
     }
 
     /// A file whose only version table is `need`, as `.gnu.version_r` with
-    /// `sh_info` `count`, its names in a `.dynstr` at `str_off`.
-    fn verneed_only(
-        mut b: Builder,
-        str_off: u64,
-        str_len: usize,
-        need: &[u8],
-        count: u32,
-    ) -> Vec<u8> {
+    /// `sh_info` `count`, its names (`strings`) in a `.dynstr`.
+    fn verneed_only(mut b: Builder, strings: &[u8], need: &[u8], count: u32) -> Vec<u8> {
+        let str_off = b.blob(strings, 1);
         let need_off = b.blob(need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, str_len as u64, 0, 0, 1, 0);
+        let str_len = strings.len() as u64;
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, str_len, 0, 0, 1, 0);
         let size = need.len() as u64;
         b.section_at(
             ".gnu.version_r",
@@ -962,16 +958,15 @@ pub(crate) mod tests {
     /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
     #[test]
     fn lying_counts_and_self_links() {
-        let mut b = Builder::new(true, false, 62, 3);
+        let b = Builder::new(true, false, 62, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.17");
-        let str_off = b.blob(&s.bytes, 1);
         let mut need = Vec::new();
         need.extend(e.verneed(65535, libc, 16, 0));
         need.extend(e.vernaux(0, 0, 2, g, 0));
-        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, 1000);
+        let bytes = verneed_only(b, &s.bytes, &need, 1000);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 1);
         assert_eq!(vs.requirements[0].versions.len(), 1);
@@ -993,17 +988,16 @@ pub(crate) mod tests {
     /// and an aux offset past the table: warnings, entries before kept.
     #[test]
     fn broken_chains() {
-        let mut b = Builder::new(false, true, 3, 3);
+        let b = Builder::new(false, true, 3, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.0");
-        let str_off = b.blob(&s.bytes, 1);
         let mut need = Vec::new();
         need.extend(e.verneed(1, libc, 16, 32));
         need.extend(e.vernaux(0, 0, 2, g, 0));
         need.extend(e.verneed(1, 9999, 0x7fff_ffff, 0x100));
-        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, 2);
+        let bytes = verneed_only(b, &s.bytes, &need, 2);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 2);
         assert_eq!(vs.requirements[1].file, b"");
@@ -1027,12 +1021,11 @@ pub(crate) mod tests {
     /// stops at its budget instead of visiting entries² times.
     #[test]
     fn shared_chains_are_bounded() {
-        let mut b = Builder::new(true, false, 62, 3);
+        let b = Builder::new(true, false, 62, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.17");
-        let str_off = b.blob(&s.bytes, 1);
         let n = 2000u32;
         let mut need = Vec::new();
         for i in 0..n {
@@ -1042,7 +1035,7 @@ pub(crate) mod tests {
         for i in 0..n {
             need.extend(e.vernaux(0, 0, 2, g, if i + 1 < n { 16 } else { 0 }));
         }
-        let bytes = verneed_only(b, str_off, s.bytes.len(), &need, n);
+        let bytes = verneed_only(b, &s.bytes, &need, n);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         let visited: usize = vs.requirements.len()
             + vs.requirements
