@@ -591,6 +591,13 @@ pub(crate) fn u64_at(bytes: &[u8], offset: usize, endian: Endianness) -> Option<
     Some(endian.read_u64(b.try_into().ok()?))
 }
 
+/// `len` bytes at `start` of untrusted `bytes` (a size field read from
+/// them), or `None` past the end.
+pub(crate) fn slice_at(bytes: &[u8], start: usize, len: u32) -> Option<&[u8]> {
+    let len = usize::try_from(len).ok()?;
+    bytes.get(start..start.checked_add(len)?)
+}
+
 /// Round `value` up to a multiple of `align` (a power of two), or `None` on overflow.
 pub(crate) fn align_up(value: usize, align: usize) -> Option<usize> {
     let mask = align.checked_sub(1)?;
@@ -674,6 +681,15 @@ mod tests {
         let long = vec![b'x'; 1 << 20];
         let t = StrTable::new(&long);
         assert!((0..long.len() as u64).all(|o| t.get(o).is_none()));
+    }
+
+    #[test]
+    fn slice_at_stays_inside() {
+        let b = b"0123456789";
+        assert_eq!(slice_at(b, 2, 3), Some(&b"234"[..]));
+        assert_eq!(slice_at(b, 10, 0), Some(&b""[..]));
+        assert_eq!(slice_at(b, 8, 3), None);
+        assert_eq!(slice_at(b, usize::MAX, 1), None);
     }
 
     /// An unreadable section name table is a warning naming why; an
