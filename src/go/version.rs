@@ -462,23 +462,16 @@ pub struct Bounds {
 impl Bounds {
     /// Whether `v` lies within both ends.
     pub fn contains(&self, v: &Version) -> bool {
-        let above = self
-            .lower
-            .as_ref()
-            .is_none_or(|(l, inclusive)| match v.cmp_precedence(l) {
-                Ordering::Greater => true,
-                Ordering::Equal => *inclusive,
-                Ordering::Less => false,
-            });
-        let below = self
-            .upper
-            .as_ref()
-            .is_none_or(|(h, inclusive)| match v.cmp_precedence(h) {
-                Ordering::Less => true,
-                Ordering::Equal => *inclusive,
-                Ordering::Greater => false,
-            });
-        above && below
+        // `v` is inside an end unless it lies beyond it (`outside`) or on an
+        // exclusive one.
+        let within = |end: &Option<(Version, bool)>, outside: Ordering| {
+            end.as_ref()
+                .is_none_or(|(b, inclusive)| match v.cmp_precedence(b) {
+                    Ordering::Equal => *inclusive,
+                    o => o != outside,
+                })
+        };
+        within(&self.lower, Ordering::Less) && within(&self.upper, Ordering::Greater)
     }
 }
 
