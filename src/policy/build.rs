@@ -211,29 +211,34 @@ pub fn parse_experiment(s: &str) -> Result<String, String> {
     Ok(e)
 }
 
+/// Whether experiment `name` is enabled, and the words both rules report;
+/// `Err` when the facts cannot say.
+fn experiment_enabled(name: &str, report: &Report) -> Result<(bool, String), Outcome> {
+    let list = experiments(report, name)?;
+    Ok(if list.iter().any(|e| e == name) {
+        (true, format!("experiment {name} is enabled"))
+    } else {
+        let enabled = none_if_empty(list);
+        (
+            false,
+            format!("experiment {name} is not enabled (enabled: {enabled})"),
+        )
+    })
+}
+
 pub(crate) fn check_experiment_required(name: &str, report: &Report) -> Outcome {
-    match experiments(report, name) {
+    match experiment_enabled(name, report) {
+        Ok((true, why)) => Outcome::Pass(why),
+        Ok((false, why)) => Outcome::Fail(why),
         Err(o) => o,
-        Ok(list) if list.iter().any(|e| e == name) => {
-            Outcome::Pass(format!("experiment {name} is enabled"))
-        }
-        Ok(list) => Outcome::Fail(format!(
-            "experiment {name} is not enabled (enabled: {})",
-            none_if_empty(list)
-        )),
     }
 }
 
 pub(crate) fn check_experiment_forbidden(name: &str, report: &Report) -> Outcome {
-    match experiments(report, name) {
+    match experiment_enabled(name, report) {
+        Ok((true, why)) => Outcome::Fail(why),
+        Ok((false, why)) => Outcome::Pass(why),
         Err(o) => o,
-        Ok(list) if list.iter().any(|e| e == name) => {
-            Outcome::Fail(format!("experiment {name} is enabled"))
-        }
-        Ok(list) => Outcome::Pass(format!(
-            "experiment {name} is not enabled (enabled: {})",
-            none_if_empty(list)
-        )),
     }
 }
 
@@ -578,6 +583,36 @@ mod tests {
         assert!(is_pass(&check_experiment_forbidden("fieldtrack", &sym)));
         assert_eq!(parse_experiment(" BoringCrypto ").unwrap(), "boringcrypto");
         assert!(parse_experiment("a,b").is_err());
+    }
+
+    /// Both rule directions report the same words.
+    #[test]
+    fn experiment_messages() {
+        let mut r = with_settings(&[("GOEXPERIMENT", "boringcrypto")]);
+        r.go.as_mut().unwrap().experiments = vec!["boringcrypto".into()];
+        let on = "experiment boringcrypto is enabled".to_owned();
+        let off = "experiment fieldtrack is not enabled (enabled: boringcrypto)".to_owned();
+        assert_eq!(
+            check_experiment_required("boringcrypto", &r),
+            Outcome::Pass(on.clone())
+        );
+        assert_eq!(
+            check_experiment_forbidden("boringcrypto", &r),
+            Outcome::Fail(on)
+        );
+        assert_eq!(
+            check_experiment_required("fieldtrack", &r),
+            Outcome::Fail(off.clone())
+        );
+        assert_eq!(
+            check_experiment_forbidden("fieldtrack", &r),
+            Outcome::Pass(off)
+        );
+        r.go.as_mut().unwrap().experiments.clear();
+        assert_eq!(
+            check_experiment_required("fieldtrack", &r),
+            Outcome::Fail("experiment fieldtrack is not enabled (enabled: none)".into())
+        );
     }
 
     #[test]
