@@ -69,19 +69,33 @@ pub fn inspect_stream<P>(produce: P, opts: &Options, verbose: bool) -> Inspected
 where
     P: FnOnce(&mut dyn FnMut(Found)) + Send,
 {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Found)>(1024);
+    // Findings travel in batches: one hand-off per file would cost more in
+    // synchronisation than opening a non-ELF file does.
+    const BATCH: usize = 64;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Found)>>(64);
     let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut n = 0usize;
+            let mut batch = Vec::with_capacity(BATCH);
             produce(&mut |f| {
-                // The receiver lives until every finding is consumed.
-                let _ = tx.send((n, f));
+                batch.push((n, f));
                 n += 1;
+                if batch.len() == BATCH {
+                    // The receiver lives until every batch is consumed.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
             });
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
         });
         rx.into_iter()
             .par_bridge()
-            .map(|(i, found)| (i, outcome(found, opts)))
+            .flat_map_iter(|batch| {
+                batch
+                    .into_iter()
+                    .map(|(i, found)| (i, outcome(found, opts)))
+            })
             .collect()
     });
     results.sort_unstable_by_key(|(i, _)| *i);
@@ -99,7 +113,7 @@ where
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                reports.push(report);
+                reports.push(*report);
             }
             Outcome::Skipped(path, why) => {
                 if verbose {
@@ -125,7 +139,9 @@ where
 
 /// What became of one finding.
 enum Outcome {
-    Report(Report),
+    /// Boxed: most findings of a tree are skips, and the slot of every
+    /// finding is held until the end.
+    Report(Box<Report>),
     Skipped(String, &'static str),
     /// The path and the error, which names the path itself.
     Failed(String, String),
@@ -134,7 +150,7 @@ enum Outcome {
 fn outcome(found: Found, opts: &Options) -> Outcome {
     match found {
         Found::File(t) => match inspect::inspect_target(&t, opts) {
-            Ok(r) => Outcome::Report(r),
+            Ok(r) => Outcome::Report(Box::new(r)),
             Err(FileError::NotElf { .. }) if !t.named => Outcome::Skipped(t.display, "not ELF"),
             Err(e) => Outcome::Failed(t.display, e.to_string()),
         },

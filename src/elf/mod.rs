@@ -534,6 +534,26 @@ pub(crate) enum Window<'data, R> {
 }
 
 impl<'data, R: ReadRef<'data>> Window<'data, R> {
+    /// The NUL-terminated string at `offset` (without its NUL), or `None`
+    /// past the end or without a terminator. Through a file window each
+    /// string is read alone, so a large string table is never read whole.
+    pub(crate) fn string_at(&self, offset: u64) -> Option<&'data [u8]> {
+        match *self {
+            Window::Slice(bytes) => {
+                let rest = bytes.get(usize::try_from(offset).ok()?..)?;
+                rest.get(..memchr::memchr(0, rest)?)
+            }
+            Window::File { data, start, len } => {
+                if offset >= len {
+                    return None;
+                }
+                let from = start.checked_add(offset)?;
+                let to = start.checked_add(len)?;
+                data.read_bytes_at_until(from..to, 0).ok()
+            }
+        }
+    }
+
     /// `len` bytes at `offset` within the window, or `None` past its end.
     pub(crate) fn get(&self, offset: u64, len: u64) -> Option<&'data [u8]> {
         match *self {
@@ -644,14 +664,6 @@ impl<'data> StrTable<'data> {
         let k = self.ends.partition_point(|&p| p < start);
         let end = *self.ends.get(k)?;
         Some((start, end.checked_sub(start)?))
-    }
-
-    /// The NUL-terminated name at `offset`, without its NUL.
-    pub(crate) fn get(&self, offset: u64) -> Option<&'data [u8]> {
-        let (start, len) = self.range(offset)?;
-        let start = usize::try_from(start).ok()?;
-        self.bytes
-            .get(start..start.checked_add(usize::try_from(len).ok()?)?)
     }
 }
 

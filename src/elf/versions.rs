@@ -27,7 +27,7 @@ use object::Endianness;
 use object::read::ReadRef;
 use serde::Serialize;
 
-use super::{ElfError, ElfView, StrTable, Window, push_warning, u16_at, u32_at};
+use super::{ElfError, ElfView, Window, push_warning, u16_at, u32_at};
 
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -257,8 +257,10 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             return Ok(None);
         }
         let mut warnings = Vec::new();
+        let data = self.data;
         let dt_strings = if use_dt_def || use_dt_need {
-            self.dynamic_strings(&addrs, &mut warnings)?
+            self.dynamic_strtab_range(&addrs, &mut warnings)?
+                .map(|(start, len)| Window::File { data, start, len })
         } else {
             None
         };
@@ -273,7 +275,23 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 let bytes = self.section_bytes(sec)?;
                 let link = usize::try_from(sec.sh_link).ok();
                 let strings = match link.and_then(|l| self.sections.get(l)) {
-                    Some(s) => self.section_bytes(s)?,
+                    // Names are read one by one: only the file's bounds are
+                    // checked here, not the whole table read.
+                    Some(s) => {
+                        let (start, len) = s.file_range().unwrap_or((s.sh_offset, 0));
+                        let in_file = start
+                            .checked_add(len)
+                            .zip(data.len().ok())
+                            .is_some_and(|(end, file_len)| end <= file_len);
+                        if !in_file {
+                            return Err(ElfError::at(
+                                s.describe(),
+                                start,
+                                "sh_offset+sh_size past end of file",
+                            ));
+                        }
+                        Window::File { data, start, len }
+                    }
                     None => {
                         return Err(ElfError::invalid(
                             sec.describe(),
@@ -377,18 +395,18 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
 struct Table<'data, R> {
     window: Window<'data, R>,
     count: Option<u64>,
-    strings: &'data [u8],
+    strings: Window<'data, R>,
     base: u64,
 }
 
 /// Name at `offset` in `strings`, or an empty name and a warning.
-fn name<'data>(
-    strings: &StrTable<'data>,
+fn name<'data, R: ReadRef<'data>>(
+    strings: &Window<'data, R>,
     offset: u32,
     what: impl FnOnce() -> (String, u64),
     warnings: &mut Vec<ElfError>,
 ) -> &'data [u8] {
-    strings.get(u64::from(offset)).unwrap_or_else(|| {
+    strings.string_at(u64::from(offset)).unwrap_or_else(|| {
         let (structure, at) = what();
         push_warning(
             warnings,
@@ -681,7 +699,7 @@ fn walk_verneed<'data, R: ReadRef<'data>>(
     endian: Endianness,
     warnings: &mut Vec<ElfError>,
 ) -> Vec<VersionRequirement<'data>> {
-    let strings = &StrTable::new(table.strings);
+    let strings = &table.strings;
     walk_chain(
         table,
         &VERNEED,
@@ -712,7 +730,7 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
     endian: Endianness,
     warnings: &mut Vec<ElfError>,
 ) -> Vec<VersionDefinition<'data>> {
-    let strings = &StrTable::new(table.strings);
+    let strings = &table.strings;
     walk_chain(
         table,
         &VERDEF,

@@ -243,6 +243,12 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
     let Some(loc) = view.go_buildinfo_location() else {
         return Ok(None);
     };
+    // The segment fallback is for files whose section headers are gone. With
+    // a section table and no `.go.buildinfo`, there is no build info, and
+    // scanning every C library's data segment would cost megabytes of reads.
+    if loc.source == elf::LocationSource::Segment && !view.sections().is_empty() {
+        return Ok(None);
+    }
     // In a `.go.buildinfo` section a bad blob is corruption. In the segment
     // fallback the magic may be any data that happens to match (libgo holds
     // the magic as a constant): Go calls that "not a Go executable", so a
@@ -316,7 +322,11 @@ fn fallback_version<'d, R: ReadRef<'d>>(
     go: &mut GoFacts,
     r: &mut Report,
 ) -> Vec<String> {
-    if let Some(v) = build_version_symbol(ctx) {
+    // gccgo's runtime.buildVersion lives in .bss (set at run time), so only
+    // a gc binary's symbol is worth indexing the symbol table for.
+    if go.compiler.as_deref() != Some("gccgo")
+        && let Some(v) = build_version_symbol(ctx)
+    {
         return set_version(go, &v, VersionSource::Symbol);
     }
     match dwarf_producers(ctx.view) {

@@ -38,7 +38,10 @@ pub enum FileError {
 /// Opens, reads and reports on one target. The file is read with bounded
 /// positional reads; only the digest (when asked) reads all of it.
 pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileError> {
-    let (file, size) = input::open(target)?;
+    let (file, size) = input::open(target).map_err(|e| match e {
+        InputError::NotElf { path, reason } => FileError::NotElf { path, reason },
+        e => FileError::Input(e),
+    })?;
     let sha256 = if opts.digest {
         Some(input::sha256(&file, &target.display)?)
     } else {
