@@ -678,21 +678,26 @@ mod tests {
 
     #[test]
     fn string_table_lookups() {
-        let t = StrTable::new(b"\0abc\0\0\0de\0tail");
-        assert_eq!(t.get(0), Some(&b""[..]));
-        assert_eq!(t.get(1), Some(&b"abc"[..]));
-        assert_eq!(t.get(2), Some(&b"bc"[..]));
-        assert_eq!(t.get(4), Some(&b""[..]));
-        assert_eq!(t.get(6), Some(&b""[..]));
-        assert_eq!(t.get(7), Some(&b"de"[..]));
-        assert_eq!(t.get(10), None, "no terminating NUL");
-        assert_eq!(t.get(14), None);
-        assert_eq!(t.get(u64::MAX), None);
+        let bytes = b"\0abc\0\0\0de\0tail";
+        let t = StrTable::new(bytes);
+        let get = |o: u64| {
+            t.range(o)
+                .map(|(s, l)| &bytes[s as usize..(s + l) as usize])
+        };
+        assert_eq!(get(0), Some(&b""[..]));
+        assert_eq!(get(1), Some(&b"abc"[..]));
+        assert_eq!(get(2), Some(&b"bc"[..]));
+        assert_eq!(get(4), Some(&b""[..]));
+        assert_eq!(get(6), Some(&b""[..]));
+        assert_eq!(get(7), Some(&b"de"[..]));
+        assert_eq!(get(10), None, "no terminating NUL");
+        assert_eq!(get(14), None);
+        assert_eq!(get(u64::MAX), None);
         assert_eq!(t.ends, vec![4, 9]);
         // One long NUL-free run looked up at every offset: linear, not quadratic.
         let long = vec![b'x'; 1 << 20];
         let t = StrTable::new(&long);
-        assert!((0..long.len() as u64).all(|o| t.get(o).is_none()));
+        assert!((0..long.len() as u64).all(|o| t.range(o).is_none()));
     }
 
     #[test]
