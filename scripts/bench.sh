@@ -416,7 +416,8 @@ for case, kind, title, subject in cases:
     by = {r["command"]: r for r in res}
     labels = [l for l, _ in cmds[case]]
     me = by[labels[0]]
-    lines += [f"### {case}: {title}", "", f"File: `{subject}`" if kind != "tree" else f"Tree: `{subject}`", ""]
+    what = {"tree": "Tree", "damaged": "Corpus"}.get(kind, "File")
+    lines += [f"### {case}: {title}", "", f"{what}: `{subject}`", ""]
     if (case, "origin") in notes:
         lines += [f"Source: {notes[(case, 'origin')]}", ""]
     lines += [
