@@ -169,7 +169,7 @@ impl Resolver {
             let mut subdirs = Vec::new();
             for entry in entries {
                 let name = entry.file_name();
-                let child_disp = format!("{}/{}", disp, name.to_string_lossy());
+                let child_disp = format!("{}/{}", disp, escape_bytes(name.as_encoded_bytes()));
                 let child_fs = entry.path();
                 let ft = match entry.file_type() {
                     Ok(ft) => ft,
@@ -445,6 +445,39 @@ pub fn sha256(file: &File, display: &str) -> Result<String, InputError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// Bytes (a name from a file, or a path) as text. Invalid UTF-8 and
+/// control characters are escaped as `\xNN` (and a backslash as `\\`), so
+/// nothing is lost, nothing is silently replaced, and a hostile name cannot
+/// forge a line of text output.
+pub fn escape_bytes(b: &[u8]) -> String {
+    let plain = |c: char| !c.is_control() && c != '\\';
+    match std::str::from_utf8(b) {
+        Ok(s) if s.chars().all(plain) => s.to_string(),
+        _ => {
+            use std::fmt::Write;
+            let mut out = String::new();
+            for chunk in b.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        c if c.is_control() && (c as u32) < 0x100 => {
+                            let _ = write!(out, "\\x{:02x}", c as u32);
+                        }
+                        c if c.is_control() => {
+                            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                for byte in chunk.invalid() {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+            }
+            out
+        }
+    }
+}
+
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
@@ -527,6 +560,15 @@ mod tests {
         assert_eq!(names, ["/app/server", "/app/lib/a.so", "/app/lib/b.so"]);
         assert_eq!(ex.skipped, vec![("/app/pipe".to_string(), "FIFO")]);
         assert!(ex.errors.is_empty());
+    }
+
+    #[test]
+    fn escaping_is_lossless_and_line_safe() {
+        assert_eq!(escape_bytes(b"libc.so.6"), "libc.so.6");
+        assert_eq!(escape_bytes(b"a\xffb"), "a\\xffb");
+        assert_eq!(escape_bytes(b"a\\b\xfe"), "a\\\\b\\xfe");
+        assert_eq!(escape_bytes(b"lib\n\tFAKE"), "lib\\x0a\\x09FAKE");
+        assert_eq!(escape_bytes("caf\u{e9}".as_bytes()), "caf\u{e9}");
     }
 
     #[test]

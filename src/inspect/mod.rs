@@ -196,34 +196,14 @@ fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>
     f
 }
 
-/// Bytes from the file as text. Invalid UTF-8 is escaped as `\xNN` (and a
-/// backslash as `\\`), so nothing is lost and nothing is silently replaced.
+/// Bytes from the file as text (see [`input::escape_bytes`]).
 pub fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) if !s.contains('\\') => s.to_string(),
-        _ => {
-            let mut out = String::new();
-            for chunk in b.utf8_chunks() {
-                out.push_str(&chunk.valid().replace('\\', "\\\\"));
-                for byte in chunk.invalid() {
-                    out.push_str(&format!("\\x{byte:02x}"));
-                }
-            }
-            out
-        }
-    }
+    input::escape_bytes(b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_escapes_invalid_utf8_reversibly() {
-        assert_eq!(text(b"libc.so.6"), "libc.so.6");
-        assert_eq!(text(b"a\xffb"), "a\\xffb");
-        assert_eq!(text(b"a\\b\xfe"), "a\\\\b\\xfe");
-    }
 
     #[test]
     fn not_elf_is_its_own_error() {
