@@ -539,3 +539,17 @@ with open(out, "w") as f:
 print("\n".join(f"{v:9} {c}: {t}: {m}" for c, t, m, v in summary))
 EOF
 log "wrote $OUT"
+
+# --- the shipped binary ------------------------------------------------------
+# Its size is part of what an image pull costs; `make static` builds it.
+log "static binary"
+"$repo/scripts/build-static.sh" >&2
+static="$repo/dist/elfgate"
+{
+  printf '\n## Static binary (`make static`)\n\n'
+  printf '| file | size | `file` says |\n| --- | --- | --- |\n'
+  printf '| `dist/elfgate` | %s bytes (%s MiB) | %s |\n' \
+    "$(stat -c %s "$static")" \
+    "$(python3 -c "print(round($(stat -c %s "$static")/1048576, 2))")" \
+    "$(file -b "$static" | cut -d, -f1-4)"
+} >>"$OUT"
