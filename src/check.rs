@@ -4,11 +4,11 @@
 use std::io::Write;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::input::{Expanded, Resolver};
+use crate::input::{Expanded, Found, Resolver};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
-use crate::run::{self, EXIT_UNREADABLE, EXIT_USAGE};
+use crate::run::{self, EXIT_USAGE};
 
 const TOOL: ToolInfo<'static> = ToolInfo {
     name: "elfgate",
@@ -22,6 +22,12 @@ pub fn run(a: &CheckArgs) -> u8 {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("elfgate: {msg}");
+            // A pod whose policy does not load should say why in `kubectl describe`.
+            if let Some(path) = &a.termination_log {
+                let body = format!("elfgate check: error (exit {EXIT_USAGE}): {msg}\n");
+                let body = render::termination::truncate(body, render::termination::LIMIT);
+                write_termination_log(path, body.as_bytes());
+            }
             EXIT_USAGE
         }
     }
@@ -34,25 +40,29 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     }
     let policy = load_policy(a)?;
     let resolver = run::resolver(a.root.as_deref())?;
-    let expanded = expand(&resolver, &targets);
     let opts = Options {
         digest: policy.needs_digest(),
         symbols: policy.needs_symbols(),
     };
-    let inspected = run::inspect_all(expanded, &opts, a.verbose);
+    let inspected = run::inspect_stream(|sink| expand(&resolver, &targets, sink), &opts, a.verbose);
     let host = host_goarch();
-    let verdicts = Verdicts {
+    let mut verdicts = Verdicts {
         files: inspected
             .reports
             .iter()
             .map(|r| policy::evaluate(r, &policy, host))
             .collect(),
     };
-    let mut code = policy::exit_code(&verdicts);
     if verdicts.files.is_empty() {
-        eprintln!("elfgate: no ELF files found in the targets");
-        code = EXIT_UNREADABLE;
+        // An empty image (say, a volume that failed to mount) must not pass;
+        // as a verdict, every report format says so with the same exit code.
+        let what = targets.join(" ");
+        eprintln!("elfgate: no ELF file found in {what}");
+        verdicts
+            .files
+            .push(FileVerdict::unreadable(&what, "no ELF file found there"));
     }
+    let code = policy::exit_code(&verdicts);
 
     let report = match a.format {
         CheckFormat::Text => render::text::render(&verdicts),
@@ -79,7 +89,7 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         }
     }
     if let Some(path) = &a.termination_log {
-        write_termination_log(path, &verdicts, code);
+        write_termination_log(path, &render::termination::render(&verdicts));
     }
     if let Some(path) = &a.success_file {
         if code == 0 {
@@ -110,22 +120,27 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
             .filter(|s| !s.is_empty())
             .collect()
     };
+    // One value per line in environment variables: a YAML block scalar ends
+    // with a newline, which must not make an empty value.
+    let lines = |v: &[String]| -> Vec<String> {
+        v.iter().filter(|s| !s.trim().is_empty()).cloned().collect()
+    };
     let flags = FlagRules {
         min_version: a.min_version.clone(),
         go_version: a.go_version.clone(),
-        require_symbols: a.require_symbol.clone(),
-        forbid_symbols: a.forbid_symbol.clone(),
-        require_settings: a.require_setting.clone(),
-        forbid_settings: a.forbid_setting.clone(),
-        require_experiments: a.require_experiment.clone(),
-        forbid_experiments: a.forbid_experiment.clone(),
+        require_symbols: lines(&a.require_symbol),
+        forbid_symbols: lines(&a.forbid_symbol),
+        require_settings: lines(&a.require_setting),
+        forbid_settings: lines(&a.forbid_setting),
+        require_experiments: lines(&a.require_experiment),
+        forbid_experiments: lines(&a.forbid_experiment),
         require_fips: a.require_fips,
         require_properties: split(&a.require_property),
         max_isa: a.max_isa.clone(),
         arch: split(&a.arch),
         max_glibc: a.max_glibc.clone(),
-        sha256: a.sha256.clone(),
-        allow_unknown: a.allow_unknown.clone(),
+        sha256: lines(&a.sha256),
+        allow_unknown: lines(&a.allow_unknown),
         trust_inferred_version: a.trust_inferred_version,
     };
     let text = match &a.policy {
@@ -140,19 +155,16 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
 
 /// Expands targets; a target with glob characters is matched against the
 /// files found under its longest literal directory prefix.
-fn expand(resolver: &Resolver, targets: &[String]) -> Expanded {
-    let mut out = Expanded::default();
+fn expand(resolver: &Resolver, targets: &[String], sink: &mut dyn FnMut(Found)) {
     for t in targets {
-        let mut part = if t.contains(['*', '?', '[']) {
-            expand_glob(resolver, t)
+        if t.contains(['*', '?', '[']) {
+            let part = expand_glob(resolver, t);
+            part.errors.into_iter().for_each(|e| sink(Found::Error(e)));
+            part.files.into_iter().for_each(|f| sink(Found::File(f)));
         } else {
-            resolver.expand(std::slice::from_ref(t))
-        };
-        out.files.append(&mut part.files);
-        out.errors.append(&mut part.errors);
-        out.skipped.append(&mut part.skipped);
+            resolver.expand_each(std::slice::from_ref(t), sink);
+        }
     }
-    out
 }
 
 fn expand_glob(resolver: &Resolver, pattern: &str) -> Expanded {
@@ -220,12 +232,8 @@ pub fn host_goarch() -> Option<&'static str> {
 /// Writes the kubelet's termination message (at most 4096 bytes). Failing
 /// to write it must not turn a failing gate into something else, so an
 /// error is only reported.
-fn write_termination_log(path: &str, verdicts: &Verdicts, code: u8) {
-    let mut body = render::termination::render(verdicts);
-    if verdicts.files.is_empty() && code != 0 {
-        body = b"elfgate: FAIL: no ELF files found in the targets\n".to_vec();
-    }
-    if let Err(e) = std::fs::File::create(path).and_then(|mut f| f.write_all(&body)) {
+fn write_termination_log(path: &str, body: &[u8]) {
+    if let Err(e) = std::fs::File::create(path).and_then(|mut f| f.write_all(body)) {
         eprintln!("elfgate: --termination-log {path}: {e}");
     }
 }
@@ -238,9 +246,4 @@ fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
-}
-
-#[allow(dead_code)]
-fn _unreadable(path: &str, why: &str) -> FileVerdict {
-    FileVerdict::unreadable(path, why)
 }

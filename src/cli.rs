@@ -5,13 +5,14 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The exit codes, shown in `--help`; decided in `run::exit_code` only.
+/// The exit codes, shown in `--help`. `check`'s is decided by
+/// `policy::exit_code` over the verdicts; usage errors are decided here.
 pub const EXIT_CODES: &str = "\
 Exit status:
   0  every file was read and (check) every rule was evaluated and passed
   1  check: a rule failed
-  2  usage error, or a policy file that cannot be loaded
-  3  a target could not be read or parsed";
+  2  usage error, a policy file that cannot be loaded, or (check) no rule applied to any file
+  3  a target could not be read or parsed, or (check) no ELF file was found";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,8 +51,8 @@ pub struct InspectArgs {
     /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
+    /// Output format. (No environment variable: ELFGATE_FORMAT is check's.)
+    #[arg(long, value_enum, default_value = "text")]
     pub format: InspectFormat,
     /// Treat DIR as the root of an image: paths and symlinks resolve inside it.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
@@ -109,7 +110,8 @@ pub struct CheckArgs {
         long,
         value_name = "K=V",
         env = "ELFGATE_REQUIRE_SETTING",
-        value_delimiter = '\n'
+        value_delimiter = '\n',
+        allow_hyphen_values = true
     )]
     pub require_setting: Vec<String>,
     /// Build setting that must not be present (repeatable).
@@ -117,7 +119,8 @@ pub struct CheckArgs {
         long,
         value_name = "K=V",
         env = "ELFGATE_FORBID_SETTING",
-        value_delimiter = '\n'
+        value_delimiter = '\n',
+        allow_hyphen_values = true
     )]
     pub forbid_setting: Vec<String>,
     /// GOEXPERIMENT that must be on (repeatable).
@@ -139,7 +142,7 @@ pub struct CheckArgs {
     /// Require FIPS 140 mode (GOFIPS140, fips140=on, or BoringCrypto actually linked).
     #[arg(long, env = "ELFGATE_REQUIRE_FIPS", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
     pub require_fips: bool,
-    /// ABI properties that must be marked, comma-separated: ibt, shstk, bti, pac.
+    /// ABI properties that must be marked, comma-separated: ibt, shstk, bti, pac, gcs.
     #[arg(
         long,
         value_name = "LIST",

@@ -67,7 +67,9 @@ pub struct ElfFacts {
     pub elf_type: String,
     /// Position-independent executable (DYN with an interpreter, or DF_1_PIE).
     pub pie: bool,
-    /// `static` (no interpreter, nothing needed) or `dynamic`.
+    /// `static` (no interpreter, nothing needed), `static-pie` (DYN that
+    /// relocates itself) or `dynamic`. A shared library that needs nothing
+    /// is `static` too: it loads into any process without further libraries.
     pub linking: String,
     pub interpreter: Option<String>,
     pub needed: Vec<String>,

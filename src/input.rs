@@ -33,8 +33,8 @@ pub enum InputError {
     SymlinkLoop { path: String },
     #[error("{path}: not a regular file ({kind})")]
     NotRegular { path: String, kind: &'static str },
-    #[error("{path}: not an ELF file (starts with {magic})")]
-    NotElf { path: String, magic: String },
+    #[error("{path}: not an ELF file ({reason})")]
+    NotElf { path: String, reason: String },
 }
 
 /// One file to inspect.
@@ -46,6 +46,18 @@ pub struct Target {
     pub fs_path: PathBuf,
     /// Named on the command line (an error if not ELF) rather than found by walking.
     pub named: bool,
+    /// Whether `open` may follow a final symlink: only for host paths; under
+    /// `--root` the path was resolved already and must not change.
+    pub follow: bool,
+}
+
+/// One thing found while expanding targets, in order.
+#[derive(Debug)]
+pub enum Found {
+    File(Target),
+    Error(InputError),
+    /// Passed over while walking (FIFOs, sockets, devices, dangling links).
+    Skipped(String, &'static str),
 }
 
 /// What expanding the targets produced: files, and per-target errors that
@@ -73,33 +85,49 @@ impl Resolver {
     /// Expands targets (files and directories, walked recursively) into files.
     pub fn expand(&self, targets: &[String]) -> Expanded {
         let mut out = Expanded::default();
+        self.expand_each(targets, &mut |f| match f {
+            Found::File(t) => out.files.push(t),
+            Found::Error(e) => out.errors.push(e),
+            Found::Skipped(p, why) => out.skipped.push((p, why)),
+        });
+        out
+    }
+
+    /// Like [`Resolver::expand`], handing each finding to `sink` as soon as
+    /// it is known, so files can be inspected while the walk goes on.
+    pub fn expand_each(&self, targets: &[String], sink: &mut dyn FnMut(Found)) {
         for t in targets {
             match self.locate(t) {
                 Ok((fs_path, meta)) => {
                     if meta.is_dir() {
-                        self.walk(t, &fs_path, &mut out);
+                        self.walk(t, &fs_path, sink);
                     } else if meta.is_file() {
-                        out.files.push(Target {
-                            display: t.clone(),
-                            fs_path,
-                            named: true,
-                        });
+                        sink(Found::File(self.target(t.clone(), fs_path, true)));
                     } else {
-                        out.errors.push(InputError::NotRegular {
+                        sink(Found::Error(InputError::NotRegular {
                             path: t.clone(),
                             kind: kind_name(&meta),
-                        });
+                        }));
                     }
                 }
-                Err(e) => out.errors.push(e),
+                Err(e) => sink(Found::Error(e)),
             }
         }
-        out
+    }
+
+    fn target(&self, display: String, fs_path: PathBuf, named: bool) -> Target {
+        Target {
+            display,
+            fs_path,
+            named,
+            follow: matches!(self, Resolver::Host),
+        }
     }
 
     /// Finds the real path of `display` and its metadata (after symlinks).
     fn locate(&self, display: &str) -> Result<(PathBuf, Metadata), InputError> {
         let path = match self {
+            // The kernel resolves host paths.
             Resolver::Host => PathBuf::from(display),
             Resolver::Root(root) => resolve_in_root(root, display)?,
         };
@@ -110,7 +138,7 @@ impl Resolver {
     /// Walks a directory without recursion (deep trees cannot overflow the
     /// stack), collecting regular files and symlinks to regular files, like
     /// `go version`'s WalkDir. Symlinks to directories are not followed.
-    fn walk(&self, display: &str, fs_path: &Path, out: &mut Expanded) {
+    fn walk(&self, display: &str, fs_path: &Path, sink: &mut dyn FnMut(Found)) {
         let mut stack = vec![(
             display.trim_end_matches('/').to_string(),
             fs_path.to_path_buf(),
@@ -119,7 +147,7 @@ impl Resolver {
             let rd = match std::fs::read_dir(&dir) {
                 Ok(rd) => rd,
                 Err(e) => {
-                    out.errors.push(io_or_missing(&disp, "read directory", e));
+                    sink(Found::Error(io_or_missing(&disp, "read directory", e)));
                     continue;
                 }
             };
@@ -127,8 +155,11 @@ impl Resolver {
                 .filter_map(|e| match e {
                     Ok(e) => Some(e),
                     Err(err) => {
-                        out.errors
-                            .push(io_or_missing(&disp, "read directory entry", err));
+                        sink(Found::Error(io_or_missing(
+                            &disp,
+                            "read directory entry",
+                            err,
+                        )));
                         None
                     }
                 })
@@ -138,39 +169,33 @@ impl Resolver {
             let mut subdirs = Vec::new();
             for entry in entries {
                 let name = entry.file_name();
-                let child_disp = format!("{}/{}", disp, name.to_string_lossy());
+                let child_disp = format!("{}/{}", disp, escape_bytes(name.as_encoded_bytes()));
                 let child_fs = entry.path();
                 let ft = match entry.file_type() {
                     Ok(ft) => ft,
                     Err(e) => {
-                        out.errors.push(io_or_missing(&child_disp, "stat", e));
+                        sink(Found::Error(io_or_missing(&child_disp, "stat", e)));
                         continue;
                     }
                 };
                 if ft.is_dir() {
                     subdirs.push((child_disp, child_fs));
                 } else if ft.is_file() {
-                    out.files.push(Target {
-                        display: child_disp,
-                        fs_path: child_fs,
-                        named: false,
-                    });
+                    sink(Found::File(self.target(child_disp, child_fs, false)));
                 } else if ft.is_symlink() {
                     match self.locate(&child_disp) {
-                        Ok((real, meta)) if meta.is_file() => out.files.push(Target {
-                            display: child_disp,
-                            fs_path: real,
-                            named: false,
-                        }),
-                        Ok((_, meta)) => out.skipped.push((child_disp, kind_name(&meta))),
+                        Ok((real, meta)) if meta.is_file() => {
+                            sink(Found::File(self.target(child_disp, real, false)))
+                        }
+                        Ok((_, meta)) => sink(Found::Skipped(child_disp, kind_name(&meta))),
                         // A dangling link found while walking is noted, not fatal.
                         Err(InputError::NotFound { .. }) => {
-                            out.skipped.push((child_disp, "dangling symlink"))
+                            sink(Found::Skipped(child_disp, "dangling symlink"))
                         }
-                        Err(e) => out.errors.push(e),
+                        Err(e) => sink(Found::Error(e)),
                     }
                 } else {
-                    out.skipped.push((child_disp, file_type_name(&ft)));
+                    sink(Found::Skipped(child_disp, file_type_name(&ft)));
                 }
             }
             // Reverse so that the stack pops them in sorted order.
@@ -309,12 +334,40 @@ fn file_type_name(ft: &std::fs::FileType) -> &'static str {
 /// Opens a target for reading without following a final symlink (resolution
 /// already happened) and without blocking (a FIFO swapped in after the walk
 /// must not hang the gate); anything but a regular file is refused.
+///
+/// The first four bytes are read before anything else: most files of a
+/// tree are not ELF, and for them open, one read and close are the whole cost.
 pub fn open(target: &Target) -> Result<(File, u64), InputError> {
+    use std::os::unix::fs::FileExt;
+    let nofollow = if target.follow { 0 } else { libc::O_NOFOLLOW };
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags(nofollow | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&target.fs_path)
         .map_err(|e| io_or_missing(&target.display, "open", e))?;
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read_at(magic.get_mut(got..).unwrap_or_default(), got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A FIFO or socket swapped in after the walk cannot be read at an offset.
+            Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => break,
+            Err(e) => return Err(io_or_missing(&target.display, "read", e)),
+        }
+    }
+    if magic.get(..got) != Some(b"\x7fELF".as_slice()) {
+        let start = magic.get(..got).unwrap_or_default();
+        return Err(InputError::NotElf {
+            path: target.display.clone(),
+            reason: if start.is_empty() {
+                "the file is empty".to_string()
+            } else {
+                format!("it starts with {:?}", String::from_utf8_lossy(start))
+            },
+        });
+    }
     let meta = file
         .metadata()
         .map_err(|e| io_or_missing(&target.display, "fstat", e))?;
@@ -325,6 +378,48 @@ pub fn open(target: &Target) -> Result<(File, u64), InputError> {
         });
     }
     Ok((file, meta.len()))
+}
+
+/// A file read only with positional reads, its length taken from the
+/// `fstat` done at open: one system call per read (no `lseek`), which is
+/// what walking a tree of tens of thousands of files costs.
+#[derive(Debug)]
+pub struct PositionalFile {
+    file: File,
+    len: u64,
+    pos: u64,
+}
+
+impl PositionalFile {
+    pub fn new(file: File, len: u64) -> Self {
+        PositionalFile { file, len, pos: 0 }
+    }
+}
+
+impl object::read::ReadCacheOps for PositionalFile {
+    fn len(&mut self) -> Result<u64, ()> {
+        Ok(self.len)
+    }
+
+    fn seek(&mut self, pos: u64) -> Result<u64, ()> {
+        self.pos = pos;
+        Ok(pos)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos).map_err(|_| ())?;
+        self.pos = self.pos.saturating_add(n as u64);
+        Ok(n)
+    }
+
+    /// A file that shrank since it was opened fails here, as a read error.
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ()> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, self.pos).map_err(|_| ())?;
+        self.pos = self.pos.saturating_add(buf.len() as u64);
+        Ok(())
+    }
 }
 
 /// SHA-256 of a whole file, streamed through a fixed buffer so memory does
@@ -348,6 +443,39 @@ pub fn sha256(file: &File, display: &str) -> Result<String, InputError> {
         hasher.update(buf.get(..n).unwrap_or_default());
     }
     Ok(hex(&hasher.finalize()))
+}
+
+/// Bytes (a name from a file, or a path) as text. Invalid UTF-8 and
+/// control characters are escaped as `\xNN` (and a backslash as `\\`), so
+/// nothing is lost, nothing is silently replaced, and a hostile name cannot
+/// forge a line of text output.
+pub fn escape_bytes(b: &[u8]) -> String {
+    let plain = |c: char| !c.is_control() && c != '\\';
+    match std::str::from_utf8(b) {
+        Ok(s) if s.chars().all(plain) => s.to_string(),
+        _ => {
+            use std::fmt::Write;
+            let mut out = String::new();
+            for chunk in b.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        c if c.is_control() && (c as u32) < 0x100 => {
+                            let _ = write!(out, "\\x{:02x}", c as u32);
+                        }
+                        c if c.is_control() => {
+                            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                for byte in chunk.invalid() {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+            }
+            out
+        }
+    }
 }
 
 /// Lowercase hex of bytes.
@@ -432,6 +560,31 @@ mod tests {
         assert_eq!(names, ["/app/server", "/app/lib/a.so", "/app/lib/b.so"]);
         assert_eq!(ex.skipped, vec![("/app/pipe".to_string(), "FIFO")]);
         assert!(ex.errors.is_empty());
+    }
+
+    #[test]
+    fn escaping_is_lossless_and_line_safe() {
+        assert_eq!(escape_bytes(b"libc.so.6"), "libc.so.6");
+        assert_eq!(escape_bytes(b"a\xffb"), "a\\xffb");
+        assert_eq!(escape_bytes(b"a\\b\xfe"), "a\\\\b\\xfe");
+        assert_eq!(escape_bytes(b"lib\n\tFAKE"), "lib\\x0a\\x09FAKE");
+        assert_eq!(escape_bytes("caf\u{e9}".as_bytes()), "caf\u{e9}");
+    }
+
+    #[test]
+    fn host_symlinks_are_followed() {
+        let d = tree();
+        symlink(d.path().join("app/server"), d.path().join("link")).unwrap();
+        let ex = Resolver::Host.expand(&[d.path().join("link").to_string_lossy().into_owned()]);
+        assert!(ex.errors.is_empty(), "{:?}", ex.errors);
+        assert_eq!(ex.files.len(), 1);
+        // Opened through the link: the content is read (and is not ELF).
+        let not_elf = |t: &Target| matches!(open(t), Err(InputError::NotElf { .. }));
+        assert!(not_elf(&ex.files[0]));
+        let ex = Resolver::Host.expand(&[d.path().to_string_lossy().into_owned()]);
+        assert!(ex.errors.is_empty(), "{:?}", ex.errors);
+        assert_eq!(ex.files.len(), 2, "the file and the link to it");
+        assert!(ex.files.iter().all(not_elf));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
-use crate::input::{Expanded, Resolver, Target};
+use crate::input::{Found, Resolver};
 use crate::inspect::{self, FileError, Options};
 
 /// Exit statuses (see `cli::EXIT_CODES`).
@@ -60,57 +60,72 @@ pub struct Inspected {
     pub unreadable: bool,
 }
 
-/// Inspects every expanded target in parallel, keeping the input order.
-/// Errors are printed to stderr as they are found, and also recorded in a
-/// report for the file, so JSON consumers see every file named.
-pub fn inspect_all(expanded: Expanded, opts: &Options, verbose: bool) -> Inspected {
+/// Inspects files while they are being found: one thread walks and feeds
+/// the findings to rayon's workers, so the walk overlaps the reading. Every
+/// finding carries its index, and reports come out in that order, errors
+/// in place. Errors are also printed to stderr, and recorded in a report
+/// for the file, so JSON consumers see every file named.
+pub fn inspect_stream<P>(produce: P, opts: &Options, verbose: bool) -> Inspected
+where
+    P: FnOnce(&mut dyn FnMut(Found)) + Send,
+{
+    // Findings travel in batches: one hand-off per file would cost more in
+    // synchronisation than opening a non-ELF file does.
+    const BATCH: usize = 64;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Found)>>(64);
+    let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut n = 0usize;
+            let mut batch = Vec::with_capacity(BATCH);
+            produce(&mut |f| {
+                batch.push((n, f));
+                n += 1;
+                if batch.len() == BATCH {
+                    // The receiver lives until every batch is consumed.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            });
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+        });
+        rx.into_iter()
+            .par_bridge()
+            .flat_map_iter(|batch| {
+                batch
+                    .into_iter()
+                    .map(|(i, found)| (i, outcome(found, opts)))
+            })
+            .collect()
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+
     let stderr = std::io::stderr();
+    let mut err = stderr.lock();
     let mut unreadable = false;
     let mut reports = Vec::new();
-    for e in &expanded.errors {
-        let _ = writeln!(stderr.lock(), "elfgate: {e}");
-        unreadable = true;
-        reports.push(Report {
-            path: error_path(e),
-            errors: vec![e.to_string()],
-            ..Report::default()
-        });
-    }
-    if verbose {
-        for (p, why) in &expanded.skipped {
-            let _ = writeln!(stderr.lock(), "elfgate: {p}: skipped ({why})");
-        }
-    }
-    let results: Vec<(Target, Result<Report, FileError>)> = expanded
-        .files
-        .into_par_iter()
-        .map(|t| {
-            let r = inspect::inspect_target(&t, opts);
-            (t, r)
-        })
-        .collect();
-    for (t, r) in results {
-        match r {
-            Ok(report) => {
+    for (_, o) in results {
+        match o {
+            Outcome::Report(report) => {
                 if !report.errors.is_empty() {
                     unreadable = true;
                     for e in &report.errors {
-                        let _ = writeln!(stderr.lock(), "elfgate: {}: {e}", report.path);
+                        let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                reports.push(report);
+                reports.push(*report);
             }
-            Err(FileError::NotElf { .. }) if !t.named => {
+            Outcome::Skipped(path, why) => {
                 if verbose {
-                    let _ = writeln!(stderr.lock(), "elfgate: {}: skipped (not ELF)", t.display);
+                    let _ = writeln!(err, "elfgate: {path}: skipped ({why})");
                 }
             }
-            Err(e) => {
-                let _ = writeln!(stderr.lock(), "elfgate: {e}");
+            Outcome::Failed(path, e) => {
+                let _ = writeln!(err, "elfgate: {e}");
                 unreadable = true;
                 reports.push(Report {
-                    path: t.display.clone(),
-                    errors: vec![e.to_string()],
+                    path,
+                    errors: vec![e],
                     ..Report::default()
                 });
             }
@@ -119,6 +134,28 @@ pub fn inspect_all(expanded: Expanded, opts: &Options, verbose: bool) -> Inspect
     Inspected {
         reports,
         unreadable,
+    }
+}
+
+/// What became of one finding.
+enum Outcome {
+    /// Boxed: most findings of a tree are skips, and the slot of every
+    /// finding is held until the end.
+    Report(Box<Report>),
+    Skipped(String, &'static str),
+    /// The path and the error, which names the path itself.
+    Failed(String, String),
+}
+
+fn outcome(found: Found, opts: &Options) -> Outcome {
+    match found {
+        Found::File(t) => match inspect::inspect_target(&t, opts) {
+            Ok(r) => Outcome::Report(Box::new(r)),
+            Err(FileError::NotElf { .. }) if !t.named => Outcome::Skipped(t.display, "not ELF"),
+            Err(e) => Outcome::Failed(t.display, e.to_string()),
+        },
+        Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
+        Found::Skipped(p, why) => Outcome::Skipped(p, why),
     }
 }
 
@@ -141,12 +178,12 @@ fn run_inspect(a: &InspectArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let expanded = resolver.expand(&a.paths);
     let opts = Options {
         digest: a.digest,
         symbols: false,
     };
-    let done = inspect_all(expanded, &opts, a.verbose);
+    let paths = &a.paths;
+    let done = inspect_stream(|sink| resolver.expand_each(paths, sink), &opts, a.verbose);
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
         InspectFormat::Json => crate::render::inspect::json(&done.reports),

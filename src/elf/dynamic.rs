@@ -17,7 +17,7 @@ use object::elf;
 use object::read::ReadRef;
 use object::read::elf::{Dyn, FileHeader};
 
-use super::{Class, ElfError, ElfView, StrTable, push_warning};
+use super::{Class, ElfError, ElfView, push_warning};
 
 /// Addresses and sizes from the dynamic section that other parsers need.
 /// Each is the first entry with that tag; `None` when absent.
@@ -80,14 +80,14 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         }
     }
 
-    /// The dynamic string table (`DT_STRTAB`, `DT_STRSZ`), read once.
-    /// Without `DT_STRSZ`, or if it runs past its `PT_LOAD`, the table ends
-    /// with the segment's file bytes.
-    pub(crate) fn dynamic_strings(
+    /// Where the dynamic string table (`DT_STRTAB`, `DT_STRSZ`) is in the
+    /// file: `(offset, size)`. Without `DT_STRSZ`, or if it runs past its
+    /// `PT_LOAD`, the table ends with the segment's file bytes.
+    pub(crate) fn dynamic_strtab_range(
         &self,
         addrs: &DynamicAddresses,
         warnings: &mut Vec<ElfError>,
-    ) -> Result<Option<&'data [u8]>, ElfError> {
+    ) -> Result<Option<(u64, u64)>, ElfError> {
         let Some(vaddr) = addrs.dt_strtab else {
             return Ok(None);
         };
@@ -112,8 +112,35 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             }
             None => avail,
         };
+        Ok(Some((offset, size)))
+    }
+
+    /// The whole dynamic string table, read once (for symbol names).
+    pub(crate) fn dynamic_strings(
+        &self,
+        addrs: &DynamicAddresses,
+        warnings: &mut Vec<ElfError>,
+    ) -> Result<Option<&'data [u8]>, ElfError> {
+        let Some((offset, size)) = self.dynamic_strtab_range(addrs, warnings)? else {
+            return Ok(None);
+        };
         self.read_range(|| "dynamic string table (DT_STRTAB)".into(), offset, size)
             .map(Some)
+    }
+
+    /// One NUL-terminated string of the dynamic string table, read alone:
+    /// a C++ library's table can be megabytes, and DT_NEEDED needs a few names.
+    pub(crate) fn dynamic_string(
+        &self,
+        (offset, size): (u64, u64),
+        at: u64,
+    ) -> Option<&'data [u8]> {
+        if at >= size {
+            return None;
+        }
+        let start = offset.checked_add(at)?;
+        let end = offset.checked_add(size)?;
+        self.data.read_bytes_at_until(start..end, 0).ok()
     }
 }
 
@@ -187,7 +214,7 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
 
     let uses_strings = entries.iter().any(|&(t, _)| matches!(t, 1 | 14 | 15 | 29));
     let mut warnings = Vec::new();
-    let strings = match view.dynamic_strings(&d.addresses, &mut warnings) {
+    let strings = match view.dynamic_strtab_range(&d.addresses, &mut warnings) {
         Ok(s) => s,
         Err(e) => {
             push_warning(&mut warnings, e);
@@ -204,13 +231,12 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
             ),
         ),
         None => {}
-        Some(strings) => {
-            let strings = StrTable::new(strings);
+        Some(range) => {
             for (i, &(tag, val)) in entries.iter().enumerate() {
                 if !matches!(tag, 1 | 14 | 15 | 29) {
                     continue;
                 }
-                let Some(s) = strings.get(val) else {
+                let Some(s) = view.dynamic_string(range, val) else {
                     push_warning(
                         &mut warnings,
                         ElfError::at(

@@ -294,23 +294,20 @@ mod tests {
         let off = b.blob(&[0xff; 32], 16);
         b.segment(1, 5, 0, 0x400, 0x1000);
         b.segment(1, 6, off, 32, 0x1000);
-        let no_sections = b.build();
-        let loc = open(&no_sections[..])
-            .unwrap()
-            .go_buildinfo_location()
-            .unwrap();
+        let located = |bytes: Vec<u8>| {
+            let loc = open(&bytes[..]).unwrap().go_buildinfo_location().unwrap();
+            (loc.source, loc.vaddr, loc.offset, loc.filesz)
+        };
         // Builder's whole-file load is R+X; the RW one is chosen.
-        assert_eq!(loc.source, LocationSource::Segment);
-        assert_eq!((loc.vaddr, loc.offset, loc.filesz), (BASE + off, off, 32));
-
+        assert_eq!(
+            located(b.build()),
+            (LocationSource::Segment, BASE + off, off, 32)
+        );
         b.section_at(".go.buildinfo", 1, 3, off, 32, 0, 0, 16, 0);
-        let with_section = b.build();
-        let loc = open(&with_section[..])
-            .unwrap()
-            .go_buildinfo_location()
-            .unwrap();
-        assert_eq!(loc.source, LocationSource::Section);
-        assert_eq!((loc.vaddr, loc.offset, loc.filesz), (BASE + off, off, 32));
+        assert_eq!(
+            located(b.build()),
+            (LocationSource::Section, BASE + off, off, 32)
+        );
 
         let none = Builder::new(true, false, 62, 2).build();
         assert_eq!(open(&none[..]).unwrap().go_buildinfo_location(), None);

@@ -312,32 +312,14 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         headers: &'data [Elf::SectionHeader],
         warnings: &mut Vec<ElfError>,
     ) -> Vec<Section<'data>> {
-        let mut names: &'data [u8] = &[];
-        if !headers.is_empty() {
-            match raw.shstrndx(endian, data) {
-                Ok(index) => match usize::try_from(index).ok().and_then(|i| headers.get(i)) {
-                    Some(strtab) => match strtab.file_range(endian) {
-                        Some((offset, size)) => match data.read_bytes_at(offset, size) {
-                            Ok(bytes) => names = bytes,
-                            Err(()) => warnings.push(ElfError::at(
-                                format!("section name string table (section {index})"),
-                                offset,
-                                "sh_offset+sh_size past end of file",
-                            )),
-                        },
-                        None => warnings.push(ElfError::invalid(
-                            format!("section name string table (section {index})"),
-                            "SHT_NOBITS has no bytes",
-                        )),
-                    },
-                    None => warnings.push(ElfError::invalid(
-                        "e_shstrndx",
-                        format!("{index} is not a section index"),
-                    )),
-                },
-                Err(e) => warnings.push(ElfError::invalid("e_shstrndx", e.to_string())),
-            }
-        }
+        let names: &'data [u8] = if headers.is_empty() {
+            &[]
+        } else {
+            Self::section_names::<Elf>(raw, endian, data, headers).unwrap_or_else(|e| {
+                warnings.push(e);
+                &[]
+            })
+        };
         let strings = object::read::StringTable::new(names, 0, names.len() as u64);
         let mut bad_names = 0usize;
         let sections = headers
@@ -375,6 +357,29 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             ));
         }
         sections
+    }
+
+    /// The section name string table (`e_shstrndx`), read once.
+    fn section_names<Elf: FileHeader<Endian = Endianness>>(
+        raw: &Elf,
+        endian: Endianness,
+        data: R,
+        headers: &'data [Elf::SectionHeader],
+    ) -> Result<&'data [u8], ElfError> {
+        let index = raw
+            .shstrndx(endian, data)
+            .map_err(|e| ElfError::invalid("e_shstrndx", e.to_string()))?;
+        let strtab = usize::try_from(index)
+            .ok()
+            .and_then(|i| headers.get(i))
+            .ok_or_else(|| {
+                ElfError::invalid("e_shstrndx", format!("{index} is not a section index"))
+            })?;
+        let what = || format!("section name string table (section {index})");
+        let (offset, size) = strtab
+            .file_range(endian)
+            .ok_or_else(|| ElfError::invalid(what(), "SHT_NOBITS has no bytes"))?;
+        read_section_range(data, what, offset, size)
     }
 
     /// The reader this view was opened on.
@@ -449,13 +454,9 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     pub fn section_bytes(&self, section: &Section<'data>) -> Result<&'data [u8], ElfError> {
         match section.file_range() {
             None => Ok(&[]),
-            Some((offset, size)) => self.data.read_bytes_at(offset, size).map_err(|()| {
-                ElfError::at(
-                    section.describe(),
-                    offset,
-                    "sh_offset+sh_size past end of file",
-                )
-            }),
+            Some((offset, size)) => {
+                read_section_range(self.data, || section.describe(), offset, size)
+            }
         }
     }
 
@@ -511,6 +512,18 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     }
 }
 
+/// The file bytes a section header names, read once; `structure` names
+/// the section in the error.
+fn read_section_range<'data, R: ReadRef<'data>>(
+    data: R,
+    structure: impl FnOnce() -> String,
+    offset: u64,
+    size: u64,
+) -> Result<&'data [u8], ElfError> {
+    data.read_bytes_at(offset, size)
+        .map_err(|()| ElfError::at(structure(), offset, "sh_offset+sh_size past end of file"))
+}
+
 /// The bytes of one table: a slice read at once (a section, whose size is
 /// known), or a window of the file read entry by entry (a table reached only
 /// through a `DT_*` address, whose size its own entries tell).
@@ -521,6 +534,26 @@ pub(crate) enum Window<'data, R> {
 }
 
 impl<'data, R: ReadRef<'data>> Window<'data, R> {
+    /// The NUL-terminated string at `offset` (without its NUL), or `None`
+    /// past the end or without a terminator. Through a file window each
+    /// string is read alone, so a large string table is never read whole.
+    pub(crate) fn string_at(&self, offset: u64) -> Option<&'data [u8]> {
+        match *self {
+            Window::Slice(bytes) => {
+                let rest = bytes.get(usize::try_from(offset).ok()?..)?;
+                rest.get(..memchr::memchr(0, rest)?)
+            }
+            Window::File { data, start, len } => {
+                if offset >= len {
+                    return None;
+                }
+                let from = start.checked_add(offset)?;
+                let to = start.checked_add(len)?;
+                data.read_bytes_at_until(from..to, 0).ok()
+            }
+        }
+    }
+
     /// `len` bytes at `offset` within the window, or `None` past its end.
     pub(crate) fn get(&self, offset: u64, len: u64) -> Option<&'data [u8]> {
         match *self {
@@ -578,6 +611,13 @@ pub(crate) fn u64_at(bytes: &[u8], offset: usize, endian: Endianness) -> Option<
     Some(endian.read_u64(b.try_into().ok()?))
 }
 
+/// `len` bytes at `start` of untrusted `bytes` (a size field read from
+/// them), or `None` past the end.
+pub(crate) fn slice_at(bytes: &[u8], start: usize, len: u32) -> Option<&[u8]> {
+    let len = usize::try_from(len).ok()?;
+    bytes.get(start..start.checked_add(len)?)
+}
+
 /// Round `value` up to a multiple of `align` (a power of two), or `None` on overflow.
 pub(crate) fn align_up(value: usize, align: usize) -> Option<usize> {
     let mask = align.checked_sub(1)?;
@@ -625,14 +665,6 @@ impl<'data> StrTable<'data> {
         let end = *self.ends.get(k)?;
         Some((start, end.checked_sub(start)?))
     }
-
-    /// The NUL-terminated name at `offset`, without its NUL.
-    pub(crate) fn get(&self, offset: u64) -> Option<&'data [u8]> {
-        let (start, len) = self.range(offset)?;
-        let start = usize::try_from(start).ok()?;
-        self.bytes
-            .get(start..start.checked_add(usize::try_from(len).ok()?)?)
-    }
 }
 
 #[cfg(test)]
@@ -646,21 +678,69 @@ mod tests {
 
     #[test]
     fn string_table_lookups() {
-        let t = StrTable::new(b"\0abc\0\0\0de\0tail");
-        assert_eq!(t.get(0), Some(&b""[..]));
-        assert_eq!(t.get(1), Some(&b"abc"[..]));
-        assert_eq!(t.get(2), Some(&b"bc"[..]));
-        assert_eq!(t.get(4), Some(&b""[..]));
-        assert_eq!(t.get(6), Some(&b""[..]));
-        assert_eq!(t.get(7), Some(&b"de"[..]));
-        assert_eq!(t.get(10), None, "no terminating NUL");
-        assert_eq!(t.get(14), None);
-        assert_eq!(t.get(u64::MAX), None);
+        let bytes = b"\0abc\0\0\0de\0tail";
+        let t = StrTable::new(bytes);
+        let get = |o: u64| {
+            t.range(o)
+                .map(|(s, l)| &bytes[s as usize..(s + l) as usize])
+        };
+        assert_eq!(get(0), Some(&b""[..]));
+        assert_eq!(get(1), Some(&b"abc"[..]));
+        assert_eq!(get(2), Some(&b"bc"[..]));
+        assert_eq!(get(4), Some(&b""[..]));
+        assert_eq!(get(6), Some(&b""[..]));
+        assert_eq!(get(7), Some(&b"de"[..]));
+        assert_eq!(get(10), None, "no terminating NUL");
+        assert_eq!(get(14), None);
+        assert_eq!(get(u64::MAX), None);
         assert_eq!(t.ends, vec![4, 9]);
         // One long NUL-free run looked up at every offset: linear, not quadratic.
         let long = vec![b'x'; 1 << 20];
         let t = StrTable::new(&long);
-        assert!((0..long.len() as u64).all(|o| t.get(o).is_none()));
+        assert!((0..long.len() as u64).all(|o| t.range(o).is_none()));
+    }
+
+    #[test]
+    fn slice_at_stays_inside() {
+        let b = b"0123456789";
+        assert_eq!(slice_at(b, 2, 3), Some(&b"234"[..]));
+        assert_eq!(slice_at(b, 10, 0), Some(&b""[..]));
+        assert_eq!(slice_at(b, 8, 3), None);
+        assert_eq!(slice_at(b, usize::MAX, 1), None);
+    }
+
+    /// An unreadable section name table is a warning naming why; an
+    /// unreadable section is an error naming the section.
+    #[test]
+    fn section_name_table_and_section_bytes_errors() {
+        let mut b = Builder::new(true, false, 62, 2);
+        b.section_at(".data", 1, 3, 1 << 30, 16, 0, 0, 8, 0);
+        b.section_at(".bss", 8, 3, 0x400, 16, 0, 0, 8, 0);
+        let good = b.build();
+        let with_shstrndx = |index: u16| {
+            let mut bytes = good.clone();
+            bytes[0x3e..0x40].copy_from_slice(&index.to_le_bytes());
+            let view = open(&bytes[..]).unwrap();
+            let warnings: Vec<String> = view.warnings().iter().map(|w| w.to_string()).collect();
+            warnings
+        };
+        let view = open(&good[..]).unwrap();
+        assert!(view.warnings().is_empty(), "{:?}", view.warnings());
+        let data = view.section_by_name(b".data").unwrap();
+        assert_eq!(
+            view.section_bytes(data).unwrap_err().to_string(),
+            "section header 1 (.data) at 0x40000000: sh_offset+sh_size past end of file"
+        );
+        assert_eq!(with_shstrndx(9), ["e_shstrndx: 9 is not a section index"]);
+        assert_eq!(
+            with_shstrndx(1),
+            ["section name string table (section 1) at 0x40000000: \
+              sh_offset+sh_size past end of file"]
+        );
+        assert_eq!(
+            with_shstrndx(2),
+            ["section name string table (section 2): SHT_NOBITS has no bytes"]
+        );
     }
 
     /// Every entry point over one view; results are ignored, panics are not.

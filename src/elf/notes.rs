@@ -25,7 +25,8 @@ use object::elf;
 use object::read::ReadRef;
 
 use super::{
-    Class, ElfError, ElfView, Properties, align_up, parse_properties, push_warning, u32_at,
+    Class, ElfError, ElfView, Properties, align_up, parse_properties, push_warning, slice_at,
+    u32_at,
 };
 
 /// Upper bound on notes kept from one file.
@@ -295,20 +296,14 @@ fn parse_region<'data>(
             return;
         };
         let name_start = pos.saturating_add(12);
-        let Some(name) = usize::try_from(namesz)
-            .ok()
-            .and_then(|n| bytes.get(name_start..name_start.checked_add(n)?))
-        else {
+        let Some(name) = slice_at(bytes, name_start, namesz) else {
             push_warning(&mut out.warnings, bad("n_namesz runs past the end"));
             return;
         };
         let Some(desc_start) = align_up(name_start.saturating_add(name.len()), align) else {
             return;
         };
-        let Some(desc) = usize::try_from(descsz)
-            .ok()
-            .and_then(|n| bytes.get(desc_start..desc_start.checked_add(n)?))
-        else {
+        let Some(desc) = slice_at(bytes, desc_start, descsz) else {
             push_warning(&mut out.warnings, bad("n_descsz runs past the end"));
             return;
         };

@@ -15,7 +15,7 @@
 use object::Endianness;
 use serde::Serialize;
 
-use super::{Class, ElfError, align_up, push_warning, u32_at};
+use super::{Class, ElfError, align_up, push_warning, slice_at, u32_at};
 
 const X86_FEATURE_1_AND: u32 = 0xc000_0002;
 const X86_ISA_1_NEEDED: u32 = 0xc000_8002;
@@ -88,10 +88,7 @@ pub fn parse_properties(
             break;
         };
         let data_start = pos.saturating_add(8);
-        let Some(data) = usize::try_from(datasz)
-            .ok()
-            .and_then(|n| desc.get(data_start..data_start.checked_add(n)?))
-        else {
+        let Some(data) = slice_at(desc, data_start, datasz) else {
             props.warnings.push(ElfError::invalid(
                 format!("GNU property {pr_type:#x} at desc offset {pos}"),
                 format!("pr_datasz {datasz} runs past the end of the note"),

@@ -639,37 +639,26 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
             hidden,
         });
     }
-    if bad_names > 0 {
-        push_warning(
-            &mut index.warnings,
-            ElfError::at(
-                table.what.clone(),
-                table.offset,
-                format!("{bad_names} symbols have st_name past the end of the string table"),
-            ),
-        );
-    }
-    if dropped_names > 0 {
-        push_warning(
-            &mut index.warnings,
-            ElfError::at(
-                table.what.clone(),
-                table.offset,
-                format!(
-                    "{dropped_names} symbol names left empty: names overlap far more than a linker writes"
-                ),
-            ),
-        );
-    }
-    if bad_versions > 0 {
-        push_warning(
-            &mut index.warnings,
-            ElfError::at(
-                table.what.clone(),
-                table.offset,
-                format!("{bad_versions} symbols have a versym index no verdef/verneed defines"),
-            ),
-        );
+    for (count, what) in [
+        (
+            bad_names,
+            "symbols have st_name past the end of the string table",
+        ),
+        (
+            dropped_names,
+            "symbol names left empty: names overlap far more than a linker writes",
+        ),
+        (
+            bad_versions,
+            "symbols have a versym index no verdef/verneed defines",
+        ),
+    ] {
+        if count > 0 {
+            push_warning(
+                &mut index.warnings,
+                ElfError::at(table.what.clone(), table.offset, format!("{count} {what}")),
+            );
+        }
     }
     Ok(())
 }
@@ -830,16 +819,38 @@ mod tests {
         assert!(err.to_string().contains("does not end"), "{err}");
     }
 
+    /// A file whose only symbol table is `syms`, as `.symtab` with its
+    /// names (`strings`) in a `.strtab`; alignment and entsize follow the class.
+    fn symtab_only(mut b: Builder, strings: &[u8], syms: &[u8]) -> Vec<u8> {
+        let (align, entsize) = if b.enc.is_64 { (8, 24) } else { (4, 16) };
+        let str_off = b.blob(strings, 1);
+        let sym_off = b.blob(syms, align);
+        let str_len = strings.len() as u64;
+        let strtab = b.section_at(".strtab", 3, 0, str_off, str_len, 0, 0, 1, 0);
+        let size = syms.len() as u64;
+        b.section_at(
+            ".symtab",
+            2,
+            0,
+            sym_off,
+            size,
+            strtab,
+            1,
+            align as u64,
+            entsize,
+        );
+        b.build()
+    }
+
     /// `.symtab` with a shared long name, a bad name offset and entsize
     /// from the class; names come from one arena.
     #[test]
     fn symtab_names_and_bad_offsets() {
-        let mut b = Builder::new(false, true, 40, 2);
+        let b = Builder::new(false, true, 40, 2);
         let e = b.enc;
         let mut s = Strtab::new();
         let main = s.add("main.main");
         let runtime = s.add("runtime.buildVersion");
-        let str_off = b.blob(&s.bytes, 1);
         let mut syms = e.sym(0, 0, 0, 0, 0, 0);
         syms.extend(e.sym(main, 0x1000, 64, 0x12, 0, 1));
         syms.extend(e.sym(runtime, 0x2000, 8, 0x11, 2, 2));
@@ -847,20 +858,7 @@ mod tests {
         for _ in 0..100 {
             syms.extend(e.sym(runtime + 8, 0, 0, 0x10, 0, 0));
         }
-        let sym_off = b.blob(&syms, 4);
-        let strtab = b.section_at(".strtab", 3, 0, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".symtab",
-            2,
-            0,
-            sym_off,
-            syms.len() as u64,
-            strtab,
-            1,
-            4,
-            16,
-        );
-        let bytes = b.build();
+        let bytes = symtab_only(b, &s.bytes, &syms);
         let view = open(&bytes[..]).unwrap();
         assert_eq!(view.symbol_counts().unwrap().symtab, Some(103));
         let index = view.symbol_index().unwrap();
@@ -893,30 +891,16 @@ mod tests {
     /// stays fast.
     #[test]
     fn overlapping_long_names_are_bounded() {
-        let mut b = Builder::new(true, false, 62, 2);
+        let b = Builder::new(true, false, 62, 2);
         let e = b.enc;
         let mut strings = vec![0u8];
         strings.extend(std::iter::repeat_n(b'x', 200_000));
         strings.push(0);
-        let str_off = b.blob(&strings, 1);
         let mut syms = e.sym(0, 0, 0, 0, 0, 0);
         for i in 0..20_000u32 {
             syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
         }
-        let sym_off = b.blob(&syms, 8);
-        let strtab = b.section_at(".strtab", 3, 0, str_off, strings.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".symtab",
-            2,
-            0,
-            sym_off,
-            syms.len() as u64,
-            strtab,
-            1,
-            8,
-            24,
-        );
-        let bytes = b.build();
+        let bytes = symtab_only(b, &strings, &syms);
         let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
         assert_eq!(index.len(), 20_000);
         let total: usize = index.iter().map(|s| s.name.len()).sum();

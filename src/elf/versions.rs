@@ -27,7 +27,7 @@ use object::Endianness;
 use object::read::ReadRef;
 use serde::Serialize;
 
-use super::{ElfError, ElfView, StrTable, Window, push_warning, u16_at, u32_at};
+use super::{ElfError, ElfView, Window, push_warning, u16_at, u32_at};
 
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -257,8 +257,10 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             return Ok(None);
         }
         let mut warnings = Vec::new();
+        let data = self.data;
         let dt_strings = if use_dt_def || use_dt_need {
-            self.dynamic_strings(&addrs, &mut warnings)?
+            self.dynamic_strtab_range(&addrs, &mut warnings)?
+                .map(|(start, len)| Window::File { data, start, len })
         } else {
             None
         };
@@ -273,7 +275,23 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 let bytes = self.section_bytes(sec)?;
                 let link = usize::try_from(sec.sh_link).ok();
                 let strings = match link.and_then(|l| self.sections.get(l)) {
-                    Some(s) => self.section_bytes(s)?,
+                    // Names are read one by one: only the file's bounds are
+                    // checked here, not the whole table read.
+                    Some(s) => {
+                        let (start, len) = s.file_range().unwrap_or((s.sh_offset, 0));
+                        let in_file = start
+                            .checked_add(len)
+                            .zip(data.len().ok())
+                            .is_some_and(|(end, file_len)| end <= file_len);
+                        if !in_file {
+                            return Err(ElfError::at(
+                                s.describe(),
+                                start,
+                                "sh_offset+sh_size past end of file",
+                            ));
+                        }
+                        Window::File { data, start, len }
+                    }
                     None => {
                         return Err(ElfError::invalid(
                             sec.describe(),
@@ -377,18 +395,18 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
 struct Table<'data, R> {
     window: Window<'data, R>,
     count: Option<u64>,
-    strings: &'data [u8],
+    strings: Window<'data, R>,
     base: u64,
 }
 
 /// Name at `offset` in `strings`, or an empty name and a warning.
-fn name<'data>(
-    strings: &StrTable<'data>,
+fn name<'data, R: ReadRef<'data>>(
+    strings: &Window<'data, R>,
     offset: u32,
     what: impl FnOnce() -> (String, u64),
     warnings: &mut Vec<ElfError>,
 ) -> &'data [u8] {
-    strings.get(u64::from(offset)).unwrap_or_else(|| {
+    strings.string_at(u64::from(offset)).unwrap_or_else(|| {
         let (structure, at) = what();
         push_warning(
             warnings,
@@ -474,121 +492,237 @@ fn count_warning(
     }
 }
 
-fn walk_verneed<'data, R: ReadRef<'data>>(
+/// How one of the two chained tables is laid out. Both are lists linked by
+/// `v*_next`, each entry heading a list of aux records linked by `v*a_next`;
+/// every offset is relative to the record that holds it.
+struct Chain {
+    /// `verneed`/`verdef`, and its aux record `vernaux`/`verdaux`.
+    entry: &'static str,
+    aux: &'static str,
+    /// Names the table's own entry count in a mismatch warning.
+    count: &'static str,
+    entry_size: u64,
+    aux_size: u64,
+    /// Offsets of `v*_cnt` (u16), `v*_aux` and `v*_next` (u32) in an entry,
+    /// and of `v*a_next` (u32) in an aux record.
+    cnt_at: usize,
+    aux_at: usize,
+    next_at: usize,
+    aux_next_at: usize,
+    /// glibc follows `vna_next` only, so `vn_cnt` is just checked against
+    /// the chain (a warning naming this field); without it, `vd_cnt` caps
+    /// the aux walk.
+    checked_cnt: Option<&'static str>,
+}
+
+static VERNEED: Chain = Chain {
+    entry: "verneed",
+    aux: "vernaux",
+    count: "verneed count (sh_info/DT_VERNEEDNUM)",
+    entry_size: 16,
+    aux_size: 16,
+    cnt_at: 2,
+    aux_at: 8,
+    next_at: 12,
+    aux_next_at: 12,
+    checked_cnt: Some("vn_cnt"),
+};
+
+static VERDEF: Chain = Chain {
+    entry: "verdef",
+    aux: "verdaux",
+    count: "verdef count (sh_info/DT_VERDEFNUM)",
+    entry_size: 20,
+    aux_size: 8,
+    cnt_at: 6,
+    aux_at: 12,
+    next_at: 16,
+    aux_next_at: 4,
+    checked_cnt: None,
+};
+
+/// Where a record is, for messages: `verneed entry 3`, `verneed entry 3 vernaux 1`.
+#[derive(Clone, Copy)]
+struct Place {
+    chain: &'static Chain,
+    entry: u64,
+    aux: Option<u64>,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} entry {}", self.chain.entry, self.entry)?;
+        if let Some(j) = self.aux {
+            write!(f, " {} {j}", self.chain.aux)?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry or aux record met on a walk: its bytes (at least the record
+/// size), its file offset and its place.
+#[derive(Clone, Copy)]
+struct Record<'data> {
+    bytes: &'data [u8],
+    at: u64,
+    place: Place,
+    endian: Endianness,
+}
+
+impl Record<'_> {
+    fn u16(&self, offset: usize) -> u16 {
+        u16_at(self.bytes, offset, self.endian).unwrap_or(0)
+    }
+
+    fn u32(&self, offset: usize) -> u32 {
+        u32_at(self.bytes, offset, self.endian).unwrap_or(0)
+    }
+}
+
+/// Walks one chained table: `read_entry` decodes an entry's own fields,
+/// `read_aux` each of its aux records, `finish` joins them. Warnings come
+/// in the order the records are met.
+fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
     table: &Table<'data, R>,
+    chain: &'static Chain,
     endian: Endianness,
     warnings: &mut Vec<ElfError>,
-) -> Vec<VersionRequirement<'data>> {
+    mut read_entry: impl FnMut(Record<'data>, &mut Vec<ElfError>) -> E,
+    mut read_aux: impl FnMut(Record<'data>, &mut Vec<ElfError>) -> A,
+    finish: impl Fn(E, Vec<A>) -> T,
+) -> Vec<T> {
     let Table {
         window,
         count,
-        strings,
         base,
+        ..
     } = *table;
-    let strings = &StrTable::new(strings);
     let mut out = Vec::new();
     let mut off = 0u64;
-    // Each entry takes 16 bytes and offsets only grow: at most len/16 steps
-    // per chain. Chains may share entries, so all of them together get at
-    // most twice that (failed reads count too), and never more than
-    // `MAX_VERSION_ENTRIES`.
-    let max_steps = window.len() / 16 + 1;
+    // Each record takes at least `step` bytes and offsets only grow: at most
+    // len/step steps per chain. Chains may share records, so all of them
+    // together get at most twice that (failed reads count too), and never
+    // more than `MAX_VERSION_ENTRIES`.
+    let step = chain.entry_size.min(chain.aux_size);
+    let max_steps = window.len() / step + 1;
     let mut budget = Budget::new(max_steps.saturating_mul(2));
     for i in 0..max_steps {
         if !budget.take() {
             break;
         }
         let at = base.saturating_add(off);
-        let Some(entry) = window.get(off, 16) else {
+        let place = Place {
+            chain,
+            entry: i,
+            aux: None,
+        };
+        let Some(bytes) = window.get(off, chain.entry_size) else {
             push_warning(
                 warnings,
-                ElfError::at(
-                    format!("verneed entry {i}"),
-                    at,
-                    "runs past the end of the table",
-                ),
+                ElfError::at(place.to_string(), at, "runs past the end of the table"),
             );
             break;
         };
-        let (vn_cnt, vn_file, vn_aux, vn_next) = (
-            u16_at(entry, 2, endian).unwrap_or(0),
-            u32_at(entry, 4, endian).unwrap_or(0),
-            u32_at(entry, 8, endian).unwrap_or(0),
-            u32_at(entry, 12, endian).unwrap_or(0),
+        let entry = Record {
+            bytes,
+            at,
+            place,
+            endian,
+        };
+        let (cnt, v_aux, v_next) = (
+            entry.u16(chain.cnt_at),
+            entry.u32(chain.aux_at),
+            entry.u32(chain.next_at),
         );
-        let file = name(
-            strings,
-            vn_file,
-            || (format!("verneed entry {i} vn_file"), at),
-            warnings,
-        );
-        let mut versions = Vec::new();
-        let mut aoff = off.checked_add(u64::from(vn_aux));
-        for j in 0..max_steps {
+        let head = read_entry(entry, warnings);
+        let aux_steps = match chain.checked_cnt {
+            Some(_) => max_steps,
+            None => u64::from(cnt).min(max_steps),
+        };
+        let mut auxes = Vec::new();
+        let mut aoff = off.checked_add(u64::from(v_aux));
+        for j in 0..aux_steps {
             let Some(a) = aoff else { break };
             if !budget.take() {
                 break;
             }
             let aat = base.saturating_add(a);
-            let Some(aux) = window.get(a, 16) else {
+            let place = Place {
+                aux: Some(j),
+                ..place
+            };
+            let Some(bytes) = window.get(a, chain.aux_size) else {
                 push_warning(
                     warnings,
-                    ElfError::at(
-                        format!("verneed entry {i} vernaux {j}"),
-                        aat,
-                        "runs past the end of the table",
-                    ),
+                    ElfError::at(place.to_string(), aat, "runs past the end of the table"),
                 );
                 break;
             };
-            let (hash, flags, other, vna_name, vna_next) = (
-                u32_at(aux, 0, endian).unwrap_or(0),
-                u16_at(aux, 4, endian).unwrap_or(0),
-                u16_at(aux, 6, endian).unwrap_or(0),
-                u32_at(aux, 8, endian).unwrap_or(0),
-                u32_at(aux, 12, endian).unwrap_or(0),
-            );
-            versions.push(NeededVersion {
-                name: name(
-                    strings,
-                    vna_name,
-                    || (format!("verneed entry {i} vernaux {j}"), aat),
-                    warnings,
-                ),
-                index: other,
-                flags,
-                hash,
-            });
-            if vna_next == 0 {
+            let aux = Record {
+                bytes,
+                at: aat,
+                place,
+                endian,
+            };
+            let next = aux.u32(chain.aux_next_at);
+            auxes.push(read_aux(aux, warnings));
+            if next == 0 {
                 break;
             }
-            aoff = a.checked_add(u64::from(vna_next));
+            aoff = a.checked_add(u64::from(next));
         }
-        count_warning(
-            &format!("verneed entry {i} vn_cnt"),
-            at,
-            Some(u64::from(vn_cnt)),
-            versions.len() as u64,
-            warnings,
-        );
-        out.push(VersionRequirement { file, versions });
-        if vn_next == 0 {
+        if let Some(field) = chain.checked_cnt {
+            count_warning(
+                &format!("{place} {field}"),
+                at,
+                Some(u64::from(cnt)),
+                auxes.len() as u64,
+                warnings,
+            );
+        }
+        out.push(finish(head, auxes));
+        if v_next == 0 {
             break;
         }
-        match off.checked_add(u64::from(vn_next)) {
+        match off.checked_add(u64::from(v_next)) {
             Some(next) => off = next,
             None => break,
         }
     }
-    budget.warn("verneed table", base, warnings);
-    count_warning(
-        "verneed count (sh_info/DT_VERNEEDNUM)",
-        base,
-        count,
-        out.len() as u64,
-        warnings,
-    );
+    budget.warn(&format!("{} table", chain.entry), base, warnings);
+    count_warning(chain.count, base, count, out.len() as u64, warnings);
     out
+}
+
+fn walk_verneed<'data, R: ReadRef<'data>>(
+    table: &Table<'data, R>,
+    endian: Endianness,
+    warnings: &mut Vec<ElfError>,
+) -> Vec<VersionRequirement<'data>> {
+    let strings = &table.strings;
+    walk_chain(
+        table,
+        &VERNEED,
+        endian,
+        warnings,
+        |entry, warnings| {
+            let vn_file = entry.u32(4);
+            let what = || (format!("{} vn_file", entry.place), entry.at);
+            name(strings, vn_file, what, warnings)
+        },
+        |aux, warnings| NeededVersion {
+            name: name(
+                strings,
+                aux.u32(8),
+                || (aux.place.to_string(), aux.at),
+                warnings,
+            ),
+            index: aux.u16(6),
+            flags: aux.u16(4),
+            hash: aux.u32(0),
+        },
+        |file, versions| VersionRequirement { file, versions },
+    )
 }
 
 fn walk_verdef<'data, R: ReadRef<'data>>(
@@ -596,96 +730,32 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
     endian: Endianness,
     warnings: &mut Vec<ElfError>,
 ) -> Vec<VersionDefinition<'data>> {
-    let Table {
-        window,
-        count,
-        strings,
-        base,
-    } = *table;
-    let strings = &StrTable::new(strings);
-    let mut out = Vec::new();
-    let mut off = 0u64;
-    let max_steps = window.len() / 8 + 1;
-    let mut budget = Budget::new(max_steps.saturating_mul(2));
-    for i in 0..max_steps {
-        if !budget.take() {
-            break;
-        }
-        let at = base.saturating_add(off);
-        let Some(entry) = window.get(off, 20) else {
-            push_warning(
-                warnings,
-                ElfError::at(
-                    format!("verdef entry {i}"),
-                    at,
-                    "runs past the end of the table",
-                ),
-            );
-            break;
-        };
-        let (flags, ndx, cnt, vd_aux, vd_next) = (
-            u16_at(entry, 2, endian).unwrap_or(0),
-            u16_at(entry, 4, endian).unwrap_or(0),
-            u16_at(entry, 6, endian).unwrap_or(0),
-            u32_at(entry, 12, endian).unwrap_or(0),
-            u32_at(entry, 16, endian).unwrap_or(0),
-        );
-        let mut names = Vec::new();
-        let mut aoff = off.checked_add(u64::from(vd_aux));
-        for j in 0..u64::from(cnt).min(max_steps) {
-            let Some(a) = aoff else { break };
-            if !budget.take() {
-                break;
-            }
-            let aat = base.saturating_add(a);
-            let Some(aux) = window.get(a, 8) else {
-                push_warning(
-                    warnings,
-                    ElfError::at(
-                        format!("verdef entry {i} verdaux {j}"),
-                        aat,
-                        "runs past the end of the table",
-                    ),
-                );
-                break;
-            };
-            let vda_name = u32_at(aux, 0, endian).unwrap_or(0);
-            let vda_next = u32_at(aux, 4, endian).unwrap_or(0);
-            names.push(name(
+    let strings = &table.strings;
+    walk_chain(
+        table,
+        &VERDEF,
+        endian,
+        warnings,
+        |entry, _| (entry.u16(2), entry.u16(4)),
+        |aux, warnings| {
+            let vda_name = aux.u32(0);
+            name(
                 strings,
                 vda_name,
-                || (format!("verdef entry {i} verdaux {j}"), aat),
+                || (aux.place.to_string(), aux.at),
                 warnings,
-            ));
-            if vda_next == 0 {
-                break;
+            )
+        },
+        |(flags, index), names| {
+            let mut names = names.into_iter();
+            VersionDefinition {
+                index,
+                flags,
+                name: names.next().unwrap_or(&[]),
+                parents: names.collect(),
             }
-            aoff = a.checked_add(u64::from(vda_next));
-        }
-        let mut names = names.into_iter();
-        out.push(VersionDefinition {
-            index: ndx,
-            flags,
-            name: names.next().unwrap_or(&[]),
-            parents: names.collect(),
-        });
-        if vd_next == 0 {
-            break;
-        }
-        match off.checked_add(u64::from(vd_next)) {
-            Some(next) => off = next,
-            None => break,
-        }
-    }
-    budget.warn("verdef table", base, warnings);
-    count_warning(
-        "verdef count (sh_info/DT_VERDEFNUM)",
-        base,
-        count,
-        out.len() as u64,
-        warnings,
-    );
-    out
+        },
+    )
 }
 
 #[cfg(test)]
@@ -880,33 +950,41 @@ pub(crate) mod tests {
         }
     }
 
-    /// vn_next 0 ends the chain even when the count says more; vna_next 0
-    /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
-    #[test]
-    fn lying_counts_and_self_links() {
-        let mut b = Builder::new(true, false, 62, 3);
-        let e = b.enc;
-        let mut s = Strtab::new();
-        let libc = s.add("libc.so.6");
-        let g = s.add("GLIBC_2.17");
-        let str_off = b.blob(&s.bytes, 1);
-        let mut need = Vec::new();
-        need.extend(e.verneed(65535, libc, 16, 0));
-        need.extend(e.vernaux(0, 0, 2, g, 0));
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
+    /// A file whose only version table is `need`, as `.gnu.version_r` with
+    /// `sh_info` `count`, its names (`strings`) in a `.dynstr`.
+    fn verneed_only(mut b: Builder, strings: &[u8], need: &[u8], count: u32) -> Vec<u8> {
+        let str_off = b.blob(strings, 1);
+        let need_off = b.blob(need, 4);
+        let str_len = strings.len() as u64;
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, str_len, 0, 0, 1, 0);
+        let size = need.len() as u64;
         b.section_at(
             ".gnu.version_r",
             SHT_GNU_VERNEED,
             2,
             need_off,
-            need.len() as u64,
+            size,
             dynstr,
-            1000,
+            count,
             4,
             0,
         );
-        let bytes = b.build();
+        b.build()
+    }
+
+    /// vn_next 0 ends the chain even when the count says more; vna_next 0
+    /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
+    #[test]
+    fn lying_counts_and_self_links() {
+        let b = Builder::new(true, false, 62, 3);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let libc = s.add("libc.so.6");
+        let g = s.add("GLIBC_2.17");
+        let mut need = Vec::new();
+        need.extend(e.verneed(65535, libc, 16, 0));
+        need.extend(e.vernaux(0, 0, 2, g, 0));
+        let bytes = verneed_only(b, &s.bytes, &need, 1000);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 1);
         assert_eq!(vs.requirements[0].versions.len(), 1);
@@ -928,30 +1006,16 @@ pub(crate) mod tests {
     /// and an aux offset past the table: warnings, entries before kept.
     #[test]
     fn broken_chains() {
-        let mut b = Builder::new(false, true, 3, 3);
+        let b = Builder::new(false, true, 3, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.0");
-        let str_off = b.blob(&s.bytes, 1);
         let mut need = Vec::new();
         need.extend(e.verneed(1, libc, 16, 32));
         need.extend(e.vernaux(0, 0, 2, g, 0));
         need.extend(e.verneed(1, 9999, 0x7fff_ffff, 0x100));
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".gnu.version_r",
-            SHT_GNU_VERNEED,
-            2,
-            need_off,
-            need.len() as u64,
-            dynstr,
-            2,
-            4,
-            0,
-        );
-        let bytes = b.build();
+        let bytes = verneed_only(b, &s.bytes, &need, 2);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         assert_eq!(vs.requirements.len(), 2);
         assert_eq!(vs.requirements[1].file, b"");
@@ -975,12 +1039,11 @@ pub(crate) mod tests {
     /// stops at its budget instead of visiting entries² times.
     #[test]
     fn shared_chains_are_bounded() {
-        let mut b = Builder::new(true, false, 62, 3);
+        let b = Builder::new(true, false, 62, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.17");
-        let str_off = b.blob(&s.bytes, 1);
         let n = 2000u32;
         let mut need = Vec::new();
         for i in 0..n {
@@ -990,20 +1053,7 @@ pub(crate) mod tests {
         for i in 0..n {
             need.extend(e.vernaux(0, 0, 2, g, if i + 1 < n { 16 } else { 0 }));
         }
-        let need_off = b.blob(&need, 4);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
-        b.section_at(
-            ".gnu.version_r",
-            SHT_GNU_VERNEED,
-            2,
-            need_off,
-            need.len() as u64,
-            dynstr,
-            n,
-            4,
-            0,
-        );
-        let bytes = b.build();
+        let bytes = verneed_only(b, &s.bytes, &need, n);
         let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
         let visited: usize = vs.requirements.len()
             + vs.requirements

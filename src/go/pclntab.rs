@@ -39,6 +39,44 @@ use std::iter::FusedIterator;
 
 use object::Endianness;
 
+/// Candidates [`find`] tries before giving up: real read-only data holds
+/// the magic bytes a handful of times at most.
+const MAX_FIND_CANDIDATES: usize = 256;
+
+/// Finds a pclntab inside a larger region (a read-only segment of a file
+/// without section headers): every 4-byte-aligned occurrence of a magic,
+/// in either byte order, followed by the two zero pad bytes, is tried with
+/// [`parse_header`], which validates every header offset against the data.
+/// Returns the offset of the header and the table.
+pub fn find(data: &[u8]) -> Option<(usize, PclnTab<'_>)> {
+    let mut tried = 0usize;
+    let mut best: Option<usize> = None;
+    for layout in Layout::ALL {
+        for magic in [layout.magic().to_le_bytes(), layout.magic().to_be_bytes()] {
+            let pattern = [magic[0], magic[1], magic[2], magic[3], 0, 0];
+            for hit in memchr::memmem::find_iter(data, &pattern) {
+                if hit % 4 != 0 {
+                    continue;
+                }
+                tried += 1;
+                if tried > MAX_FIND_CANDIDATES {
+                    break;
+                }
+                if best.is_some_and(|b| b <= hit) {
+                    break;
+                }
+                if data.get(hit..).is_some_and(|d| parse_header(d).is_ok()) {
+                    best = Some(hit);
+                    break;
+                }
+            }
+        }
+    }
+    let at = best?;
+    let table = parse_header(data.get(at..)?).ok()?;
+    Some((at, table))
+}
+
 /// The four table layouts, named by the first Go release that wrote them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layout {
@@ -214,11 +252,23 @@ pub struct PclnTab<'a> {
     funcnametab: usize,
 }
 
-/// Reads the header of the pclntab starting at `data[0]`.
-///
-/// The caller hands over the bytes from the header on: the `.gopclntab`
-/// section, `.data.rel.ro.gopclntab`, or `runtime.pclntab..runtime.epclntab`.
-pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
+/// What the fixed part of a header says, before any offset is checked
+/// against the table: enough for a version range and a function count
+/// without reading the (often tens of MiB) table itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peek {
+    pub layout: Layout,
+    pub endian: Endianness,
+    pub min_lc: u8,
+    pub ptr_size: u8,
+    /// `nfunc` as the header states it (not checked against the table).
+    pub nfunc: u64,
+    /// Length of the header for this layout and pointer size.
+    pub header_len: usize,
+}
+
+/// Reads the header fields alone; `data` needs only the header's bytes.
+pub fn peek(data: &[u8]) -> Result<Peek, PclnError> {
     let prefix: [u8; 8] =
         data.get(..8)
             .and_then(|b| b.try_into().ok())
@@ -261,6 +311,37 @@ pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
             len: data.len(),
         });
     }
+    let nfunc = read_uint(data, 8, ptr, endian).ok_or(PclnError::HeaderTruncated {
+        need: header_len,
+        len: data.len(),
+    })?;
+    Ok(Peek {
+        layout,
+        endian,
+        min_lc,
+        ptr_size,
+        nfunc,
+        header_len,
+    })
+}
+
+/// Longest header of any layout: 8 bytes plus 8 words of 8 bytes.
+pub const MAX_HEADER_LEN: usize = 72;
+
+/// Reads the header of the pclntab starting at `data[0]`.
+///
+/// The caller hands over the bytes from the header on: the `.gopclntab`
+/// section, `.data.rel.ro.gopclntab`, or `runtime.pclntab..runtime.epclntab`.
+pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
+    let Peek {
+        layout,
+        endian,
+        min_lc,
+        ptr_size,
+        header_len,
+        ..
+    } = peek(data)?;
+    let ptr = usize::from(ptr_size);
     let word = |i: usize| {
         let at = 8 + i * ptr;
         read_uint(data, at, ptr, endian).map(|v| (at, v))

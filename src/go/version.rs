@@ -442,18 +442,48 @@ pub fn min_version(go: &str) -> Result<VersionReq, VersionError> {
 /// semver's [`VersionReq::matches`] lets a prerelease match only a
 /// comparator that names a prerelease of the same `major.minor.patch`, so
 /// `>=1.21.0` would reject `1.22.0-rc.1` (go1.22rc1). Go has no such opt-in:
-/// `go1.21.0 < go1.22rc1`. Here each comparator is a plain interval under
-/// semver precedence (which is Go's order for mapped versions; build
-/// metadata is ignored): `>=1.21.0` accepts go1.22rc1 and rejects go1.21rc1.
-/// Partial comparators cover every version with that prefix, prereleases
-/// included: `<1.24` excludes `1.24.0-0` and up, `=1.21` is
-/// `>=1.21.0-0, <1.22.0-0`; `~` and `^` take semver's upper bounds, with
-/// `-0` so that no prerelease of the next version slips in.
+/// `go1.21.0 < go1.22rc1`. Here each comparator is the plain interval of
+/// [`comparator_bounds`]: `>=1.21.0` accepts go1.22rc1 and rejects go1.21rc1.
 pub fn satisfies(v: &Version, req: &VersionReq) -> bool {
-    req.comparators.iter().all(|c| comparator_matches(v, c))
+    req.comparators
+        .iter()
+        .all(|c| comparator_bounds(c).is_some_and(|b| b.contains(v)))
 }
 
-fn comparator_matches(v: &Version, c: &Comparator) -> bool {
+/// The versions one comparator admits, as an interval under semver
+/// precedence (Go's order for mapped versions; build metadata ignored).
+/// Each end is a version and whether it is included; `None` is unbounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bounds {
+    pub lower: Option<(Version, bool)>,
+    pub upper: Option<(Version, bool)>,
+}
+
+impl Bounds {
+    /// Whether `v` lies within both ends.
+    pub fn contains(&self, v: &Version) -> bool {
+        // `v` is inside an end unless it lies beyond it (`outside`) or on an
+        // exclusive one.
+        let within = |end: &Option<(Version, bool)>, outside: Ordering| {
+            end.as_ref()
+                .is_none_or(|(b, inclusive)| match v.cmp_precedence(b) {
+                    Ordering::Equal => *inclusive,
+                    o => o != outside,
+                })
+        };
+        within(&self.lower, Ordering::Less) && within(&self.upper, Ordering::Greater)
+    }
+}
+
+/// The interval a comparator (as [`parse_requirement`] builds it) admits,
+/// with no semver prerelease opt-in; `None` when it admits nothing (an
+/// operator this code does not know, or `>` a prefix with no successor).
+///
+/// A partial comparator covers every version with its prefix, prereleases
+/// included: `<1.24` stops below `1.24.0-0`, `=1.21` is
+/// `>=1.21.0-0, <1.22.0-0`. `~` and `^` take semver's upper bounds, with
+/// `-0` so that no prerelease of the next version slips in.
+pub fn comparator_bounds(c: &Comparator) -> Option<Bounds> {
     let lowest = |major, minor, patch| {
         let mut v = Version::new(major, minor, patch);
         v.pre = Prerelease::new("0").unwrap_or(Prerelease::EMPTY);
@@ -475,38 +505,38 @@ fn comparator_matches(v: &Version, c: &Comparator) -> bool {
         (Some(minor), None) => minor.checked_add(1).map(|n| lowest(c.major, n, 0)),
         (Some(_), Some(_)) => None,
     };
-    let ge = |b: &Version| v.cmp_precedence(b) != Ordering::Less;
-    let lt = |b: &Option<Version>| {
-        b.as_ref()
-            .is_none_or(|b| v.cmp_precedence(b) == Ordering::Less)
-    };
     let next_minor = c
         .minor
         .unwrap_or(0)
         .checked_add(1)
         .map(|n| lowest(c.major, n, 0));
     let next_major = c.major.checked_add(1).map(|m| lowest(m, 0, 0));
+    let bounds = |lower: Option<(Version, bool)>, upper: Option<(Version, bool)>| {
+        Some(Bounds { lower, upper })
+    };
+    let incl = |v: Version| Some((v, true));
+    let excl = |v: Option<Version>| v.map(|v| (v, false));
     match c.op {
-        Op::Exact | Op::Wildcard if full => v.cmp_precedence(&floor) == Ordering::Equal,
-        Op::Exact | Op::Wildcard => ge(&floor) && lt(&next_prefix),
-        Op::Greater if full => v.cmp_precedence(&floor) == Ordering::Greater,
-        Op::Greater => next_prefix.as_ref().is_some_and(ge),
-        Op::GreaterEq => ge(&floor),
-        Op::Less => v.cmp_precedence(&floor) == Ordering::Less,
-        Op::LessEq if full => v.cmp_precedence(&floor) != Ordering::Greater,
-        Op::LessEq => lt(&next_prefix),
-        Op::Tilde if c.minor.is_none() => ge(&floor) && lt(&next_major),
-        Op::Tilde => ge(&floor) && lt(&next_minor),
+        Op::Exact | Op::Wildcard if full => bounds(incl(floor.clone()), incl(floor)),
+        Op::Exact | Op::Wildcard => bounds(incl(floor), excl(next_prefix)),
+        Op::Greater if full => bounds(Some((floor, false)), None),
+        Op::Greater => bounds(incl(next_prefix?), None),
+        Op::GreaterEq => bounds(incl(floor), None),
+        Op::Less => bounds(None, excl(Some(floor))),
+        Op::LessEq if full => bounds(None, incl(floor)),
+        Op::LessEq => bounds(None, excl(next_prefix)),
+        Op::Tilde if c.minor.is_none() => bounds(incl(floor), excl(next_major)),
+        Op::Tilde => bounds(incl(floor), excl(next_minor)),
         Op::Caret => {
             let upper = match (c.major, c.minor, c.patch) {
                 (0, Some(0), Some(patch)) => patch.checked_add(1).map(|p| lowest(0, 0, p)),
                 (0, Some(_), _) => next_minor,
                 _ => next_major,
             };
-            ge(&floor) && lt(&upper)
+            bounds(incl(floor), excl(upper))
         }
         // An operator this code does not know cannot be honoured.
-        _ => false,
+        _ => None,
     }
 }
 
@@ -855,6 +885,38 @@ mod tests {
         assert!(sat("go1.22rc1", "go1.22"));
         assert!(!sat("go1.21.9", "go1.22"));
         assert!(sat("go1.26.0", "go1.22"));
+    }
+
+    #[test]
+    fn comparator_bounds_ends() {
+        let bounds = |s: &str| {
+            let c = Comparator::parse(s).unwrap();
+            comparator_bounds(&c).map(|b| {
+                let end = |e: Option<(Version, bool)>| e.map(|(v, i)| (v.to_string(), i));
+                (end(b.lower), end(b.upper))
+            })
+        };
+        let end = |v: &str, inclusive| Some((v.to_owned(), inclusive));
+        assert_eq!(bounds("<1.24"), Some((None, end("1.24.0-0", false))));
+        assert_eq!(
+            bounds("=1.21"),
+            Some((end("1.21.0-0", true), end("1.22.0-0", false)))
+        );
+        assert_eq!(
+            bounds("=1.21.3"),
+            Some((end("1.21.3", true), end("1.21.3", true)))
+        );
+        assert_eq!(bounds(">1.21.3"), Some((end("1.21.3", false), None)));
+        assert_eq!(bounds(">1.21"), Some((end("1.22.0-0", true), None)));
+        assert_eq!(
+            bounds("^0.0.3"),
+            Some((end("0.0.3", true), end("0.0.4-0", false)))
+        );
+        assert_eq!(bounds(">18446744073709551615"), None);
+        assert_eq!(
+            bounds("^18446744073709551615"),
+            Some((end("18446744073709551615.0.0-0", true), None))
+        );
     }
 
     #[test]

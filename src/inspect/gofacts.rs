@@ -40,8 +40,10 @@ const ARCH_LEVEL_KEYS: [&str; 9] = [
     "GOWASM",
 ];
 
-/// Names whose presence means runtime/cgo was linked (reference §7).
-const CGO_SYMBOLS: [&[u8]; 3] = [b"x_cgo_init", b"_cgo_topofstack", b"crosscall2"];
+/// Names whose presence means runtime/cgo was linked (reference §7):
+/// `crosscall2` is runtime/cgo assembly, so the pclntab names it too;
+/// `x_cgo_init` is its C part, in symtab only.
+const CGO_SYMBOLS: [&[u8]; 2] = [b"crosscall2", b"x_cgo_init"];
 
 /// Prefixes whose presence means BoringCrypto was linked (reference §7).
 const BORING_PREFIXES: [&[u8]; 2] = [
@@ -49,11 +51,32 @@ const BORING_PREFIXES: [&[u8]; 2] = [
     b"_goboringcrypto_",
 ];
 
-/// The bytes of the pclntab, wherever the linker put it (reference §6).
-pub fn pclntab_bytes<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<&'d [u8]> {
+/// Where the pclntab is in the file (offset, length), wherever the linker
+/// put it (reference §6). Without section headers the read-only segments
+/// are searched for a valid header, so such binaries keep their names.
+pub fn pclntab_region<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<(u64, u64)> {
     for name in [&b".gopclntab"[..], b".data.rel.ro.gopclntab"] {
         if let Some(s) = view.section_by_name(name) {
-            return view.section_bytes(s).ok();
+            return s.file_range();
+        }
+    }
+    if !view.sections().is_empty() {
+        return None;
+    }
+    let loads = view
+        .segments()
+        .iter()
+        .filter(|s| s.p_type == object::elf::PT_LOAD.0 && s.p_flags & object::elf::PF_W.0 == 0);
+    // Read-only data first, then text (older layouts kept rodata there).
+    let (ro, rx): (Vec<&elf::Segment>, Vec<&elf::Segment>) =
+        loads.partition(|s| s.p_flags & object::elf::PF_X.0 == 0);
+    for seg in ro.into_iter().chain(rx) {
+        let Ok(bytes) = view.data().read_bytes_at(seg.p_offset, seg.p_filesz) else {
+            continue;
+        };
+        if let Some((at, _)) = pclntab::find(bytes) {
+            let at = at as u64;
+            return Some((seg.p_offset + at, seg.p_filesz - at));
         }
     }
     None
@@ -62,10 +85,24 @@ pub fn pclntab_bytes<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<&'d [u
 struct Ctx<'a, 'd, R: ReadRef<'d>> {
     view: &'a ElfView<'d, R>,
     symbols: OnceCell<Option<ElfSymbols>>,
-    pcln: Option<pclntab::PclnTab<'d>>,
+    /// The pclntab's file range and what its header says.
+    pcln_region: Option<((u64, u64), pclntab::Peek)>,
+    /// The whole table, read only when names are needed: it is often the
+    /// largest part of a Go binary.
+    pcln: OnceCell<Option<pclntab::PclnTab<'d>>>,
 }
 
 impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
+    fn pcln(&self) -> Option<&pclntab::PclnTab<'d>> {
+        self.pcln
+            .get_or_init(|| {
+                let ((off, len), _) = self.pcln_region?;
+                let bytes = self.view.data().read_bytes_at(off, len).ok()?;
+                pclntab::parse_header(bytes).ok()
+            })
+            .as_ref()
+    }
+
     /// The ELF symbol index, built at most once and only when a fact needs it.
     fn symbols(&self) -> Option<&ElfSymbols> {
         self.symbols
@@ -75,23 +112,29 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
 
     /// Whether any symbol table or the pclntab could be searched at all.
     fn searchable(&self) -> bool {
-        self.pcln.is_some() || self.symbols().is_some_and(|s| !s.is_empty())
+        self.pcln().is_some() || self.symbols().is_some_and(|s| !s.is_empty())
     }
 
+    /// Whether a function or symbol exists. A Go binary's pclntab names
+    /// every Go and assembly function, so when it is present it decides
+    /// alone and the (larger) symbol tables are not indexed for this.
     fn has_symbol(&self, name: &[u8]) -> bool {
+        if let Some(p) = self.pcln() {
+            return p.contains(name);
+        }
         self.symbols()
             .is_some_and(|s| s.lookup(name).next().is_some())
-            || self.pcln.as_ref().is_some_and(|p| p.contains(name))
     }
 
     fn has_prefix(&self, prefix: &[u8]) -> bool {
+        if let Some(p) = self.pcln() {
+            return p
+                .funcs()
+                .filter_map(Result::ok)
+                .any(|n| n.starts_with(prefix));
+        }
         self.symbols()
             .is_some_and(|s| s.with_prefix(prefix).next().is_some())
-            || self.pcln.as_ref().is_some_and(|p| {
-                p.funcs()
-                    .filter_map(Result::ok)
-                    .any(|n| n.starts_with(prefix))
-            })
     }
 }
 
@@ -102,18 +145,25 @@ pub fn collect<'d, R: ReadRef<'d>>(
     r: &mut Report,
     opts: &Options,
 ) {
-    let pcln = match pclntab_bytes(view).map(pclntab::parse_header) {
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            r.errors.push(format!(".gopclntab: {e}"));
-            None
+    let pcln_region = pclntab_region(view).and_then(|(off, len)| {
+        let head = view
+            .data()
+            .read_bytes_at(off, len.min(pclntab::MAX_HEADER_LEN as u64))
+            .map_err(|()| format!(".gopclntab at {off:#x}: past the end of the file"))
+            .and_then(|h| pclntab::peek(h).map_err(|e| format!(".gopclntab at {off:#x}: {e}")));
+        match head {
+            Ok(p) => Some(((off, len), p)),
+            Err(e) => {
+                r.errors.push(e);
+                None
+            }
         }
-        None => None,
-    };
+    });
     let ctx = Ctx {
         view,
         symbols: OnceCell::new(),
-        pcln,
+        pcln_region,
+        pcln: OnceCell::new(),
     };
     let mut go = GoFacts::default();
     let mut is_go = false;
@@ -121,8 +171,8 @@ pub fn collect<'d, R: ReadRef<'d>>(
         go.build_id = Some(text(trim_nul(id)));
         is_go = true;
     }
-    if let Some(p) = &ctx.pcln {
-        r.symbols.pclntab = u64::try_from(p.nfunc()).unwrap_or(u64::MAX);
+    if let Some((_, p)) = &ctx.pcln_region {
+        r.symbols.pclntab = p.nfunc;
         is_go = true;
     }
     let gccgo = view.has_section(b".go_export")
@@ -172,11 +222,11 @@ pub fn collect<'d, R: ReadRef<'d>>(
     {
         apply_modinfo(&mut go, mi, &mut r.errors);
     }
-    if let Some(p) = &ctx.pcln {
-        if go.version.is_none() || !go.exact {
-            go.range
-                .get_or_insert_with(|| p.version_range().to_string());
-        }
+    if let Some((_, p)) = &ctx.pcln_region
+        && (go.version.is_none() || !go.exact)
+    {
+        go.range
+            .get_or_insert_with(|| p.layout.version_range().to_string());
     }
     derive(&ctx, &mut go, suffix_experiments, r);
     r.go = Some(go);
@@ -193,6 +243,17 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
     let Some(loc) = view.go_buildinfo_location() else {
         return Ok(None);
     };
+    // The segment fallback is for files whose section headers are gone. With
+    // a section table and no `.go.buildinfo`, there is no build info, and
+    // scanning every C library's data segment would cost megabytes of reads.
+    if loc.source == elf::LocationSource::Segment && !view.sections().is_empty() {
+        return Ok(None);
+    }
+    // In a `.go.buildinfo` section a bad blob is corruption. In the segment
+    // fallback the magic may be any data that happens to match (libgo holds
+    // the magic as a constant): Go calls that "not a Go executable", so a
+    // bad match is passed over and the search goes on.
+    let strict = loc.source == elf::LocationSource::Section;
     let data = view.data();
     let mut at = 0u64;
     while at < loc.filesz {
@@ -202,17 +263,24 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
             format!("region at {offset:#x} (+{len:#x}) is past the end of the file")
         })?;
         let vaddr = loc.vaddr.wrapping_add(at);
-        if let Some(found) = buildinfo::find_magic_at(chunk, vaddr) {
-            let found = found as u64;
+        let mut from = 0usize;
+        while let Some(rel) = chunk
+            .get(from..)
+            .and_then(|c| buildinfo::find_magic_at(c, vaddr.wrapping_add(from as u64)))
+        {
+            let found = (from + rel) as u64;
             let blob_off = offset + found;
             let blob_len = (loc.filesz - at - found).min(MAX_BLOB);
             let blob = data
                 .read_bytes_at(blob_off, blob_len)
                 .map_err(|()| format!("blob at {blob_off:#x} is past the end of the file"))?;
             let mem: &dyn AddressSpace = view;
-            return buildinfo::decode(blob, Some(vaddr.wrapping_add(found)), Some(mem))
-                .map(Some)
-                .map_err(|e| format!("at {blob_off:#x}: {e}"));
+            match buildinfo::decode(blob, Some(vaddr.wrapping_add(found)), Some(mem)) {
+                Ok(raw) => return Ok(Some(raw)),
+                Err(e) if strict => return Err(format!("at {blob_off:#x}: {e}")),
+                // Magic matches are 16-byte aligned: the next one is past this.
+                Err(_) => from = from + rel + buildinfo::ALIGN,
+            }
         }
         at += len;
     }
@@ -254,7 +322,11 @@ fn fallback_version<'d, R: ReadRef<'d>>(
     go: &mut GoFacts,
     r: &mut Report,
 ) -> Vec<String> {
-    if let Some(v) = build_version_symbol(ctx) {
+    // gccgo's runtime.buildVersion lives in .bss (set at run time), so only
+    // a gc binary's symbol is worth indexing the symbol table for.
+    if go.compiler.as_deref() != Some("gccgo")
+        && let Some(v) = build_version_symbol(ctx)
+    {
         return set_version(go, &v, VersionSource::Symbol);
     }
     match dwarf_producers(ctx.view) {
@@ -275,8 +347,8 @@ fn fallback_version<'d, R: ReadRef<'d>>(
         }
         Err(e) => r.warnings.push(format!("DWARF: {e}")),
     }
-    if let Some(p) = &ctx.pcln {
-        let range = p.version_range();
+    if let Some((_, p)) = &ctx.pcln_region {
+        let range = p.layout.version_range();
         if let Some(ro) = section(ctx.view, b".rodata")
             && let Some(v) = scan::scan_go_version(ro, Some(range))
         {
@@ -415,6 +487,8 @@ fn derive<'d, R: ReadRef<'d>>(
     let have_buildinfo = go.version_source == Some(VersionSource::Buildinfo);
     go.cgo = match setting(go, "CGO_ENABLED") {
         Some("0") => Some(false),
+        // gccgo links C through libgo, not runtime/cgo: nothing here tells.
+        _ if go.compiler.as_deref() == Some("gccgo") => None,
         _ if CGO_SYMBOLS.iter().any(|s| ctx.has_symbol(s)) => Some(true),
         _ if ctx.searchable() => Some(false),
         _ => None,
@@ -450,6 +524,9 @@ fn derive<'d, R: ReadRef<'d>>(
 /// Every symbol of the file for rules: the ELF tables and the pclntab names.
 fn symbol_index<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>) -> SymbolIndex {
     let mut idx = SymbolIndex::default();
+    if let Some(p) = ctx.pcln() {
+        idx.add_pclntab(p.funcs().map_while(Result::ok));
+    }
     let view = ctx.view;
     if let Some(s) = ctx
         .symbols
@@ -457,9 +534,6 @@ fn symbol_index<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>) -> SymbolIndex {
         .unwrap_or_else(|| view.symbol_index().ok())
     {
         idx.set_elf(s);
-    }
-    if let Some(p) = &ctx.pcln {
-        idx.add_pclntab(p.funcs().map_while(Result::ok));
     }
     idx
 }

@@ -13,7 +13,7 @@ use crate::elf::{self, ByteOrder, Class, ElfError, ElfView, FileType, Linkage};
 use crate::facts::{ElfFacts, NeededVersions, Report};
 use crate::input::{self, InputError, Target};
 
-pub use gofacts::pclntab_bytes;
+pub use gofacts::pclntab_region;
 
 /// What to compute beyond the always-cheap facts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,13 +38,16 @@ pub enum FileError {
 /// Opens, reads and reports on one target. The file is read with bounded
 /// positional reads; only the digest (when asked) reads all of it.
 pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileError> {
-    let (file, size) = input::open(target)?;
+    let (file, size) = input::open(target).map_err(|e| match e {
+        InputError::NotElf { path, reason } => FileError::NotElf { path, reason },
+        e => FileError::Input(e),
+    })?;
     let sha256 = if opts.digest {
         Some(input::sha256(&file, &target.display)?)
     } else {
         None
     };
-    let cache = ReadCache::new(file);
+    let cache = ReadCache::new(input::PositionalFile::new(file, size));
     let mut report = inspect_data(&target.display, &cache, opts)?;
     report.size = size;
     report.sha256 = sha256;
@@ -193,34 +196,14 @@ fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>
     f
 }
 
-/// Bytes from the file as text. Invalid UTF-8 is escaped as `\xNN` (and a
-/// backslash as `\\`), so nothing is lost and nothing is silently replaced.
+/// Bytes from the file as text (see [`input::escape_bytes`]).
 pub fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) if !s.contains('\\') => s.to_string(),
-        _ => {
-            let mut out = String::new();
-            for chunk in b.utf8_chunks() {
-                out.push_str(&chunk.valid().replace('\\', "\\\\"));
-                for byte in chunk.invalid() {
-                    out.push_str(&format!("\\x{byte:02x}"));
-                }
-            }
-            out
-        }
-    }
+    input::escape_bytes(b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_escapes_invalid_utf8_reversibly() {
-        assert_eq!(text(b"libc.so.6"), "libc.so.6");
-        assert_eq!(text(b"a\xffb"), "a\\xffb");
-        assert_eq!(text(b"a\\b\xfe"), "a\\\\b\\xfe");
-    }
 
     #[test]
     fn not_elf_is_its_own_error() {

@@ -211,29 +211,34 @@ pub fn parse_experiment(s: &str) -> Result<String, String> {
     Ok(e)
 }
 
+/// Whether experiment `name` is enabled, and the words both rules report;
+/// `Err` when the facts cannot say.
+fn experiment_enabled(name: &str, report: &Report) -> Result<(bool, String), Outcome> {
+    let list = experiments(report, name)?;
+    Ok(if list.iter().any(|e| e == name) {
+        (true, format!("experiment {name} is enabled"))
+    } else {
+        let enabled = none_if_empty(list);
+        (
+            false,
+            format!("experiment {name} is not enabled (enabled: {enabled})"),
+        )
+    })
+}
+
 pub(crate) fn check_experiment_required(name: &str, report: &Report) -> Outcome {
-    match experiments(report, name) {
+    match experiment_enabled(name, report) {
+        Ok((true, why)) => Outcome::Pass(why),
+        Ok((false, why)) => Outcome::Fail(why),
         Err(o) => o,
-        Ok(list) if list.iter().any(|e| e == name) => {
-            Outcome::Pass(format!("experiment {name} is enabled"))
-        }
-        Ok(list) => Outcome::Fail(format!(
-            "experiment {name} is not enabled (enabled: {})",
-            none_if_empty(list)
-        )),
     }
 }
 
 pub(crate) fn check_experiment_forbidden(name: &str, report: &Report) -> Outcome {
-    match experiments(report, name) {
+    match experiment_enabled(name, report) {
+        Ok((true, why)) => Outcome::Fail(why),
+        Ok((false, why)) => Outcome::Pass(why),
         Err(o) => o,
-        Ok(list) if list.iter().any(|e| e == name) => {
-            Outcome::Fail(format!("experiment {name} is enabled"))
-        }
-        Ok(list) => Outcome::Pass(format!(
-            "experiment {name} is not enabled (enabled: {})",
-            none_if_empty(list)
-        )),
     }
 }
 
@@ -411,6 +416,36 @@ fn modules<'a>(report: &'a Report, what: &str) -> Result<&'a GoFacts, Outcome> {
     }
 }
 
+/// Where the linked modules stand against the pattern's version requirement.
+enum InRange<'l, 'a> {
+    /// The first one whose version satisfies it.
+    First(&'l Linked<'a>),
+    /// None does; every version was comparable (shown as linked).
+    Outside(Vec<&'l str>),
+    /// None does, and some versions are not semver: why.
+    Unknown(Outcome),
+}
+
+fn in_range<'l, 'a>(p: &ModulePattern, found: &'l [Linked<'a>]) -> InRange<'l, 'a> {
+    let mut unknown = Vec::new();
+    let mut outside = Vec::new();
+    for m in found {
+        match module_version(m.version) {
+            Some(v) if p.version_ok(&v) => return InRange::First(m),
+            Some(_) => outside.push(m.shown.as_str()),
+            None => unknown.push(m.shown.as_str()),
+        }
+    }
+    if !unknown.is_empty() {
+        return InRange::Unknown(Outcome::Unknown(format!(
+            "cannot compare the version of {} with {}: not a semantic version",
+            unknown.join("; "),
+            p.text
+        )));
+    }
+    InRange::Outside(outside)
+}
+
 pub(crate) fn check_module_required(p: &ModulePattern, report: &Report) -> Outcome {
     let go = match modules(report, &p.text) {
         Ok(go) => go,
@@ -424,23 +459,13 @@ pub(crate) fn check_module_required(p: &ModulePattern, report: &Report) -> Outco
         let shown: Vec<&str> = found.iter().map(|m| m.shown.as_str()).collect();
         return Outcome::Pass(format!("linked: {}", shown.join("; ")));
     }
-    let mut unknown = Vec::new();
-    let mut low = Vec::new();
-    for m in &found {
-        match module_version(m.version) {
-            Some(v) if p.version_ok(&v) => return Outcome::Pass(format!("linked: {}", m.shown)),
-            Some(_) => low.push(m.shown.as_str()),
-            None => unknown.push(m.shown.as_str()),
+    match in_range(p, &found) {
+        InRange::First(m) => Outcome::Pass(format!("linked: {}", m.shown)),
+        InRange::Outside(low) => {
+            Outcome::Fail(format!("{} does not satisfy {}", low.join("; "), p.text))
         }
+        InRange::Unknown(o) => o,
     }
-    if !unknown.is_empty() {
-        return Outcome::Unknown(format!(
-            "cannot compare the version of {} with {}: not a semantic version",
-            unknown.join("; "),
-            p.text
-        ));
-    }
-    Outcome::Fail(format!("{} does not satisfy {}", low.join("; "), p.text))
 }
 
 pub(crate) fn check_module_forbidden(p: &ModulePattern, report: &Report) -> Outcome {
@@ -455,24 +480,11 @@ pub(crate) fn check_module_forbidden(p: &ModulePattern, report: &Report) -> Outc
             None => Outcome::Pass(format!("no linked module matches {}", p.text)),
         };
     }
-    let mut unknown = Vec::new();
-    for m in &found {
-        match module_version(m.version) {
-            Some(v) if p.version_ok(&v) => {
-                return Outcome::Fail(format!("forbidden module version linked: {}", m.shown));
-            }
-            Some(_) => {}
-            None => unknown.push(m.shown.as_str()),
-        }
+    match in_range(p, &found) {
+        InRange::First(m) => Outcome::Fail(format!("forbidden module version linked: {}", m.shown)),
+        InRange::Outside(_) => Outcome::Pass(format!("no linked module matches {}", p.text)),
+        InRange::Unknown(o) => o,
     }
-    if !unknown.is_empty() {
-        return Outcome::Unknown(format!(
-            "cannot compare the version of {} with {}: not a semantic version",
-            unknown.join("; "),
-            p.text
-        ));
-    }
-    Outcome::Pass(format!("no linked module matches {}", p.text))
 }
 
 #[cfg(test)]
@@ -573,6 +585,36 @@ mod tests {
         assert!(parse_experiment("a,b").is_err());
     }
 
+    /// Both rule directions report the same words.
+    #[test]
+    fn experiment_messages() {
+        let mut r = with_settings(&[("GOEXPERIMENT", "boringcrypto")]);
+        r.go.as_mut().unwrap().experiments = vec!["boringcrypto".into()];
+        let on = "experiment boringcrypto is enabled".to_owned();
+        let off = "experiment fieldtrack is not enabled (enabled: boringcrypto)".to_owned();
+        assert_eq!(
+            check_experiment_required("boringcrypto", &r),
+            Outcome::Pass(on.clone())
+        );
+        assert_eq!(
+            check_experiment_forbidden("boringcrypto", &r),
+            Outcome::Fail(on)
+        );
+        assert_eq!(
+            check_experiment_required("fieldtrack", &r),
+            Outcome::Fail(off.clone())
+        );
+        assert_eq!(
+            check_experiment_forbidden("fieldtrack", &r),
+            Outcome::Pass(off)
+        );
+        r.go.as_mut().unwrap().experiments.clear();
+        assert_eq!(
+            check_experiment_required("fieldtrack", &r),
+            Outcome::Fail("experiment fieldtrack is not enabled (enabled: none)".into())
+        );
+    }
+
     #[test]
     fn fips() {
         let mut r = with_settings(&[("GOFIPS140", "latest")]);
@@ -629,68 +671,88 @@ mod tests {
         ModulePattern::parse(s).unwrap()
     }
 
+    /// `is_pass`, `is_fail` or `is_unknown`.
+    type Kind = fn(&Outcome) -> bool;
+
+    /// Each pattern with the outcome it must give against [`with_modules`].
+    fn expect(check: fn(&ModulePattern, &Report) -> Outcome, cases: &[(&str, Kind)]) {
+        let r = with_modules();
+        for (pattern, want) in cases {
+            let o = check(&mp(pattern), &r);
+            assert!(want(&o), "{pattern}: {o:?}");
+        }
+    }
+
     #[test]
     fn modules_required() {
-        let r = with_modules();
-        assert!(is_pass(&check_module_required(
-            &mp("golang.org/x/net>=v0.17.0"),
-            &r
-        )));
-        assert!(is_fail(&check_module_required(
-            &mp("golang.org/x/net>=v0.18.0"),
-            &r
-        )));
-        assert!(is_pass(&check_module_required(&mp("golang.org/x/net"), &r)));
-        assert!(is_fail(&check_module_required(
-            &mp("golang.org/x/text"),
-            &r
-        )));
-        // The replacement's version is what was linked.
-        assert!(is_pass(&check_module_required(
-            &mp("golang.org/x/crypto>=v0.20.0"),
-            &r
-        )));
-        assert!(is_pass(&check_module_required(
-            &mp("github.com/old/thing@v2.0.0"),
-            &r
-        )));
-        assert!(is_pass(&check_module_required(
-            &mp("example.com/pseudo<v0.0.1"),
-            &r
-        )));
-        assert!(is_pass(&check_module_required(
-            &mp("golang.org/x/net>=v0.1,<v1"),
-            &r
-        )));
-        // The main module's (devel) version cannot be compared.
-        assert!(is_unknown(&check_module_required(
-            &mp("example.com/app>=v1.0.0"),
-            &r
-        )));
-        assert!(is_pass(&check_module_required(&mp("example.com/app"), &r)));
+        expect(
+            check_module_required,
+            &[
+                ("golang.org/x/net>=v0.17.0", is_pass),
+                ("golang.org/x/net>=v0.18.0", is_fail),
+                ("golang.org/x/net", is_pass),
+                ("golang.org/x/text", is_fail),
+                // The replacement's version is what was linked.
+                ("golang.org/x/crypto>=v0.20.0", is_pass),
+                ("github.com/old/thing@v2.0.0", is_pass),
+                ("example.com/pseudo<v0.0.1", is_pass),
+                ("golang.org/x/net>=v0.1,<v1", is_pass),
+                // The main module's (devel) version cannot be compared.
+                ("example.com/app>=v1.0.0", is_unknown),
+                ("example.com/app", is_pass),
+            ],
+        );
     }
 
     #[test]
     fn modules_forbidden() {
-        let r = with_modules();
-        assert!(is_fail(&check_module_forbidden(
-            &mp("github.com/bad/*"),
-            &r
-        )));
-        assert!(is_pass(&check_module_forbidden(
-            &mp("github.com/evil/*"),
-            &r
-        )));
-        assert!(is_fail(&check_module_forbidden(
-            &mp("golang.org/x/net<v0.17.1"),
-            &r
-        )));
-        assert!(is_pass(&check_module_forbidden(
-            &mp("golang.org/x/net<v0.17.0"),
-            &r
-        )));
+        expect(
+            check_module_forbidden,
+            &[
+                ("github.com/bad/*", is_fail),
+                ("github.com/evil/*", is_pass),
+                ("golang.org/x/net<v0.17.1", is_fail),
+                ("golang.org/x/net<v0.17.0", is_pass),
+            ],
+        );
         let no_info = with_settings(&[("GOOS", "linux")]);
         assert!(is_unknown(&check_module_forbidden(&mp("x"), &no_info)));
+    }
+
+    /// The exact wording of the version outcomes, both rule directions.
+    #[test]
+    fn module_version_messages() {
+        let r = with_modules();
+        let text = |o: Outcome| format!("{o:?}");
+        assert_eq!(
+            text(check_module_required(&mp("golang.org/x/net>=v0.18.0"), &r)),
+            "Fail(\"golang.org/x/net v0.17.0 does not satisfy golang.org/x/net>=v0.18.0\")"
+        );
+        assert_eq!(
+            text(check_module_required(
+                &mp("golang.org/x/crypto>=v0.20.0"),
+                &r
+            )),
+            "Pass(\"linked: golang.org/x/crypto v0.10.0 => github.com/bad/crypto v0.20.0\")"
+        );
+        assert_eq!(
+            text(check_module_forbidden(&mp("golang.org/x/net<v0.17.1"), &r)),
+            "Fail(\"forbidden module version linked: golang.org/x/net v0.17.0\")"
+        );
+        assert_eq!(
+            text(check_module_forbidden(&mp("golang.org/x/net<v0.17.0"), &r)),
+            "Pass(\"no linked module matches golang.org/x/net<v0.17.0\")"
+        );
+        let unknown = "Unknown(\"cannot compare the version of example.com/app (devel) with \
+                       example.com/app>=v1.0.0: not a semantic version\")";
+        assert_eq!(
+            text(check_module_required(&mp("example.com/app>=v1.0.0"), &r)),
+            unknown
+        );
+        assert_eq!(
+            text(check_module_forbidden(&mp("example.com/app>=v1.0.0"), &r)),
+            unknown
+        );
     }
 
     #[test]

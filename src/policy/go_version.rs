@@ -14,12 +14,12 @@
 
 use std::cmp::Ordering;
 
-use semver::{Comparator, Op, Prerelease, Version, VersionReq};
+use semver::{Version, VersionReq};
 use serde::Deserialize;
 
 use super::Outcome;
-use super::gover_shim as gover;
 use crate::facts::{GoFacts, Report, VersionSource};
+use crate::go::version as gover;
 
 /// A Go version requirement as written in the policy.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,132 +78,47 @@ impl TryFrom<String> for MinVersion {
     }
 }
 
-/// A set of versions `lo..hi` under semver precedence (build metadata
-/// ignored); `None` bounds are infinite, the flag says inclusive. Versions
-/// are treated as dense, so containment is decided conservatively.
+/// A set of versions under semver precedence (build metadata ignored):
+/// the intersection of comparator intervals ([`gover::comparator_bounds`]).
+/// Versions are treated as dense, so containment is decided conservatively.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Interval {
-    lo: Option<(Version, bool)>,
-    hi: Option<(Version, bool)>,
+    bounds: gover::Bounds,
     /// Set when a comparator admits nothing (an unknown operator).
     void: bool,
 }
 
-fn lowest(major: u64, minor: u64, patch: u64) -> Version {
-    let mut v = Version::new(major, minor, patch);
-    v.pre = Prerelease::new("0").unwrap_or(Prerelease::EMPTY);
-    v
-}
-
 impl Interval {
-    fn all() -> Self {
-        Interval {
-            lo: None,
-            hi: None,
-            void: false,
-        }
-    }
-
-    fn none() -> Self {
-        Interval {
-            void: true,
-            ..Interval::all()
-        }
-    }
-
-    fn from(lo: Option<(Version, bool)>, hi: Option<(Version, bool)>) -> Self {
-        Interval {
-            lo,
-            hi,
-            void: false,
-        }
-    }
-
     /// The versions a requirement admits: the intersection of its comparators.
     pub(crate) fn of_req(req: &VersionReq) -> Self {
+        let all = Interval {
+            bounds: gover::Bounds::default(),
+            void: false,
+        };
         req.comparators
             .iter()
-            .map(Interval::of_comparator)
-            .fold(Interval::all(), |a, b| a.intersect(&b))
-    }
-
-    /// A comparator as an interval. A partial comparator covers every version
-    /// with its prefix, prereleases included (`<1.24` stops below `1.24.0-0`);
-    /// `~` and `^` take semver's upper bounds with `-0` so that no prerelease
-    /// of the next version slips in.
-    fn of_comparator(c: &Comparator) -> Self {
-        let full = c.minor.is_some() && c.patch.is_some();
-        let floor = match (c.minor, c.patch) {
-            (Some(minor), Some(patch)) => {
-                let mut f = Version::new(c.major, minor, patch);
-                f.pre = c.pre.clone();
-                f
-            }
-            (minor, _) => lowest(c.major, minor.unwrap_or(0), 0),
-        };
-        let next_prefix = match (c.minor, c.patch) {
-            (None, _) => c.major.checked_add(1).map(|m| lowest(m, 0, 0)),
-            (Some(minor), None) => minor.checked_add(1).map(|n| lowest(c.major, n, 0)),
-            (Some(_), Some(_)) => None,
-        };
-        let next_minor = c
-            .minor
-            .unwrap_or(0)
-            .checked_add(1)
-            .map(|n| lowest(c.major, n, 0));
-        let next_major = c.major.checked_add(1).map(|m| lowest(m, 0, 0));
-        let excl = |v: Option<Version>| v.map(|v| (v, false));
-        match c.op {
-            Op::Exact | Op::Wildcard if full => {
-                Interval::from(Some((floor.clone(), true)), Some((floor, true)))
-            }
-            Op::Exact | Op::Wildcard => Interval::from(Some((floor, true)), excl(next_prefix)),
-            Op::Greater if full => Interval::from(Some((floor, false)), None),
-            Op::Greater => match next_prefix {
-                Some(n) => Interval::from(Some((n, true)), None),
-                None => Interval::none(),
-            },
-            Op::GreaterEq => Interval::from(Some((floor, true)), None),
-            Op::Less => Interval::from(None, Some((floor, false))),
-            Op::LessEq if full => Interval::from(None, Some((floor, true))),
-            Op::LessEq => Interval::from(None, excl(next_prefix)),
-            Op::Tilde if c.minor.is_none() => Interval::from(Some((floor, true)), excl(next_major)),
-            Op::Tilde => Interval::from(Some((floor, true)), excl(next_minor)),
-            Op::Caret => {
-                let upper = match (c.major, c.minor, c.patch) {
-                    (0, Some(0), Some(patch)) => patch.checked_add(1).map(|p| lowest(0, 0, p)),
-                    (0, Some(_), _) => next_minor,
-                    _ => next_major,
-                };
-                Interval::from(Some((floor, true)), excl(upper))
-            }
-            // An operator this code does not know cannot be honoured.
-            _ => Interval::none(),
-        }
+            .map(|c| match gover::comparator_bounds(c) {
+                Some(bounds) => Interval {
+                    bounds,
+                    void: false,
+                },
+                None => Interval {
+                    void: true,
+                    ..all.clone()
+                },
+            })
+            .fold(all.clone(), |a, b| a.intersect(&b))
     }
 
     fn intersect(&self, other: &Interval) -> Interval {
-        let lo = match (&self.lo, &other.lo) {
-            (None, b) => b.clone(),
-            (a, None) => a.clone(),
-            (Some(a), Some(b)) => Some(if cmp_lower(a, b) == Ordering::Less {
-                b.clone()
-            } else {
-                a.clone()
-            }),
-        };
-        let hi = match (&self.hi, &other.hi) {
-            (None, b) => b.clone(),
-            (a, None) => a.clone(),
-            (Some(a), Some(b)) => Some(if cmp_upper(a, b) == Ordering::Greater {
-                b.clone()
-            } else {
-                a.clone()
-            }),
-        };
+        let (a, b) = (&self.bounds, &other.bounds);
         Interval {
-            lo,
-            hi,
+            bounds: gover::Bounds {
+                lower: tighter(&a.lower, &b.lower, |x, y| cmp_lower(x, y) == Ordering::Less),
+                upper: tighter(&a.upper, &b.upper, |x, y| {
+                    cmp_upper(x, y) == Ordering::Greater
+                }),
+            },
             void: self.void || other.void,
         }
     }
@@ -212,7 +127,7 @@ impl Interval {
         if self.void {
             return true;
         }
-        match (&self.lo, &self.hi) {
+        match (&self.bounds.lower, &self.bounds.upper) {
             (Some((l, li)), Some((h, hi))) => match l.cmp_precedence(h) {
                 Ordering::Greater => true,
                 Ordering::Equal => !(*li && *hi),
@@ -222,27 +137,9 @@ impl Interval {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn contains(&self, v: &Version) -> bool {
-        if self.void {
-            return false;
-        }
-        let above = match &self.lo {
-            None => true,
-            Some((l, inclusive)) => match v.cmp_precedence(l) {
-                Ordering::Greater => true,
-                Ordering::Equal => *inclusive,
-                Ordering::Less => false,
-            },
-        };
-        let below = match &self.hi {
-            None => true,
-            Some((h, inclusive)) => match v.cmp_precedence(h) {
-                Ordering::Less => true,
-                Ordering::Equal => *inclusive,
-                Ordering::Greater => false,
-            },
-        };
-        above && below
+        !self.void && self.bounds.contains(v)
     }
 
     /// Every version in `self` is in `other`.
@@ -253,12 +150,12 @@ impl Interval {
         if other.void {
             return false;
         }
-        let lo_ok = match (&other.lo, &self.lo) {
+        let lo_ok = match (&other.bounds.lower, &self.bounds.lower) {
             (None, _) => true,
             (Some(_), None) => false,
             (Some(o), Some(s)) => cmp_lower(o, s) != Ordering::Greater,
         };
-        let hi_ok = match (&self.hi, &other.hi) {
+        let hi_ok = match (&self.bounds.upper, &other.bounds.upper) {
             (_, None) => true,
             (None, Some(_)) => false,
             (Some(s), Some(o)) => cmp_upper(s, o) != Ordering::Greater,
@@ -269,6 +166,19 @@ impl Interval {
     /// No version is in both.
     pub(crate) fn disjoint(&self, other: &Interval) -> bool {
         self.intersect(other).is_empty()
+    }
+}
+
+/// Of two ends, the one that admits less; `looser(x, y)` says `x` admits more.
+fn tighter(
+    a: &Option<(Version, bool)>,
+    b: &Option<(Version, bool)>,
+    looser: impl Fn(&(Version, bool), &(Version, bool)) -> bool,
+) -> Option<(Version, bool)> {
+    match (a, b) {
+        (None, b) => b.clone(),
+        (a, None) => a.clone(),
+        (Some(x), Some(y)) => Some(if looser(x, y) { y.clone() } else { x.clone() }),
     }
 }
 

@@ -863,7 +863,7 @@ rulesets:
         assert!(e.starts_with("--require-property"), "{e}");
         assert!(e.contains("nx"), "{e}");
         let flags = FlagRules {
-            go_version: Some(">=1.x".into()),
+            go_version: Some(">=banana".into()),
             ..FlagRules::default()
         };
         assert!(

@@ -15,7 +15,6 @@ mod abi;
 mod build;
 mod digest;
 mod go_version;
-mod gover_shim;
 mod load;
 mod platform;
 pub mod rules;
@@ -138,11 +137,8 @@ fn readable(report: &Report) -> Finding {
             if report.errors.is_empty() {
                 format!("{} is not an ELF file", report.path)
             } else {
-                format!(
-                    "{} could not be parsed as ELF: {}",
-                    report.path,
-                    report.errors.join("; ")
-                )
+                // The errors already name the file.
+                format!("could not be read: {}", report.errors.join("; "))
             },
         ),
         (Some(_), false) => (

@@ -386,35 +386,53 @@ fn examples(hit: &Hit) -> String {
 
 const NOT_INDEXED: &str = "symbols were not indexed for this file";
 
+/// What a pattern search found, before a rule says whether that is good.
+enum Search<'a> {
+    /// Matches, with examples.
+    Found(&'a Hit),
+    /// No match in the tables named (`.dynsym, .symtab (… absent)`).
+    Missing(String),
+    /// Nothing to search: why.
+    Unknown(String),
+}
+
+/// Classifies one pattern's hit; `verb` says what could not be done
+/// ("look for", "rule out") when nothing can be searched.
+fn search<'a>(
+    p: &SymbolPattern,
+    index: Option<&SymbolIndex>,
+    hit: Option<&'a Hit>,
+    path: &str,
+    verb: &str,
+) -> Search<'a> {
+    let (Some(index), Some(hit)) = (index, hit) else {
+        return Search::Unknown(format!("cannot {verb} {} in {path}: {NOT_INDEXED}", p.text));
+    };
+    if hit.count > 0 {
+        return Search::Found(hit);
+    }
+    let (present, absent) = coverage(p, index);
+    if present.is_empty() {
+        return Search::Unknown(format!(
+            "cannot {verb} {} in {path}: no {} table",
+            p.text,
+            absent.join(" or ")
+        ));
+    }
+    Search::Missing(format!("{}{}", present.join(", "), absent_note(&absent)))
+}
+
 pub(crate) fn check_required(
     p: &SymbolPattern,
     index: Option<&SymbolIndex>,
     hit: Option<&Hit>,
     path: &str,
 ) -> Outcome {
-    let (Some(index), Some(hit)) = (index, hit) else {
-        return Outcome::Unknown(format!(
-            "cannot look for {} in {path}: {NOT_INDEXED}",
-            p.text
-        ));
-    };
-    if hit.count > 0 {
-        return Outcome::Pass(format!("found {}", examples(hit)));
+    match search(p, index, hit, path, "look for") {
+        Search::Found(hit) => Outcome::Pass(format!("found {}", examples(hit))),
+        Search::Missing(tables) => Outcome::Fail(format!("{} not found in {tables}", p.text)),
+        Search::Unknown(why) => Outcome::Unknown(why),
     }
-    let (present, absent) = coverage(p, index);
-    if present.is_empty() {
-        return Outcome::Unknown(format!(
-            "cannot look for {} in {path}: no {} table",
-            p.text,
-            absent.join(" or ")
-        ));
-    }
-    Outcome::Fail(format!(
-        "{} not found in {}{}",
-        p.text,
-        present.join(", "),
-        absent_note(&absent)
-    ))
 }
 
 pub(crate) fn check_forbidden(
@@ -423,28 +441,11 @@ pub(crate) fn check_forbidden(
     hit: Option<&Hit>,
     path: &str,
 ) -> Outcome {
-    let (Some(index), Some(hit)) = (index, hit) else {
-        return Outcome::Unknown(format!(
-            "cannot rule out {} in {path}: {NOT_INDEXED}",
-            p.text
-        ));
-    };
-    if hit.count > 0 {
-        return Outcome::Fail(format!("forbidden symbol present: {}", examples(hit)));
+    match search(p, index, hit, path, "rule out") {
+        Search::Found(hit) => Outcome::Fail(format!("forbidden symbol present: {}", examples(hit))),
+        Search::Missing(tables) => Outcome::Pass(format!("no match in {tables}")),
+        Search::Unknown(why) => Outcome::Unknown(why),
     }
-    let (present, absent) = coverage(p, index);
-    if present.is_empty() {
-        return Outcome::Unknown(format!(
-            "cannot rule out {} in {path}: no {} table",
-            p.text,
-            absent.join(" or ")
-        ));
-    }
-    Outcome::Pass(format!(
-        "no match in {}{}",
-        present.join(", "),
-        absent_note(&absent)
-    ))
 }
 
 #[cfg(test)]
@@ -639,6 +640,65 @@ mod tests {
             Some(&none),
             "f"
         )));
+    }
+
+    /// The exact wording of every outcome, both rule directions.
+    #[test]
+    fn outcome_messages() {
+        let p = SymbolPattern::parse("runtime.mallocgc").unwrap();
+        let hit = Hit {
+            count: 1,
+            examples: vec!["runtime.mallocgc (pclntab)".into()],
+        };
+        let none = Hit::default();
+        let mut dyn_only = SymbolIndex::default();
+        dyn_only.mark_present(SymbolTable::Dynsym);
+        let empty = SymbolIndex::default();
+        let both = |index: Option<&SymbolIndex>, hit: Option<&Hit>| {
+            (
+                check_required(&p, index, hit, "bin/x"),
+                check_forbidden(&p, index, hit, "bin/x"),
+            )
+        };
+        let s = |t: &str| t.to_owned();
+        assert_eq!(
+            both(Some(&dyn_only), Some(&hit)),
+            (
+                Outcome::Pass(s("found runtime.mallocgc (pclntab)")),
+                Outcome::Fail(s("forbidden symbol present: runtime.mallocgc (pclntab)"))
+            )
+        );
+        assert_eq!(
+            both(Some(&dyn_only), Some(&none)),
+            (
+                Outcome::Fail(s(
+                    "runtime.mallocgc not found in dynsym (symtab, pclntab absent)"
+                )),
+                Outcome::Pass(s("no match in dynsym (symtab, pclntab absent)"))
+            )
+        );
+        assert_eq!(
+            both(Some(&empty), Some(&none)),
+            (
+                Outcome::Unknown(s(
+                    "cannot look for runtime.mallocgc in bin/x: no symtab or dynsym or pclntab table"
+                )),
+                Outcome::Unknown(s(
+                    "cannot rule out runtime.mallocgc in bin/x: no symtab or dynsym or pclntab table"
+                ))
+            )
+        );
+        assert_eq!(
+            both(None, None),
+            (
+                Outcome::Unknown(s(
+                    "cannot look for runtime.mallocgc in bin/x: symbols were not indexed for this file"
+                )),
+                Outcome::Unknown(s(
+                    "cannot rule out runtime.mallocgc in bin/x: symbols were not indexed for this file"
+                ))
+            )
+        );
     }
 
     #[test]

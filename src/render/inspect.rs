@@ -29,7 +29,12 @@ pub fn json(reports: &[Report]) -> String {
 }
 
 fn file_text(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "{}: {}", r.path, headline(r.go.as_ref()));
+    let head = if r.elf.is_none() {
+        "could not be read".to_string()
+    } else {
+        headline(r.go.as_ref())
+    };
+    let _ = writeln!(out, "{}: {head}", r.path);
     if let Some(go) = &r.go {
         go_version_m_lines(out, go);
     }
@@ -112,7 +117,6 @@ fn file_text(out: &mut String, r: &Report) {
     if let Some(g) = &r.max_glibc {
         line(out, "glibc", g);
     }
-    let _ = r.size;
     if let Some(h) = &r.sha256 {
         line(out, "sha256", h);
     }
