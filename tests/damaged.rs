@@ -375,7 +375,7 @@ fn zero_length_file() {
         dir.path(),
         "empty",
         &[],
-        Expect::All(&["not an ELF file", "shorter than the 16-byte e_ident"]),
+        Expect::All(&["not an ELF file (the file is empty)"]),
     );
 }
 
@@ -387,7 +387,7 @@ fn text_file_named_like_a_library() {
         dir.path(),
         "lib.so",
         text,
-        Expect::All(&["not an ELF file", "no \\x7fELF magic"]),
+        Expect::All(&["not an ELF file (it starts with \"INPU\")"]),
     );
 }
 
@@ -415,7 +415,7 @@ fn text_library_in_a_walked_directory_is_skipped_not_passed() {
     let c = elfgate(&["check", "--min-version", "go1.21.0", shown]);
     assert_no_crash("check dir", &c);
     assert_eq!(c.status.code(), Some(3), "{}\n{}", c.stdout, c.stderr);
-    assert!(c.stderr.contains("no ELF files found"), "{}", c.stderr);
+    assert!(c.stderr.contains("no ELF file found"), "{}", c.stderr);
 }
 
 // ---------------------------------------------------------------------------
@@ -449,35 +449,89 @@ fn structures(fx: &Fixture) -> Vec<(String, usize, usize)> {
     out
 }
 
-/// Cut at the start of each structure and inside it (for `.go.buildinfo`
-/// and the pclntab, inside their headers): before the end of the loaded
-/// data, so a `PT_LOAD` or `PT_DYNAMIC` read must fail with its offset.
+/// Cuts at the start of each structure and inside it (for `.go.buildinfo`
+/// and the pclntab, inside their headers), as `(label, cut)`.
+fn structure_cuts(fx: &Fixture) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (label, start, len) in structures(fx) {
+        let inside = match label.as_str() {
+            ".go.buildinfo" => start + 20, // in the 32-byte header
+            ".gopclntab" => start + 30,    // in the 64-byte header
+            _ => start + (len / 2).max(1), // mid-structure
+        };
+        out.push((label.clone(), start));
+        out.push((label, inside));
+    }
+    out
+}
+
+/// Whether a cut keeps the whole section header table but loses part of
+/// the section name table: every section is then nameless.
+fn loses_only_section_names(fx: &Fixture, cut: usize) -> bool {
+    let names = fx.sec(".shstrtab");
+    fx.e_shoff + fx.sections.len() * 64 <= cut && cut < names.offset + names.size
+}
+
+/// Cut before the end of the loaded data, so a `PT_LOAD` or `PT_DYNAMIC`
+/// read must fail with its offset. (Cuts that keep the section headers but
+/// lose their names are in `truncated_where_section_names_are_lost`.)
 #[test]
 fn truncated_at_each_structure() {
     let dir = tempdir();
     for name in FIXTURES {
         let fx = Fixture::load(name);
-        for (label, start, len) in structures(&fx) {
-            let inside = match label.as_str() {
-                ".go.buildinfo" => start + 20, // in the 32-byte header
-                ".gopclntab" => start + 30,    // in the 64-byte header
-                _ => start + (len / 2).max(1), // mid-structure
-            };
-            for cut in [start, inside] {
-                let expect = if cut < 16 {
-                    Expect::All(&["not an ELF file", "shorter than the 16-byte e_ident"])
-                } else if cut < 64 {
-                    Expect::All(&["ELF header at 0x0"])
-                } else if cut < fx.phdrs_end() {
-                    Expect::All(&["program header table at 0x40"])
-                } else {
-                    Expect::Located
-                };
-                let file = format!("{name}.cut-{}-{cut:#x}", label.trim_start_matches('.'));
-                assert_rejected(dir.path(), &file, &fx.bytes[..cut], expect);
+        for (label, cut) in structure_cuts(&fx) {
+            if loses_only_section_names(&fx, cut) {
+                continue;
             }
+            let expect = if cut == 0 {
+                Expect::All(&["not an ELF file (the file is empty)"])
+            } else if cut < 16 {
+                Expect::All(&["not an ELF file (shorter than the 16-byte e_ident)"])
+            } else if cut < 64 {
+                Expect::All(&["ELF header at 0x0"])
+            } else if cut < fx.phdrs_end() {
+                Expect::All(&["program header table at 0x40"])
+            } else {
+                Expect::Located
+            };
+            let file = format!("{name}.cut-{}-{cut:#x}", label.trim_start_matches('.'));
+            assert_rejected(dir.path(), &file, &fx.bytes[..cut], expect);
         }
     }
+}
+
+/// `go127-exe` keeps its section headers near the start and their names
+/// at the end. Cut anywhere in between, every section is nameless: no
+/// `.go.buildinfo`, `.gopclntab` or `.symtab` is found, the build-info
+/// segment fallback is skipped because a section table exists, and the
+/// file is "not a Go binary" with exit 0, though every `PT_LOAD` runs past
+/// the end. `check --forbid-symbol main.main` passes a 4 KB stub.
+#[test]
+#[ignore = "finding: a lost section name table makes a truncated Go binary 'not a Go binary', exit 0"]
+fn truncated_where_section_names_are_lost() {
+    let dir = tempdir();
+    let mut tried = 0;
+    for name in FIXTURES {
+        let fx = Fixture::load(name);
+        for (label, cut) in structure_cuts(&fx) {
+            if !loses_only_section_names(&fx, cut) {
+                continue;
+            }
+            tried += 1;
+            let file = format!("{name}.cut-{}-{cut:#x}", label.trim_start_matches('.'));
+            if GO_FIXTURES.contains(&name) {
+                assert_forbid_symbol_fails(
+                    dir.path(),
+                    &format!("{file}-c"),
+                    &fx.bytes[..cut],
+                    "main.main",
+                );
+            }
+            assert_rejected(dir.path(), &file, &fx.bytes[..cut], Expect::Located);
+        }
+    }
+    assert!(tried > 0, "no fixture has this layout");
 }
 
 /// Where the section header table or its names are the last thing in the
@@ -626,7 +680,13 @@ fn dynamic_string_table_size_past_the_file() {
     }
 }
 
+/// `nfunc` of 2^63-1. The header alone is read first (`pclntab::peek`), and
+/// the table only when names are needed, where `Ctx::pcln` turns the
+/// error into "no pclntab": inspect reports 9223372036854775807 functions
+/// with exit 0, and a rule forbidding a Go function passes a stripped
+/// binary.
 #[test]
+#[ignore = "finding: a pclntab whose nfunc does not fit is read as absent; exit 0, forbid rules pass"]
 fn pclntab_function_count_past_the_table() {
     let dir = tempdir();
     for name in GO_FIXTURES {
@@ -635,12 +695,13 @@ fn pclntab_function_count_past_the_table() {
         let mut b = fx.copy();
         // Go 1.20 header: magic, pad, minLC, ptrSize, then nfunc (uintptr).
         put_u64(&mut b, s.offset + 8, (1 << 63) - 1);
+        assert_forbid_symbol_fails(dir.path(), &format!("{name}.nfunc-c"), &b, "main.main");
         assert_rejected(
             dir.path(),
             &format!("{name}.nfunc"),
             &b,
             Expect::All(&[
-                ".gopclntab: pclntab functab at 0x",
+                ".gopclntab",
                 "9223372036854775807 functions (+1 end entry) of 8 bytes do not fit",
             ]),
         );
@@ -710,33 +771,46 @@ fn buildinfo_section_past_the_file() {
     }
 }
 
-/// A `.gopclntab` whose bytes are not in the file is dropped without a
-/// word (`gofacts::pclntab_bytes` turns the read error into `None`): the
-/// file is reported as having no pclntab, and a rule forbidding a Go
-/// function passes.
 #[test]
-#[ignore = "finding: a .gopclntab past the end of the file is silently ignored; forbid rules pass"]
-fn pclntab_section_past_the_file() {
+fn pclntab_section_offset_past_the_file() {
     let dir = tempdir();
     for name in GO_FIXTURES {
         let fx = Fixture::load(name);
         let s = fx.sec(".gopclntab");
+        let past = fx.bytes.len() + 100;
         let mut b = fx.copy();
-        put_u64(&mut b, s.header + SH_OFFSET, (fx.bytes.len() + 100) as u64);
+        put_u64(&mut b, s.header + SH_OFFSET, past as u64);
+        let want = format!(".gopclntab at {past:#x}: past the end of the file");
+        assert_rejected(
+            dir.path(),
+            &format!("{name}.pcln-offset"),
+            &b,
+            Expect::All(&[&want]),
+        );
         assert_forbid_symbol_fails(
             dir.path(),
             &format!("{name}.pcln-offset-c"),
             &b,
             "main.main",
         );
-        assert_rejected(
-            dir.path(),
-            &format!("{name}.pcln-offset"),
-            &b,
-            Expect::All(&[".gopclntab", "past"]),
-        );
+    }
+}
+
+/// A `.gopclntab` whose header is in the file but whose `sh_size` (1 TiB)
+/// runs past the end: the header is read alone (`pclntab::peek`) and is
+/// fine; the whole table is read only when names are needed, and there
+/// `Ctx::pcln` turns the read error into "no pclntab". Inspect exits 0,
+/// and a rule forbidding a Go function passes a stripped binary.
+#[test]
+#[ignore = "finding: a .gopclntab whose size runs past the end of the file is read as absent; forbid rules pass"]
+fn pclntab_section_size_past_the_file() {
+    let dir = tempdir();
+    for name in GO_FIXTURES {
+        let fx = Fixture::load(name);
+        let s = fx.sec(".gopclntab");
         let mut b = fx.copy();
         put_u64(&mut b, s.header + SH_SIZE, 1 << 40);
+        assert_forbid_symbol_fails(dir.path(), &format!("{name}.pcln-size-c"), &b, "main.main");
         assert_rejected(
             dir.path(),
             &format!("{name}.pcln-size"),
@@ -754,11 +828,15 @@ fn pclntab_section_shorter_than_its_header() {
         let s = fx.sec(".gopclntab");
         let mut b = fx.copy();
         put_u64(&mut b, s.header + SH_SIZE, 20);
+        let want = format!(
+            ".gopclntab at {:#x}: pclntab header at 0x0: 20 bytes, need 72",
+            s.offset
+        );
         assert_rejected(
             dir.path(),
             &format!("{name}.pcln-short"),
             &b,
-            Expect::All(&[".gopclntab: pclntab header at 0x0: 20 bytes, need 72"]),
+            Expect::All(&[&want]),
         );
     }
 }
@@ -953,14 +1031,15 @@ fn pclntab_overlapping_text() {
             fx.sec(".gopclntab").header + SH_OFFSET,
             text.offset as u64,
         );
+        let want = format!(
+            ".gopclntab at {:#x}: pclntab header at 0x0: magic",
+            text.offset
+        );
         assert_rejected(
             dir.path(),
             &format!("{name}.pcln-on-text"),
             &b,
-            Expect::All(&[
-                ".gopclntab: pclntab header at 0x0: magic",
-                "is not a Go 1.2+ pclntab magic",
-            ]),
+            Expect::All(&[&want, "is not a Go 1.2+ pclntab magic"]),
         );
     }
 }
