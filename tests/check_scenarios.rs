@@ -306,3 +306,39 @@ fn no_rules_is_a_usage_error() {
     let (code, out) = check(&["--min-version", "go1.21.0"]);
     assert_eq!(code, 2, "{out}");
 }
+
+#[test]
+fn glob_targets_expand_and_an_empty_match_is_an_error() {
+    let (code, out) = check(&["--min-version", "go1.21.0", "bin/go12[1-7]-exe"]);
+    assert_eq!(code, 0, "{out}");
+    for f in ["go121-exe", "go123-exe", "go125-exe", "go127-exe"] {
+        assert!(out.contains(&format!("PASS bin/{f}:")), "{f}: {out}");
+    }
+    assert!(!out.contains("go119-exe"), "{out}");
+    let (code, out) = check(&["--min-version", "go1.21.0", "bin/nothing-*"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("matched no file"), "{out}");
+}
+
+#[test]
+fn an_empty_image_fails_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/start.sh"), "#!/bin/sh\n").unwrap();
+    let r = dir.path().to_str().unwrap();
+    let (code, out) = check(&["--root", r, "--min-version", "go1.21.0", "/app"]);
+    assert_eq!(code, 3, "{out}");
+    let (code, out) = check(&[
+        "--root",
+        r,
+        "--min-version",
+        "go1.21.0",
+        "--format",
+        "json",
+        "/app",
+    ]);
+    assert_eq!(code, 3);
+    let json = &out[..out.rfind('}').unwrap() + 1];
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(v["exit_code"], 3);
+}
