@@ -12,8 +12,9 @@
 //! fixtures used are ELF64 little-endian x86-64, which the patch helpers
 //! assume and [`Fixture::load`] checks.
 //!
-//! Tests marked `#[ignore = "finding: ..."]` describe damage that elfgate
-//! does not report yet; `cargo test --test damaged -- --ignored` runs them.
+//! A test marked `#[ignore = "finding: ..."]` would describe damage that
+//! elfgate does not report yet (`cargo test --test damaged -- --ignored`
+//! runs such tests); there are none at present.
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -321,8 +322,8 @@ fn assert_rejected(dir: &Path, name: &str, bytes: &[u8], expect: Expect<'_>) {
     );
 }
 
-/// `check` with `args` (rules the pristine file fails) over a damaged
-/// file: the damage must not turn the failure into a pass.
+/// `check` with `args` over a damaged file: it must not pass, whether the
+/// pristine file fails these rules or (a symbol it lacks) passes them.
 fn assert_check_not_passed(dir: &Path, name: &str, bytes: &[u8], args: &[&str]) {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write damaged file");
@@ -334,7 +335,7 @@ fn assert_check_not_passed(dir: &Path, name: &str, bytes: &[u8], args: &[&str]) 
     assert_ne!(
         c.status.code(),
         Some(0),
-        "check {args:?} passed a damaged file whose pristine copy fails it\n{}",
+        "check {args:?} passed a damaged file\n{}",
         c.stdout
     );
 }
@@ -503,12 +504,11 @@ fn truncated_at_each_structure() {
 
 /// `go127-exe` keeps its section headers near the start and their names
 /// at the end. Cut anywhere in between, every section is nameless: no
-/// `.go.buildinfo`, `.gopclntab` or `.symtab` is found, the build-info
-/// segment fallback is skipped because a section table exists, and the
-/// file is "not a Go binary" with exit 0, though every `PT_LOAD` runs past
-/// the end. `check --forbid-symbol main.main` passes a 4 KB stub.
+/// `.go.buildinfo`, `.gopclntab` or `.symtab` is found and the file reads
+/// as "not a Go binary". The lost name table and every `PT_LOAD` that runs
+/// past the end must be errors, so that `check --forbid-symbol main.main`
+/// does not pass a 4 KB stub.
 #[test]
-#[ignore = "finding: a lost section name table makes a truncated Go binary 'not a Go binary', exit 0"]
 fn truncated_where_section_names_are_lost() {
     let dir = tempdir();
     let mut tried = 0;
@@ -535,13 +535,12 @@ fn truncated_where_section_names_are_lost() {
 }
 
 /// Where the section header table or its names are the last thing in the
-/// file, a cut there loses only them; elfgate treats that like a file
-/// without section headers (`sstrip`) and reports a warning. But a file
-/// whose `e_shoff`/`e_shnum` promise a table that is not there is
-/// damaged, not stripped, and `check` then passes it while section-only
-/// facts (`.gopclntab`, `.symtab`) silently disappear.
+/// file, a cut there loses only them. A file without section headers
+/// (`sstrip`) says so with `e_shoff` 0; one whose `e_shoff`/`e_shnum`
+/// promise a table that is not there is damaged, not stripped, and must be
+/// an error, or section-only facts (`.gopclntab`, `.symtab`) silently
+/// disappear and `check` passes it.
 #[test]
-#[ignore = "finding: an unreadable section header table or section name table is a warning, exit 0"]
 fn truncated_in_trailing_section_headers_or_names() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -595,7 +594,6 @@ fn program_header_count_past_the_file() {
 }
 
 #[test]
-#[ignore = "finding: a section header count past the file is a warning, exit 0"]
 fn section_header_count_past_the_file() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -680,13 +678,11 @@ fn dynamic_string_table_size_past_the_file() {
     }
 }
 
-/// `nfunc` of 2^63-1. The header alone is read first (`pclntab::peek`), and
-/// the table only when names are needed, where `Ctx::pcln` turns the
-/// error into "no pclntab": inspect reports 9223372036854775807 functions
-/// with exit 0, and a rule forbidding a Go function passes a stripped
-/// binary.
+/// `nfunc` of 2^63-1. Inspect reads the header alone and checks it
+/// against the section's length (`pclntab::check_header`), so the count
+/// that cannot fit is an error without the table being read; a rule
+/// forbidding a Go function must not pass the file.
 #[test]
-#[ignore = "finding: a pclntab whose nfunc does not fit is read as absent; exit 0, forbid rules pass"]
 fn pclntab_function_count_past_the_table() {
     let dir = tempdir();
     for name in GO_FIXTURES {
@@ -709,10 +705,10 @@ fn pclntab_function_count_past_the_table() {
 }
 
 /// A `Verneed` count (`sh_info`) of 2^32-1 (64 GiB of entries) and a
-/// `vn_cnt` of 65535: the walk is bounded, but the mismatch is a warning
-/// of the version tables that the report drops.
+/// `vn_cnt` of 65535: the walk is bounded, and a count the table cannot
+/// hold is an error. (A count that fits but disagrees with a sound chain is
+/// only a warning: the loader never reads it.)
 #[test]
-#[ignore = "finding: version table warnings (counts, names) are dropped from the report, exit 0"]
 fn verneed_counts_past_the_table() {
     let dir = tempdir();
     for name in DYNAMIC_FIXTURES {
@@ -797,12 +793,10 @@ fn pclntab_section_offset_past_the_file() {
 }
 
 /// A `.gopclntab` whose header is in the file but whose `sh_size` (1 TiB)
-/// runs past the end: the header is read alone (`pclntab::peek`) and is
-/// fine; the whole table is read only when names are needed, and there
-/// `Ctx::pcln` turns the read error into "no pclntab". Inspect exits 0,
-/// and a rule forbidding a Go function passes a stripped binary.
+/// runs past the end: the header alone is fine, but the range is checked
+/// against the file when the file is opened and again when the header is
+/// read, so inspect fails and a rule forbidding a Go function cannot pass.
 #[test]
-#[ignore = "finding: a .gopclntab whose size runs past the end of the file is read as absent; forbid rules pass"]
 fn pclntab_section_size_past_the_file() {
     let dir = tempdir();
     for name in GO_FIXTURES {
@@ -841,12 +835,12 @@ fn pclntab_section_shorter_than_its_header() {
     }
 }
 
-/// Function name offsets that point past the name table: the header is
-/// fine, every name lookup fails. The symbol index then holds no pclntab
-/// names but says the table was searched, so a forbidden Go function
-/// passes (`gofacts::symbol_index` uses `funcs().map_while(Result::ok)`).
+/// `funcnameOffset` moved to the table's last byte: every name lookup
+/// would fail. The header check sees the offsets out of the order the
+/// linker writes them; and when names are read, a failing table is an
+/// error in the report, never a shorter list of names that lets a
+/// forbidden Go function pass.
 #[test]
-#[ignore = "finding: unreadable pclntab names are dropped silently; forbid rules pass"]
 fn pclntab_names_past_the_table() {
     let dir = tempdir();
     for name in GO_FIXTURES {
@@ -866,11 +860,58 @@ fn pclntab_names_past_the_table() {
     }
 }
 
-/// `.dynsym` whose bytes are not in the file: the symbol index leaves the
-/// table out with a warning nobody reads, yet counts it as present from
-/// its section size, so a forbidden dynamic symbol passes.
+/// One function's `nameOff` pointing past the table, the header intact:
+/// the header check passes, and only reading the names finds it. Reading
+/// them (for the cgo evidence in `inspect` when `CGO_ENABLED` is not 0,
+/// for symbol rules in `check`) must make it an error naming the function,
+/// not a list of names that stops early.
 #[test]
-#[ignore = "finding: an unreadable .dynsym is dropped silently; forbid rules pass"]
+fn pclntab_one_function_name_past_the_table() {
+    let dir = tempdir();
+    for name in ["go127-exe", "go127-static"] {
+        let fx = Fixture::load(name);
+        let s = fx.sec(".gopclntab");
+        let word = |i: usize| {
+            let at = s.offset + 8 + 8 * i;
+            u64::from_le_bytes(fx.bytes[at..at + 8].try_into().unwrap())
+        };
+        // Go 1.20 header words: nfunc, nfiles, textStart, funcnameOffset,
+        // cuOffset, filetabOffset, pctabOffset, pclnOffset.
+        let nfunc = usize::try_from(word(0)).unwrap();
+        let pcln = usize::try_from(word(7)).unwrap();
+        // functab entry k is { entryOff u32, funcOff u32 }; the `_func` at
+        // pclnOffset + funcOff begins { entryOff u32, nameOff i32 }.
+        let k = nfunc / 2;
+        let funcoff_at = s.offset + pcln + 8 * k + 4;
+        let funcoff = u32::from_le_bytes(fx.bytes[funcoff_at..funcoff_at + 4].try_into().unwrap());
+        let name_off_at = s.offset + pcln + usize::try_from(funcoff).unwrap() + 4;
+        let mut b = fx.copy();
+        put_u32(&mut b, name_off_at, 0x7fff_fff0);
+        let want = format!("pclntab function {k}: name at");
+        assert_forbid_symbol_fails(dir.path(), &format!("{name}.pcln-name-c"), &b, "main.main");
+        // Absent from the names read before the bad record and from the
+        // rest: only the error keeps this from passing.
+        assert_check_not_passed(
+            dir.path(),
+            &format!("{name}.pcln-name-absent"),
+            &b,
+            &["--forbid-symbol", "main.not_there"],
+        );
+        if name == "go127-exe" {
+            assert_rejected(
+                dir.path(),
+                &format!("{name}.pcln-name"),
+                &b,
+                Expect::All(&[".gopclntab at 0x", &want, "past the table end"]),
+            );
+        }
+    }
+}
+
+/// `.dynsym` whose bytes are not in the file: an error at open (the
+/// section's range) and when symbols are indexed, so a forbidden dynamic
+/// symbol cannot pass because the table was left out.
+#[test]
 fn dynsym_section_past_the_file() {
     let dir = tempdir();
     for name in DYNAMIC_FIXTURES {
@@ -896,7 +937,6 @@ fn dynsym_section_past_the_file() {
 /// The last `PT_LOAD` (the data segment) claiming 1 TiB, or starting past
 /// the end of the file.
 #[test]
-#[ignore = "finding: a PT_LOAD past the end of the file is not reported when sections cover the data"]
 fn load_segment_past_the_file() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -926,10 +966,9 @@ fn load_segment_past_the_file() {
     }
 }
 
-/// Notes whose `n_descsz` runs past their section: the build IDs are lost
-/// and only a warning says so.
+/// Notes whose `n_descsz` runs past their section: the build IDs are lost,
+/// which is an error.
 #[test]
-#[ignore = "finding: a note running past its section is a warning, exit 0"]
 fn note_size_past_the_section() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -996,10 +1035,9 @@ fn buildinfo_varint_never_ends() {
 }
 
 /// A `.go.buildinfo` section shorter than the 32-byte header: the magic
-/// search needs 32 bytes, finds nothing, and the file is read as if it had
-/// no build info (version from a fallback, or unknown).
+/// search needs 32 bytes and would find nothing, reading the file as if it
+/// had no build info; it must be an error instead.
 #[test]
-#[ignore = "finding: a .go.buildinfo section shorter than its header is read as absent, exit 0"]
 fn buildinfo_section_shorter_than_its_header() {
     let dir = tempdir();
     for name in GO_FIXTURES {
@@ -1044,11 +1082,10 @@ fn pclntab_overlapping_text() {
     }
 }
 
-/// `.dynsym` moved onto `.dynstr`: the "symbols" are string bytes. Names
-/// fall outside the string table or are garbage; either way a rule that
-/// forbids a symbol the file has must not pass.
+/// `.dynsym` moved onto `.dynstr`: the "symbols" are string bytes. The
+/// overlap is an error; a rule that forbids a symbol the file has must not
+/// pass.
 #[test]
-#[ignore = "finding: a .dynsym overlapping .dynstr yields garbage symbols silently; forbid rules pass"]
 fn dynsym_overlapping_dynstr() {
     let dir = tempdir();
     for name in DYNAMIC_FIXTURES {
@@ -1069,9 +1106,8 @@ fn dynsym_overlapping_dynstr() {
 }
 
 /// The section header table moved onto the program header table: every
-/// section is garbage.
+/// section would be garbage, so the overlap is an error.
 #[test]
-#[ignore = "finding: a section header table overlapping the program headers is read as garbage sections, exit 0"]
 fn section_headers_overlapping_program_headers() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -1091,9 +1127,8 @@ fn section_headers_overlapping_program_headers() {
 // String tables without a terminator.
 
 /// `.shstrtab` whose last byte is not NUL: the last section name has no
-/// end. Reported only as a warning ("sh_name offsets past the end").
+/// end, an error naming the section names and their string table.
 #[test]
-#[ignore = "finding: an unterminated section name table is a warning, exit 0"]
 fn section_names_without_terminator() {
     let dir = tempdir();
     for name in FIXTURES {
@@ -1112,12 +1147,10 @@ fn section_names_without_terminator() {
 
 /// `.dynstr` cut (through `sh_size` and `DT_STRSZ`) in the middle of
 /// `GLIBC_2.34`, the highest glibc version the file needs, so that name
-/// has no terminator. The lookup fails with a version-table warning that
-/// the report drops (see `verneed_counts_past_the_table`): the requirement
-/// is listed with an empty name, the file is said to need glibc 2.32, and
-/// `--max-glibc 2.33` passes it.
+/// has no terminator. The requirement would be listed with an empty name
+/// and the file said to need glibc 2.32; the failed name lookup must be an
+/// error, so that `--max-glibc 2.33` cannot pass it.
 #[test]
-#[ignore = "finding: version table warnings (counts, names) are dropped from the report; --max-glibc passes"]
 fn dynamic_strings_without_terminator() {
     let dir = tempdir();
     for name in DYNAMIC_FIXTURES {
@@ -1174,12 +1207,11 @@ fn zstd_zeros(size: u64) -> Vec<u8> {
 /// A Go binary whose build info and `runtime.buildVersion` are gone (so
 /// the DWARF producer is consulted) and whose `.debug_info`,
 /// `.debug_abbrev` and `.debug_str` are 8 KiB zstd frames of 256 MiB each:
-/// a 1.3 MB file. Each section is under `MAX_DECOMPRESSED_SIZE`, but all
-/// are decompressed whole and held at once, so elfgate's resident memory
-/// reaches ~800 MiB (five such sections: 1.3 GiB; `check` reads files in
-/// parallel), enough for a small memory limit to kill the gate.
+/// a 1.3 MB file. Each section is under `MAX_DECOMPRESSED_SIZE`, but held
+/// at once they would cost ~800 MiB (`check` reads files in parallel). The
+/// DWARF reader has a per-file budget (64 MiB a section, 256 MiB in all),
+/// so this file is an error naming the section, in little memory.
 #[test]
-#[ignore = "finding: compressed DWARF sections make a 1.3 MB file cost ~800 MiB (limit is per section, not per file)"]
 fn compressed_debug_sections_are_bounded_per_file() {
     let dir = tempdir();
     let fx = Fixture::load("go121-exe");
@@ -1217,6 +1249,14 @@ fn compressed_debug_sections_are_bounded_per_file() {
     std::fs::write(&path, &b).unwrap();
     let o = elfgate(&[OsStr::new("inspect"), path.as_os_str()]);
     assert_no_crash("inspect", &o);
+    assert_eq!(o.status.code(), Some(3), "{}", o.stderr);
+    assert!(
+        o.stderr.lines().any(|l| l.contains("DWARF: section header")
+            && l.contains("(.debug_")
+            && l.contains("decompressed size 268435456 exceeds the 67108864-byte limit")),
+        "{}",
+        o.stderr
+    );
     // SAFETY: getrusage only writes the struct it is given.
     let max_rss_kib = unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
@@ -1233,9 +1273,9 @@ fn compressed_debug_sections_are_bounded_per_file() {
 // ---------------------------------------------------------------------------
 // Regressions (inputs built in code; see docs/fuzzing.md).
 
-/// Each GNU property entry with a wrong size adds a warning; the ELF views
-/// keep at most 16 per structure, so a descriptor of many bad entries must
-/// not grow the list with its size.
+/// Each GNU property entry with a wrong size adds an error; the ELF views
+/// keep at most 16 per structure and severity, so a descriptor of many bad
+/// entries must not grow the list with its size.
 #[test]
 fn property_warnings_are_bounded() {
     use elfgate::elf::{Class, parse_properties};
@@ -1246,5 +1286,7 @@ fn property_warnings_are_bounded() {
         desc.extend_from_slice(&0u32.to_le_bytes());
     }
     let p = parse_properties(&desc, Class::Elf64, object::Endianness::Little, 62);
+    assert!(!p.errors.is_empty(), "a wrong size is an error");
+    assert!(p.errors.len() <= 16, "{} errors", p.errors.len());
     assert!(p.warnings.len() <= 16, "{} warnings", p.warnings.len());
 }

@@ -17,7 +17,7 @@ use object::elf;
 use object::read::ReadRef;
 use object::read::elf::{Dyn, FileHeader};
 
-use super::{Class, ElfError, ElfView, push_warning};
+use super::{Class, ElfError, ElfView, push_error, push_warning};
 
 /// Addresses and sizes from the dynamic section that other parsers need.
 /// Each is the first entry with that tag; `None` when absent.
@@ -66,7 +66,9 @@ pub struct Dynamic<'data> {
     pub flags_1: Option<u64>,
     /// Table addresses for the other parsers.
     pub addresses: DynamicAddresses,
-    /// Strings that could not be read; the rest of the section still was.
+    /// Strings that could not be read (the rest of the section still was).
+    pub errors: Vec<ElfError>,
+    /// Oddities read anyway: a `DT_STRSZ` past the end of its `PT_LOAD`.
     pub warnings: Vec<ElfError>,
 }
 
@@ -83,9 +85,15 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// Where the dynamic string table (`DT_STRTAB`, `DT_STRSZ`) is in the
     /// file: `(offset, size)`. Without `DT_STRSZ`, or if it runs past its
     /// `PT_LOAD`, the table ends with the segment's file bytes.
+    ///
+    /// A `DT_STRSZ` past the `PT_LOAD` but inside the file is a warning
+    /// (post-link tools that move `.dynstr` have left such files, and the
+    /// names still end in the segment); past the end of the file it is an
+    /// error, pushed to `errors`: the header promises bytes that are not there.
     pub(crate) fn dynamic_strtab_range(
         &self,
         addrs: &DynamicAddresses,
+        errors: &mut Vec<ElfError>,
         warnings: &mut Vec<ElfError>,
     ) -> Result<Option<(u64, u64)>, ElfError> {
         let Some(vaddr) = addrs.dt_strtab else {
@@ -99,13 +107,24 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         })?;
         let size = match addrs.dt_strsz {
             Some(size) if size <= avail => size,
-            Some(size) => {
+            Some(size) if self.in_file(offset, size) => {
                 push_warning(
                     warnings,
                     ElfError::at(
                         "DT_STRSZ",
                         offset,
                         format!("{size} bytes run past the end of the PT_LOAD; using {avail}"),
+                    ),
+                );
+                avail
+            }
+            Some(size) => {
+                push_error(
+                    errors,
+                    ElfError::at(
+                        "DT_STRSZ",
+                        offset,
+                        format!("{size} bytes run past the end of the file; using {avail}"),
                     ),
                 );
                 avail
@@ -119,9 +138,10 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     pub(crate) fn dynamic_strings(
         &self,
         addrs: &DynamicAddresses,
+        errors: &mut Vec<ElfError>,
         warnings: &mut Vec<ElfError>,
     ) -> Result<Option<&'data [u8]>, ElfError> {
-        let Some((offset, size)) = self.dynamic_strtab_range(addrs, warnings)? else {
+        let Some((offset, size)) = self.dynamic_strtab_range(addrs, errors, warnings)? else {
             return Ok(None);
         };
         self.read_range(|| "dynamic string table (DT_STRTAB)".into(), offset, size)
@@ -213,17 +233,18 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
     }
 
     let uses_strings = entries.iter().any(|&(t, _)| matches!(t, 1 | 14 | 15 | 29));
+    let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let strings = match view.dynamic_strtab_range(&d.addresses, &mut warnings) {
+    let strings = match view.dynamic_strtab_range(&d.addresses, &mut errors, &mut warnings) {
         Ok(s) => s,
         Err(e) => {
-            push_warning(&mut warnings, e);
+            push_error(&mut errors, e);
             None
         }
     };
     match strings {
-        None if uses_strings => push_warning(
-            &mut warnings,
+        None if uses_strings => push_error(
+            &mut errors,
             ElfError::at(
                 "PT_DYNAMIC",
                 seg.p_offset,
@@ -237,8 +258,8 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
                     continue;
                 }
                 let Some(s) = view.dynamic_string(range, val) else {
-                    push_warning(
-                        &mut warnings,
+                    push_error(
+                        &mut errors,
                         ElfError::at(
                             format!("dynamic entry {i} (tag {tag})"),
                             seg.p_offset,
@@ -260,6 +281,7 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
             }
         }
     }
+    d.errors = errors;
     d.warnings = warnings;
     Ok(Some(d))
 }
@@ -307,11 +329,14 @@ mod tests {
             assert_eq!(d.flags_1, Some(0x0800_0001));
             assert_eq!(d.addresses.dt_verneed, Some(0x1234));
             assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+            assert!(d.errors.is_empty(), "{:?}", d.errors);
         }
     }
 
+    /// A `DT_STRSZ` past its `PT_LOAD` is a warning while it stays in the
+    /// file, an error past its end; a string outside the table is an error.
     #[test]
-    fn bad_strings_are_warnings() {
+    fn bad_strings_are_errors() {
         let mut b = Builder::new(true, false, 62, 3);
         let mut strs = Strtab::new();
         let libc = strs.add("libc.so.6");
@@ -329,12 +354,50 @@ mod tests {
         let view = open(&bytes[..]).unwrap();
         let d = view.dynamic().unwrap().unwrap();
         assert_eq!(d.needed, vec![&b"libc.so.6"[..]]);
-        assert_eq!(d.warnings.len(), 2, "{:?}", d.warnings);
-        assert!(d.warnings[0].to_string().starts_with("DT_STRSZ at"));
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        assert_eq!(d.errors.len(), 2, "{:?}", d.errors);
         assert!(
-            d.warnings[1]
+            d.errors[0]
+                .to_string()
+                .starts_with("DT_STRSZ at 0x400: 1099511627776 bytes run past the end of the file"),
+            "{}",
+            d.errors[0]
+        );
+        assert!(
+            d.errors[1]
                 .to_string()
                 .contains("string offset 0x40000000 is not in DT_STRTAB")
+        );
+    }
+
+    /// `DT_STRSZ` a little past the `PT_LOAD` but in the file: tolerated.
+    #[test]
+    fn strsz_past_the_segment_in_the_file_is_a_warning() {
+        let mut b = Builder::new(true, false, 62, 3);
+        b.no_load();
+        let mut strs = Strtab::new();
+        let libc = strs.add("libc.so.6");
+        let str_off = b.blob(&strs.bytes, 1);
+        let dynamic = b.enc.dynamic(&[
+            (5, BASE + str_off),
+            (10, strs.bytes.len() as u64 + 8),
+            (1, u64::from(libc)),
+        ]);
+        let dyn_off = b.blob(&dynamic, 8);
+        b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
+        // The PT_LOAD ends with the string table; the file goes on.
+        b.segment(1, 4, 0, str_off + strs.bytes.len() as u64, 0x1000);
+        b.blob(&[0; 64], 8);
+        let bytes = b.build();
+        let view = open(&bytes[..]).unwrap();
+        let d = view.dynamic().unwrap().unwrap();
+        assert_eq!(d.needed, vec![&b"libc.so.6"[..]]);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert!(
+            d.warnings[0]
+                .to_string()
+                .contains("past the end of the PT_LOAD")
         );
     }
 

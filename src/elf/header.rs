@@ -268,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_section_table_is_a_warning() {
+    fn bad_section_table_is_an_error() {
         let mut b = Builder::new(true, false, 62, 2);
         let off = b.blob(b"hello", 1);
         b.section_at(".data", 1, 3, off, 5, 0, 0, 1, 0);
@@ -277,11 +277,11 @@ mod tests {
         bytes[0x28..0x30].copy_from_slice(&0xffff_0000u64.to_le_bytes());
         let view = open(&bytes[..]).expect("still opens");
         assert!(view.sections().is_empty());
-        assert_eq!(view.warnings().len(), 1);
-        assert!(
-            view.warnings()[0]
-                .to_string()
-                .contains("section header table at 0xffff0000")
+        assert!(view.warnings().is_empty());
+        assert_eq!(view.errors().len(), 1);
+        assert_eq!(
+            view.errors()[0].to_string(),
+            "section header table at 0xffff0000: 3 entries of 64 bytes run past the end of the file"
         );
     }
 

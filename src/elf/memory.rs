@@ -21,7 +21,7 @@ use object::elf;
 use object::read::ReadRef;
 use object::read::elf::{FileHeader, Rel, Rela};
 
-use super::{Class, ElfError, ElfView, push_warning, u32_at, u64_at};
+use super::{Class, ElfError, ElfView, push_error, u32_at, u64_at};
 use crate::go::AddressSpace;
 
 /// Where `.go.buildinfo` was found.
@@ -51,7 +51,7 @@ pub struct BuildinfoLocation {
 pub(crate) struct Relocations<'data> {
     rela: &'data [u8],
     rel: &'data [u8],
-    warnings: Vec<ElfError>,
+    errors: Vec<ElfError>,
 }
 
 /// `R_*_RELATIVE` for each machine; MIPS has `R_MIPS_REL32` with symbol 0.
@@ -154,7 +154,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 Ok(Some(d)) => d.addresses,
                 Ok(None) => return out,
                 Err(e) => {
-                    push_warning(&mut out.warnings, e);
+                    push_error(&mut out.errors, e);
                     return out;
                 }
             };
@@ -165,7 +165,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 match self.read_vaddr_exact(|| what.to_string(), addr, size) {
                     Ok(bytes) => bytes,
                     Err(e) => {
-                        push_warning(&mut out.warnings, e);
+                        push_error(&mut out.errors, e);
                         &[]
                     }
                 }
@@ -178,9 +178,15 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         })
     }
 
-    /// Problems reading `DT_RELA`/`DT_REL` (after a lookup needed them).
-    pub fn relocation_warnings(&self) -> &[ElfError] {
-        &self.relocations().warnings
+    /// Why `DT_RELA`/`DT_REL` could not be read (reads them if not yet read).
+    pub fn relocation_errors(&self) -> &[ElfError] {
+        &self.relocations().errors
+    }
+
+    /// The same, only if a lookup has already read the tables: the report
+    /// names damage in what it read, without reading more for it.
+    pub fn relocation_errors_if_read(&self) -> &[ElfError] {
+        self.relocations.get().map_or(&[], |r| &r.errors)
     }
 
     fn read_word(&self, vaddr: u64) -> Option<u64> {
@@ -362,22 +368,23 @@ mod tests {
             let view = open(&bytes[..]).unwrap();
             assert_eq!(view.relocation_addend(slot), want, "machine {machine}");
             assert_eq!(view.relocation_addend(slot + 1), None);
-            assert!(view.relocation_warnings().is_empty());
+            assert!(view.relocation_errors().is_empty());
         }
     }
 
     #[test]
-    fn bad_relocation_table_is_a_warning() {
+    fn bad_relocation_table_is_an_error() {
         let mut b = Builder::new(true, false, 62, 3);
         let dynamic = b.enc.dynamic(&[(7, BASE + 0x400), (8, 1 << 40)]);
         let dyn_off = b.blob(&dynamic, 8);
         b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
         let bytes = b.build();
         let view = open(&bytes[..]).unwrap();
+        assert!(view.relocation_errors_if_read().is_empty(), "not read yet");
         assert_eq!(view.relocation_addend(BASE), None);
-        assert_eq!(view.relocation_warnings().len(), 1);
+        assert_eq!(view.relocation_errors_if_read().len(), 1);
         assert!(
-            view.relocation_warnings()[0]
+            view.relocation_errors()[0]
                 .to_string()
                 .starts_with("DT_RELA at")
         );

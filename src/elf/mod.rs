@@ -43,7 +43,7 @@ pub use header::{ByteOrder, Class, FileType, Header, Linkage};
 pub use memory::{BuildinfoLocation, LocationSource};
 pub use notes::{Note, NoteSource, Notes};
 pub use properties::{Properties, parse_properties};
-pub use sections::MAX_DECOMPRESSED_SIZE;
+pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE};
 pub use symbols::{
     Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,
     Visibility,
@@ -100,14 +100,28 @@ impl ElfError {
     }
 }
 
-/// Warnings kept per structure: enough to explain a problem, bounded so
-/// that a hostile table with a million bad entries costs no memory.
+/// Problems kept per structure and severity: enough to explain a problem,
+/// bounded so that a hostile table with a million bad entries costs no memory.
+///
+/// Each view keeps two lists. `errors` are damage: bytes a header promises
+/// are not there or cannot be what the header says (past the end of the
+/// file, an unterminated string table, a count the table cannot hold), so
+/// facts read from the file may be missing or wrong. `warnings` are
+/// oddities that real toolchains produce and that were read correctly anyway
+/// (a note alignment of 16, an unknown GNU property, a count field that
+/// disagrees with a sound chain).
 pub(crate) const MAX_WARNINGS: usize = 16;
 
-pub(crate) fn push_warning(warnings: &mut Vec<ElfError>, warning: ElfError) {
-    if warnings.len() < MAX_WARNINGS {
-        warnings.push(warning);
+/// Appends to a bounded list of warnings or errors (see [`MAX_WARNINGS`]).
+pub(crate) fn push_warning(list: &mut Vec<ElfError>, problem: ElfError) {
+    if list.len() < MAX_WARNINGS {
+        list.push(problem);
     }
+}
+
+/// The same bound for errors; a separate name so each call site says which.
+pub(crate) fn push_error(list: &mut Vec<ElfError>, problem: ElfError) {
+    push_warning(list, problem)
 }
 
 /// One program header, widened to 64 bits.
@@ -187,6 +201,10 @@ pub struct ElfView<'data, R: ReadRef<'data>> {
     endian: Endianness,
     segments: Vec<Segment>,
     sections: Vec<Section<'data>>,
+    /// File length, when the reader knows it: every header-promised range
+    /// is checked against it once, at open.
+    file_len: Option<u64>,
+    errors: Vec<ElfError>,
     warnings: Vec<ElfError>,
     dynamic: OnceCell<Result<Option<Dynamic<'data>>, ElfError>>,
     relocations: OnceCell<memory::Relocations<'data>>,
@@ -199,6 +217,7 @@ impl<'data, R: ReadRef<'data>> std::fmt::Debug for ElfView<'data, R> {
             .field("header", &self.header)
             .field("segments", &self.segments.len())
             .field("sections", &self.sections.len())
+            .field("errors", &self.errors)
             .field("warnings", &self.warnings)
             .finish_non_exhaustive()
     }
@@ -209,7 +228,8 @@ impl<'data, R: ReadRef<'data>> std::fmt::Debug for ElfView<'data, R> {
 /// Fails if the ELF header or the program header table cannot be read. A
 /// section header table that cannot be read is not fatal (the loader does not
 /// need it): the view then has no sections and says why in
-/// [`ElfView::warnings`].
+/// [`ElfView::errors`], with every other range the headers promise that the
+/// file does not hold (segments and sections past its end).
 pub fn open<'data, R: ReadRef<'data>>(data: R) -> Result<ElfView<'data, R>, ElfError> {
     let ident = data.read_bytes_at(0, 16).map_err(|()| ElfError::NotElf {
         reason: "shorter than the 16-byte e_ident".into(),
@@ -263,7 +283,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         let program_headers = raw
             .program_headers(endian, data)
             .map_err(|e| ElfError::at("program header table", header.e_phoff, e.to_string()))?;
-        let segments = program_headers
+        let segments: Vec<Segment> = program_headers
             .iter()
             .enumerate()
             .map(|(index, p)| Segment {
@@ -279,24 +299,57 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             })
             .collect();
 
+        let file_len = data.len().ok();
+        let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let sections = match raw.section_headers(endian, data) {
-            Ok(headers) => Self::named_sections::<Elf>(raw, endian, data, headers, &mut warnings),
+            Ok(headers) => {
+                let table = SectionTable {
+                    e_shoff: header.e_shoff,
+                    len: (headers.len() as u64)
+                        .saturating_mul(size_of::<Elf::SectionHeader>() as u64),
+                };
+                match table.overlap(raw, endian, header.e_phoff) {
+                    // The headers are other structures' bytes: every field
+                    // read from them would be garbage.
+                    Some(what) => {
+                        errors.push(ElfError::at(
+                            "section header table",
+                            header.e_shoff,
+                            format!("overlaps the {what}; section headers ignored"),
+                        ));
+                        Vec::new()
+                    }
+                    None => Self::named_sections::<Elf>(
+                        raw,
+                        endian,
+                        data,
+                        headers,
+                        &mut errors,
+                        &mut warnings,
+                    ),
+                }
+            }
             Err(e) => {
-                warnings.push(ElfError::at(
+                errors.push(ElfError::at(
                     "section header table",
                     header.e_shoff,
-                    e.to_string(),
+                    section_table_reason::<Elf, R>(raw, endian, data, file_len, &e),
                 ));
                 Vec::new()
             }
         };
+        if let Some(file_len) = file_len {
+            check_ranges(&segments, &sections, file_len, &mut errors);
+        }
         Ok(ElfView {
             data,
             header,
             endian,
             segments,
             sections,
+            file_len,
+            errors,
             warnings,
             dynamic: OnceCell::new(),
             relocations: OnceCell::new(),
@@ -310,16 +363,25 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         endian: Endianness,
         data: R,
         headers: &'data [Elf::SectionHeader],
+        errors: &mut Vec<ElfError>,
         warnings: &mut Vec<ElfError>,
     ) -> Vec<Section<'data>> {
-        let names: &'data [u8] = if headers.is_empty() {
-            &[]
+        let names: (&'data [u8], u64) = if headers.is_empty() {
+            (&[], 0)
+        } else if raw.e_shstrndx(endian) == elf::SHN_UNDEF {
+            // The gABI's way to say "no section names"; legal, if rare.
+            warnings.push(ElfError::invalid(
+                "e_shstrndx",
+                "SHN_UNDEF: the sections have no names",
+            ));
+            (&[], 0)
         } else {
             Self::section_names::<Elf>(raw, endian, data, headers).unwrap_or_else(|e| {
-                warnings.push(e);
-                &[]
+                errors.push(e);
+                (&[], 0)
             })
         };
+        let (names, names_offset) = names;
         let strings = object::read::StringTable::new(names, 0, names.len() as u64);
         let mut bad_names = 0usize;
         let sections = headers
@@ -351,9 +413,13 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             })
             .collect();
         if bad_names > 0 {
-            warnings.push(ElfError::invalid(
+            errors.push(ElfError::at(
                 "section names",
-                format!("{bad_names} sh_name offsets past the end of the string table"),
+                names_offset,
+                format!(
+                    "{bad_names} sh_name offsets past the end of the string table \
+                     or without a terminating NUL"
+                ),
             ));
         }
         sections
@@ -365,7 +431,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         endian: Endianness,
         data: R,
         headers: &'data [Elf::SectionHeader],
-    ) -> Result<&'data [u8], ElfError> {
+    ) -> Result<(&'data [u8], u64), ElfError> {
         let index = raw
             .shstrndx(endian, data)
             .map_err(|e| ElfError::invalid("e_shstrndx", e.to_string()))?;
@@ -379,7 +445,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         let (offset, size) = strtab
             .file_range(endian)
             .ok_or_else(|| ElfError::invalid(what(), "SHT_NOBITS has no bytes"))?;
-        read_section_range(data, what, offset, size)
+        read_section_range(data, what, offset, size).map(|names| (names, offset))
     }
 
     /// The reader this view was opened on.
@@ -408,10 +474,27 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         &self.sections
     }
 
-    /// Problems met while opening that did not stop it, such as an
-    /// unreadable section header table or section name string table.
+    /// Damage met while opening that did not stop it: an unreadable
+    /// section header table or section name string table, segments or
+    /// sections that run past the end of the file.
+    pub fn errors(&self) -> &[ElfError] {
+        &self.errors
+    }
+
+    /// Oddities met while opening that were read anyway (`e_shstrndx` of
+    /// `SHN_UNDEF`: sections without names).
     pub fn warnings(&self) -> &[ElfError] {
         &self.warnings
+    }
+
+    /// Whether `offset..offset + size` lies inside the file (true when the
+    /// reader cannot tell the file length: the read will tell then).
+    pub(crate) fn in_file(&self, offset: u64, size: u64) -> bool {
+        match (self.file_len, offset.checked_add(size)) {
+            (Some(len), Some(end)) => end <= len,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        }
     }
 
     /// The first section with this exact name.
@@ -510,6 +593,137 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             && self.header.byte_order == ByteOrder::Little
             && self.header.e_machine == elf::EM_MIPS.0
     }
+}
+
+/// Where the section header table lies, to tell it from other structures.
+struct SectionTable {
+    e_shoff: u64,
+    len: u64,
+}
+
+impl SectionTable {
+    /// The structure the table overlaps, if any: the ELF header or the
+    /// program header table. No linker writes either; a table that does
+    /// is read from another structure's bytes.
+    fn overlap<Elf: FileHeader<Endian = Endianness>>(
+        &self,
+        raw: &Elf,
+        endian: Endianness,
+        e_phoff: u64,
+    ) -> Option<&'static str> {
+        let overlaps = |start: u64, len: u64| {
+            len > 0
+                && self.len > 0
+                && self.e_shoff < start.saturating_add(len)
+                && start < self.e_shoff.saturating_add(self.len)
+        };
+        if overlaps(0, u64::from(raw.e_ehsize(endian))) {
+            return Some("ELF header");
+        }
+        let phdrs =
+            u64::from(raw.e_phnum(endian)).saturating_mul(u64::from(raw.e_phentsize(endian)));
+        if e_phoff != 0 && overlaps(e_phoff, phdrs) {
+            return Some("program header table");
+        }
+        None
+    }
+}
+
+/// Why the section header table could not be read, in our words when the
+/// reason is that it runs past the end of the file.
+fn section_table_reason<'data, Elf: FileHeader<Endian = Endianness>, R: ReadRef<'data>>(
+    raw: &Elf,
+    endian: Endianness,
+    data: R,
+    file_len: Option<u64>,
+    e: &object::read::Error,
+) -> String {
+    let e_shoff: u64 = raw.e_shoff(endian).into();
+    let entsize = u64::from(raw.e_shentsize(endian));
+    let past = |end: Option<u64>| match (end, file_len) {
+        (None, _) => true,
+        (Some(end), Some(len)) => end > len,
+        (Some(_), None) => false,
+    };
+    match raw.shnum(endian, data) {
+        Ok(n) => {
+            let end = u64::from(n)
+                .checked_mul(entsize)
+                .and_then(|size| e_shoff.checked_add(size));
+            if past(end) {
+                format!("{n} entries of {entsize} bytes run past the end of the file")
+            } else {
+                e.to_string()
+            }
+        }
+        // With e_shnum 0 the count is in section 0, which must be readable.
+        Err(_) if past(e_shoff.checked_add(entsize)) => {
+            "section 0 (which holds the count when e_shnum is 0) is past the end of the file"
+                .to_string()
+        }
+        Err(_) => e.to_string(),
+    }
+}
+
+/// Every segment's and section's file bytes must lie in the file: a range
+/// past the end means the file was cut short or its headers lie, and
+/// whatever would be read there is missing from the facts.
+fn check_ranges(
+    segments: &[Segment],
+    sections: &[Section<'_>],
+    file_len: u64,
+    errors: &mut Vec<ElfError>,
+) {
+    let past = |offset: u64, size: u64| offset.checked_add(size).is_none_or(|end| end > file_len);
+    for s in segments {
+        if s.p_type != elf::PT_NULL.0 && s.p_filesz > 0 && past(s.p_offset, s.p_filesz) {
+            push_error(
+                errors,
+                ElfError::at(
+                    format!(
+                        "program header {} ({})",
+                        s.index,
+                        segment_type_name(s.p_type)
+                    ),
+                    s.p_offset,
+                    format!("p_offset+p_filesz ({} bytes) past end of file", s.p_filesz),
+                ),
+            );
+        }
+    }
+    for s in sections {
+        if s.sh_type == elf::SHT_NULL.0 || s.sh_size == 0 {
+            continue;
+        }
+        if let Some((offset, size)) = s.file_range()
+            && past(offset, size)
+        {
+            // The same words as `read_section_range`, so that a later read
+            // of this section repeats this error rather than adding one.
+            push_error(
+                errors,
+                ElfError::at(s.describe(), offset, "sh_offset+sh_size past end of file"),
+            );
+        }
+    }
+}
+
+/// `PT_LOAD`, `PT_DYNAMIC`, ... for messages.
+fn segment_type_name(p_type: u32) -> String {
+    let name = match p_type {
+        1 => "PT_LOAD",
+        2 => "PT_DYNAMIC",
+        3 => "PT_INTERP",
+        4 => "PT_NOTE",
+        6 => "PT_PHDR",
+        7 => "PT_TLS",
+        0x6474_e550 => "PT_GNU_EH_FRAME",
+        0x6474_e551 => "PT_GNU_STACK",
+        0x6474_e552 => "PT_GNU_RELRO",
+        0x6474_e553 => "PT_GNU_PROPERTY",
+        other => return format!("p_type {other:#x}"),
+    };
+    name.to_string()
 }
 
 /// The file bytes a section header names, read once; `structure` names
@@ -717,35 +931,139 @@ mod tests {
         b.section_at(".data", 1, 3, 1 << 30, 16, 0, 0, 8, 0);
         b.section_at(".bss", 8, 3, 0x400, 16, 0, 0, 8, 0);
         let good = b.build();
+        let texts = |list: &[ElfError]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let data_past =
+            "section header 1 (.data) at 0x40000000: sh_offset+sh_size past end of file";
+        // Errors other than the .data one, which every variant has.
         let with_shstrndx = |index: u16| {
             let mut bytes = good.clone();
             bytes[0x3e..0x40].copy_from_slice(&index.to_le_bytes());
             let view = open(&bytes[..]).unwrap();
-            let warnings: Vec<String> = view.warnings().iter().map(|w| w.to_string()).collect();
-            warnings
+            let errors = texts(view.errors());
+            (errors, texts(view.warnings()))
         };
         let view = open(&good[..]).unwrap();
         assert!(view.warnings().is_empty(), "{:?}", view.warnings());
+        assert_eq!(texts(view.errors()), [data_past]);
         let data = view.section_by_name(b".data").unwrap();
+        assert_eq!(view.section_bytes(data).unwrap_err().to_string(), data_past);
+        let no_names = "section header 1 () at 0x40000000: sh_offset+sh_size past end of file";
         assert_eq!(
-            view.section_bytes(data).unwrap_err().to_string(),
-            "section header 1 (.data) at 0x40000000: sh_offset+sh_size past end of file"
+            with_shstrndx(9),
+            (
+                vec![
+                    "e_shstrndx: 9 is not a section index".to_string(),
+                    no_names.into()
+                ],
+                vec![]
+            )
         );
-        assert_eq!(with_shstrndx(9), ["e_shstrndx: 9 is not a section index"]);
         assert_eq!(
-            with_shstrndx(1),
-            ["section name string table (section 1) at 0x40000000: \
-              sh_offset+sh_size past end of file"]
+            with_shstrndx(1).0,
+            [
+                "section name string table (section 1) at 0x40000000: \
+                 sh_offset+sh_size past end of file",
+                no_names
+            ]
         );
         assert_eq!(
-            with_shstrndx(2),
-            ["section name string table (section 2): SHT_NOBITS has no bytes"]
+            with_shstrndx(2).0,
+            [
+                "section name string table (section 2): SHT_NOBITS has no bytes",
+                no_names
+            ]
+        );
+        // SHN_UNDEF is the gABI's "no names": a warning, not damage.
+        assert_eq!(
+            with_shstrndx(0),
+            (
+                vec![no_names.to_string()],
+                vec!["e_shstrndx: SHN_UNDEF: the sections have no names".to_string()]
+            )
+        );
+    }
+
+    /// A section name table whose last name has no NUL: those names are
+    /// lost, which is an error naming the table and its offset.
+    #[test]
+    fn unterminated_section_names_are_an_error() {
+        let mut b = Builder::new(true, false, 62, 2);
+        b.section_at(".data", 1, 3, 0x400, 0, 0, 0, 8, 0);
+        let mut bytes = b.build();
+        let view = open(&bytes[..]).unwrap();
+        assert!(view.errors().is_empty(), "{:?}", view.errors());
+        let names = view.section_by_name(b".shstrtab").unwrap();
+        let (offset, size) = names.file_range().unwrap();
+        let last = usize::try_from(offset + size - 1).unwrap();
+        assert_eq!(bytes[last], 0);
+        bytes[last] = b'A';
+        let view = open(&bytes[..]).unwrap();
+        let errors: Vec<String> = view.errors().iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [format!(
+                "section names at {offset:#x}: 1 sh_name offsets past the end of the string \
+                 table or without a terminating NUL"
+            )]
+        );
+    }
+
+    /// A section header table on top of the program headers is garbage:
+    /// an error, and no sections are made of it.
+    #[test]
+    fn section_headers_overlapping_other_headers() {
+        let mut b = Builder::new(true, false, 62, 2);
+        b.section_at(".data", 1, 3, 0x400, 0, 0, 0, 8, 0);
+        let good = b.build();
+        for (e_shoff, what) in [(0x40u64, "program header table"), (0x20, "ELF header")] {
+            let mut bytes = good.clone();
+            bytes[0x28..0x30].copy_from_slice(&e_shoff.to_le_bytes());
+            let view = open(&bytes[..]).unwrap();
+            assert!(view.sections().is_empty());
+            let errors: Vec<String> = view.errors().iter().map(|e| e.to_string()).collect();
+            assert_eq!(
+                errors,
+                [format!(
+                    "section header table at {e_shoff:#x}: overlaps the {what}; section headers ignored"
+                )]
+            );
+        }
+    }
+
+    /// A segment whose file bytes run past the end is damage even when no
+    /// reader needs it; one without file bytes (`.bss`) is not.
+    #[test]
+    fn segments_past_the_end_of_the_file() {
+        let mut b = Builder::new(true, false, 62, 2);
+        b.segment_raw(1, 6, 0x400, BASE + 0x400, 0, 0x10_0000, 0x1000);
+        let good = b.build();
+        assert!(open(&good[..]).unwrap().errors().is_empty());
+        let mut b = Builder::new(true, false, 62, 2);
+        b.segment_raw(1, 6, 0x400, BASE + 0x400, 1 << 40, 1 << 40, 0x1000);
+        b.segment(4, 4, 1 << 20, 16, 4);
+        let bytes = b.build();
+        let errors: Vec<String> = open(&bytes[..])
+            .unwrap()
+            .errors()
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "program header 1 (PT_LOAD) at 0x400: p_offset+p_filesz (1099511627776 bytes) \
+                 past end of file",
+                "program header 2 (PT_NOTE) at 0x100000: p_offset+p_filesz (16 bytes) \
+                 past end of file"
+            ]
         );
     }
 
     /// Every entry point over one view; results are ignored, panics are not.
     fn exercise(bytes: &[u8]) {
         let Ok(view) = open(bytes) else { return };
+        let _ = view.errors();
+        let _ = view.symbol_table_errors();
         let _ = view.interpreter();
         let _ = view.dynamic();
         let _ = view.is_pie();
@@ -764,8 +1082,10 @@ mod tests {
         if let Ok(Some(v)) = view.versions() {
             let _ = v.max_glibc();
         }
+        let mut budget = DecompressBudget::new(1 << 20, 2 << 20);
         for s in view.sections() {
             let _ = view.section_data(s);
+            let _ = view.section_data_within(s, &mut budget);
         }
         let _ = view.go_buildinfo_location();
         let _ = view.read(BASE + 0x400, 64);

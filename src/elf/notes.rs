@@ -14,9 +14,11 @@
 //! only `PT_NOTE`. A note seen through both is kept once (by file offset),
 //! with the section it came from.
 //!
-//! A bad note (sizes past the end) ends its region with a warning; other
+//! A bad note (sizes past the end) ends its region with an error; other
 //! regions are still read. gccgo's GNU build-id note has an 83-byte desc
-//! without trailing padding at the end of its section; that is accepted.
+//! without trailing padding at the end of its section; that is accepted
+//! silently, and an alignment other than 4 or 8 (read as 4, as binutils
+//! does) is only a warning: both come from real toolchains and parse.
 
 use std::collections::HashSet;
 
@@ -25,8 +27,8 @@ use object::elf;
 use object::read::ReadRef;
 
 use super::{
-    Class, ElfError, ElfView, Properties, align_up, parse_properties, push_warning, slice_at,
-    u32_at,
+    Class, ElfError, ElfView, Properties, align_up, parse_properties, push_error, push_warning,
+    slice_at, u32_at,
 };
 
 /// Upper bound on notes kept from one file.
@@ -65,6 +67,10 @@ pub struct Note<'data> {
 #[derive(Debug, Clone)]
 pub struct Notes<'data> {
     pub notes: Vec<Note<'data>>,
+    /// Regions or notes that could not be read (past the end of the file or
+    /// of their region): notes may be missing.
+    pub errors: Vec<ElfError>,
+    /// Oddities read anyway (an alignment other than 4 or 8, two property notes).
     pub warnings: Vec<ElfError>,
     class: Class,
     endian: Endianness,
@@ -149,10 +155,11 @@ impl<'data> Notes<'data> {
 
 impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// All notes, from `SHT_NOTE` sections first, then `PT_NOTE` segments.
-    /// Never fails: unreadable regions and bad notes become warnings.
+    /// Never fails: unreadable regions and bad notes become errors.
     pub fn notes(&self) -> Notes<'data> {
         let mut out = Notes {
             notes: Vec::new(),
+            errors: Vec::new(),
             warnings: Vec::new(),
             class: self.header.class,
             endian: self.endian,
@@ -193,8 +200,8 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 continue;
             }
             if seen_regions.len() > MAX_REGIONS || bytes_read > MAX_REGION_BYTES {
-                push_warning(
-                    &mut out.warnings,
+                push_error(
+                    &mut out.errors,
                     ElfError::at(
                         what,
                         offset,
@@ -211,8 +218,8 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                     b
                 }
                 Err(()) => {
-                    push_warning(
-                        &mut out.warnings,
+                    push_error(
+                        &mut out.errors,
                         ElfError::at(what, offset, "offset+size past end of file"),
                     );
                     continue;
@@ -245,8 +252,8 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 &mut out,
             );
             if out.notes.len() >= MAX_NOTES || visits >= MAX_VISITS {
-                push_warning(
-                    &mut out.warnings,
+                push_error(
+                    &mut out.errors,
                     ElfError::invalid(
                         "notes",
                         format!(
@@ -289,22 +296,22 @@ fn parse_region<'data>(
             u32_at(bytes, pos.saturating_add(4), endian),
             u32_at(bytes, pos.saturating_add(8), endian),
         ) else {
-            push_warning(
-                &mut out.warnings,
+            push_error(
+                &mut out.errors,
                 bad("fewer than 12 bytes left for a note header"),
             );
             return;
         };
         let name_start = pos.saturating_add(12);
         let Some(name) = slice_at(bytes, name_start, namesz) else {
-            push_warning(&mut out.warnings, bad("n_namesz runs past the end"));
+            push_error(&mut out.errors, bad("n_namesz runs past the end"));
             return;
         };
         let Some(desc_start) = align_up(name_start.saturating_add(name.len()), align) else {
             return;
         };
         let Some(desc) = slice_at(bytes, desc_start, descsz) else {
-            push_warning(&mut out.warnings, bad("n_descsz runs past the end"));
+            push_error(&mut out.errors, bad("n_descsz runs past the end"));
             return;
         };
         let mut name = name;
@@ -371,7 +378,7 @@ mod tests {
         let bytes = b.build();
         let notes = open(&bytes[..]).unwrap().notes();
         assert_eq!(notes.notes.len(), 2, "{:?}", notes.notes);
-        assert!(notes.warnings.is_empty());
+        assert!(notes.warnings.is_empty() && notes.errors.is_empty());
         assert_eq!(notes.go_build_id(), Some(GO_ID));
         assert_eq!(notes.gnu_build_id_hex().as_deref(), Some("deadbeef"));
         assert_eq!(
@@ -409,10 +416,12 @@ mod tests {
         let bytes = b.build();
         let notes = open(&bytes[..]).unwrap().notes();
         assert!(notes.warnings.is_empty(), "{:?}", notes.warnings);
+        assert!(notes.errors.is_empty(), "{:?}", notes.errors);
         assert_eq!(notes.gccgo_build_id(), std::str::from_utf8(GO_ID).ok());
     }
 
-    /// A bad note ends its region with a warning; other regions still count.
+    /// A bad note ends its region with an error; other regions still count.
+    /// An odd alignment is a warning only.
     #[test]
     fn bad_note_keeps_going() {
         let mut b = Builder::new(true, true, 62, 2);
@@ -428,20 +437,32 @@ mod tests {
         b.section_at(".note.odd", 7, 2, good_off, good.len() as u64, 0, 0, 16, 0);
         b.section_at(".note.huge", 7, 2, good_off, 1 << 40, 0, 0, 4, 0);
         let bytes = b.build();
-        let notes = open(&bytes[..]).unwrap().notes();
+        let view = open(&bytes[..]).unwrap();
+        let notes = view.notes();
         assert_eq!(notes.go_build_id(), Some(GO_ID));
-        assert_eq!(notes.warnings.len(), 3, "{:?}", notes.warnings);
+        assert_eq!(notes.errors.len(), 2, "{:?}", notes.errors);
         assert!(
-            notes.warnings[0]
-                .to_string()
-                .contains("n_descsz runs past the end")
+            notes.errors[0].to_string().contains(
+                "note in section header 1 (.note.bad) at 0x400: n_descsz runs past the end"
+            ),
+            "{}",
+            notes.errors[0]
         );
-        assert!(notes.warnings[1].to_string().contains("alignment 16"));
-        assert!(notes.warnings[2].to_string().contains("past end of file"));
+        assert!(notes.errors[1].to_string().contains("past end of file"));
+        assert_eq!(notes.warnings.len(), 1, "{:?}", notes.warnings);
+        assert!(notes.warnings[0].to_string().contains("alignment 16"));
+        // The open-time check names the section past the end too.
+        assert!(
+            view.errors()
+                .iter()
+                .any(|e| e.to_string().contains("(.note.huge)")),
+            "{:?}",
+            view.errors()
+        );
     }
 
     /// Many section headers over one large region of notes: the scan stops
-    /// at its bounds with a warning instead of going quadratic.
+    /// at its bounds with an error instead of going quadratic.
     #[test]
     fn overlapping_regions_are_bounded() {
         let mut b = Builder::new(true, false, 62, 2);
@@ -465,7 +486,7 @@ mod tests {
         assert_eq!(notes.notes.len(), 4096);
         assert!(
             notes
-                .warnings
+                .errors
                 .iter()
                 .any(|w| w.to_string().contains("note scan stopped"))
         );
@@ -482,6 +503,11 @@ mod tests {
         let bytes = b.build();
         let notes = open(&bytes[..]).unwrap().notes();
         assert_eq!(notes.notes.len(), 100);
-        assert_eq!(notes.warnings.len(), 1);
+        assert_eq!(
+            notes.errors.len(),
+            1,
+            "a stray non-zero byte: {:?}",
+            notes.errors
+        );
     }
 }

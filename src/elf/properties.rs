@@ -15,7 +15,7 @@
 use object::Endianness;
 use serde::Serialize;
 
-use super::{Class, ElfError, align_up, push_warning, slice_at, u32_at};
+use super::{Class, ElfError, align_up, push_error, slice_at, u32_at};
 
 const X86_FEATURE_1_AND: u32 = 0xc000_0002;
 const X86_ISA_1_NEEDED: u32 = 0xc000_8002;
@@ -41,7 +41,12 @@ pub struct Properties {
     pub aarch64_feature_1_and: Option<Vec<String>>,
     /// `pr_type` values not decoded above, in note order.
     pub unknown: Vec<u32>,
-    /// Entries that could not be decoded.
+    /// Entries that could not be decoded: a size past the end of the note,
+    /// or the wrong size for a property decoded here (whose value is then
+    /// unknown, so a rule on it cannot be trusted).
+    #[serde(skip)]
+    pub errors: Vec<ElfError>,
+    /// Oddities read anyway (two property notes; the first was decoded).
     #[serde(skip)]
     pub warnings: Vec<ElfError>,
 }
@@ -59,8 +64,9 @@ fn bit_names(value: u32, names: &[&str]) -> Vec<String> {
 }
 
 /// Decode a property note descriptor. An entry whose size is wrong for its
-/// type is skipped with a warning; an entry running past the end stops the
-/// walk with a warning. Never fails.
+/// type is skipped with an error; an entry running past the end stops the
+/// walk with an error. Unknown types are listed, not errors: new ones appear
+/// with new toolchains. Never fails.
 pub fn parse_properties(
     desc: &[u8],
     class: Class,
@@ -81,15 +87,21 @@ pub fn parse_properties(
             u32_at(desc, pos, endian),
             u32_at(desc, pos.saturating_add(4), endian),
         ) else {
-            props.warnings.push(ElfError::invalid(
-                format!("GNU property at desc offset {pos}"),
-                "fewer than 8 bytes left for pr_type/pr_datasz",
-            ));
+            // Zero bytes short of an entry are padding.
+            if desc
+                .get(pos..)
+                .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+            {
+                props.errors.push(ElfError::invalid(
+                    format!("GNU property at desc offset {pos}"),
+                    "fewer than 8 bytes left for pr_type/pr_datasz",
+                ));
+            }
             break;
         };
         let data_start = pos.saturating_add(8);
         let Some(data) = slice_at(desc, data_start, datasz) else {
-            props.warnings.push(ElfError::invalid(
+            props.errors.push(ElfError::invalid(
                 format!("GNU property {pr_type:#x} at desc offset {pos}"),
                 format!("pr_datasz {datasz} runs past the end of the note"),
             ));
@@ -112,8 +124,8 @@ pub fn parse_properties(
         match slot {
             Some((slot, names)) => match u32_at(data, 0, endian) {
                 Some(value) if data.len() == 4 => *slot = Some(bit_names(value, names)),
-                _ => push_warning(
-                    &mut props.warnings,
+                _ => push_error(
+                    &mut props.errors,
                     ElfError::invalid(
                         format!("GNU property {pr_type:#x} at desc offset {pos}"),
                         format!("pr_datasz is {datasz}, expected 4; skipped"),
@@ -152,7 +164,7 @@ mod tests {
         let p = parse_properties(&desc, Class::Elf64, Endianness::Little, EM_X86_64);
         assert_eq!(p.x86_isa_needed, Some(vec!["baseline".to_string()]));
         assert_eq!(p.x86_feature_1_and, None);
-        assert!(p.unknown.is_empty() && p.warnings.is_empty());
+        assert!(p.unknown.is_empty() && p.warnings.is_empty() && p.errors.is_empty());
     }
 
     /// 0xc0000000 is AArch64 FEATURE_1_AND but x86 COMPAT_ISA_1_USED.
@@ -202,8 +214,9 @@ mod tests {
             ])
         );
         assert_eq!(p.unknown, vec![2]);
-        assert_eq!(p.warnings.len(), 1);
-        assert!(p.warnings[0].to_string().contains("expected 4"));
+        assert!(p.warnings.is_empty());
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].to_string().contains("expected 4"));
     }
 
     #[test]
@@ -214,9 +227,19 @@ mod tests {
         desc.extend_from_slice(&[3, 0, 0, 0]);
         let p = parse_properties(&desc, Class::Elf64, Endianness::Little, EM_X86_64);
         assert_eq!(p.x86_feature_1_and, None);
-        assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.errors.len(), 1);
         let p = parse_properties(&desc[..5], Class::Elf64, Endianness::Little, EM_X86_64);
-        assert!(p.warnings[0].to_string().contains("fewer than 8 bytes"));
+        assert!(p.errors[0].to_string().contains("fewer than 8 bytes"));
+        // Trailing zeros short of an entry are padding, not damage.
+        let mut padded = desc[..4].to_vec();
+        padded.extend_from_slice(&4u32.to_le_bytes());
+        padded.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let p = parse_properties(&padded, Class::Elf64, Endianness::Little, EM_X86_64);
+        assert!(p.errors.is_empty() && p.warnings.is_empty(), "{p:?}");
+        assert_eq!(
+            p.x86_feature_1_and,
+            Some(vec!["ibt".into(), "shstk".into()])
+        );
     }
 
     /// A property note in a section with an odd alignment (2) is read with
@@ -245,6 +268,7 @@ mod tests {
             let bytes = b.build();
             let notes = open(&bytes[..]).unwrap().notes();
             assert_eq!(notes.warnings.len(), usize::from(align == 16));
+            assert!(notes.errors.is_empty(), "{:?}", notes.errors);
             let p = notes.properties().expect("property note");
             assert_eq!(
                 p.x86_feature_1_and,

@@ -24,6 +24,56 @@ use super::{Class, ElfError, ElfView, Section};
 /// tens of MiB.
 pub const MAX_DECOMPRESSED_SIZE: u64 = 256 << 20;
 
+/// Decompressed bytes a reader may still ask for: at most `per_section`
+/// for one section, and `left` in all. Compressed sections are where a
+/// small file asks for much memory (a 8 KiB zstd frame can claim 256 MiB),
+/// so a reader that decompresses several sections of one file bounds
+/// their sum, not just each one. Sections stored uncompressed cost what
+/// the file itself holds and are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecompressBudget {
+    per_section: u64,
+    total: u64,
+    left: u64,
+}
+
+impl DecompressBudget {
+    /// `per_section` bytes for one section, `total` for all of them.
+    pub fn new(per_section: u64, total: u64) -> Self {
+        DecompressBudget {
+            per_section,
+            total,
+            left: total,
+        }
+    }
+
+    /// Bytes still available.
+    pub fn left(&self) -> u64 {
+        self.left
+    }
+
+    /// Takes `size` bytes for `section`, or says why not.
+    fn take(&mut self, size: u64) -> Result<(), String> {
+        if size > self.per_section {
+            return Err(format!(
+                "decompressed size {size} exceeds the {}-byte limit",
+                self.per_section
+            ));
+        }
+        match self.left.checked_sub(size) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(format!(
+                "decompressed size {size} exceeds the {} bytes left of the {}-byte limit \
+                 for all decompressed sections of the file",
+                self.left, self.total
+            )),
+        }
+    }
+}
+
 fn chdr<Elf: FileHeader<Endian = Endianness>>(
     bytes: &[u8],
     endian: Endianness,
@@ -41,6 +91,18 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// `SHF_COMPRESSED` (zlib, zstd) and GNU `.zdebug_*` sections, up to
     /// [`MAX_DECOMPRESSED_SIZE`]. Empty for `SHT_NOBITS`.
     pub fn section_data(&self, section: &Section<'data>) -> Result<Cow<'data, [u8]>, ElfError> {
+        let mut budget = DecompressBudget::new(MAX_DECOMPRESSED_SIZE, u64::MAX);
+        self.section_data_within(section, &mut budget)
+    }
+
+    /// [`ElfView::section_data`], decompressing only within `budget`; the
+    /// bytes decompressed are taken from it. A section over budget is an
+    /// error naming it, found from its header before anything is inflated.
+    pub fn section_data_within(
+        &self,
+        section: &Section<'data>,
+        budget: &mut DecompressBudget,
+    ) -> Result<Cow<'data, [u8]>, ElfError> {
         let bytes = self.section_bytes(section)?;
         let what = || section.describe();
         let (format, size, data) = if section.sh_flags & elf::SHF_COMPRESSED.0 != 0 {
@@ -83,13 +145,9 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         } else {
             return Ok(Cow::Borrowed(bytes));
         };
-        if size > MAX_DECOMPRESSED_SIZE {
-            return Err(ElfError::at(
-                what(),
-                section.sh_offset,
-                format!("decompressed size {size} exceeds the {MAX_DECOMPRESSED_SIZE}-byte limit"),
-            ));
-        }
+        budget
+            .take(size)
+            .map_err(|reason| ElfError::at(what(), section.sh_offset, reason))?;
         CompressedData {
             format,
             data,
@@ -102,8 +160,19 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// A debug section by its `.debug_*` name, also found as `.zdebug_*`,
     /// decompressed; `Ok(None)` if absent.
     pub fn debug_section(&self, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, ElfError> {
+        let mut budget = DecompressBudget::new(MAX_DECOMPRESSED_SIZE, u64::MAX);
+        self.debug_section_within(name, &mut budget)
+    }
+
+    /// [`ElfView::debug_section`] within a decompression budget shared by
+    /// the sections of one file.
+    pub fn debug_section_within(
+        &self,
+        name: &[u8],
+        budget: &mut DecompressBudget,
+    ) -> Result<Option<Cow<'data, [u8]>>, ElfError> {
         if let Some(s) = self.section_by_name(name) {
-            return self.section_data(s).map(Some);
+            return self.section_data_within(s, budget).map(Some);
         }
         let Some(rest) = name.strip_prefix(b".debug_") else {
             return Ok(None);
@@ -111,7 +180,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         let mut z = b".zdebug_".to_vec();
         z.extend_from_slice(rest);
         match self.section_by_name(&z) {
-            Some(s) => self.section_data(s).map(Some),
+            Some(s) => self.section_data_within(s, budget).map(Some),
             None => Ok(None),
         }
     }
@@ -197,6 +266,33 @@ mod tests {
         let bytes = compressed(true, false, 10, &zlib(&text));
         let out = open(&bytes[..]).unwrap().debug_section(b".debug_info");
         assert!(out.is_err() || out.unwrap().unwrap().len() == 10);
+        // A budget shared by sections: each under the per-section limit,
+        // the second over what the first left.
+        let bytes = compressed(true, false, text.len() as u64, &zlib(&text));
+        let view = open(&bytes[..]).unwrap();
+        let mut budget = DecompressBudget::new(100, 104);
+        let info = view.debug_section_within(b".debug_info", &mut budget);
+        assert_eq!(info.unwrap().unwrap().len(), 100);
+        assert_eq!(budget.left(), 4);
+        let err = view
+            .debug_section_within(b".debug_line", &mut budget)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(".zdebug_line")
+                && err
+                    .to_string()
+                    .contains("exceeds the 4 bytes left of the 104-byte limit"),
+            "{err}"
+        );
+        let mut small = DecompressBudget::new(99, 1000);
+        let err = view
+            .debug_section_within(b".debug_info", &mut small)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("exceeds the 99-byte limit"),
+            "{err}"
+        );
+        assert_eq!(small.left(), 1000, "nothing taken on failure");
         // Garbage payload.
         let bytes = compressed(true, false, 10, b"not zlib");
         assert!(

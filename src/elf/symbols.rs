@@ -29,7 +29,9 @@ use object::read::elf::{FileHeader, Sym};
 use serde::Serialize;
 
 use super::versions::VERSYM_HIDDEN;
-use super::{Class, ElfError, ElfView, StrTable, Versions, push_warning, u32_at, u64_at};
+use super::{
+    Class, ElfError, ElfView, StrTable, Versions, push_error, push_warning, u32_at, u64_at,
+};
 
 const SHT_SYMTAB: u32 = 2;
 const SHT_DYNSYM: u32 = 11;
@@ -163,6 +165,7 @@ pub struct SymbolIndex {
     versions: Vec<VersionEntry>,
     by_name: Vec<u32>,
     counts: SymbolCounts,
+    errors: Vec<ElfError>,
     warnings: Vec<ElfError>,
 }
 
@@ -273,7 +276,14 @@ impl SymbolIndex {
         self.counts
     }
 
-    /// Symbols whose name or version could not be read (bounded list).
+    /// Tables, symbol names or versions that could not be read (bounded
+    /// list): the index is missing symbols or has them without a name, so
+    /// "no such symbol" cannot be trusted.
+    pub fn errors(&self) -> &[ElfError] {
+        &self.errors
+    }
+
+    /// Oddities the version tables had that were read anyway (bounded list).
     pub fn warnings(&self) -> &[ElfError] {
         &self.warnings
     }
@@ -439,7 +449,11 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     }
 
     /// `.dynsym` through `DT_SYMTAB`, for files without section headers.
-    fn raw_dynamic_table(&self) -> Result<Option<RawTable<'data>>, ElfError> {
+    fn raw_dynamic_table(
+        &self,
+        errors: &mut Vec<ElfError>,
+        warnings: &mut Vec<ElfError>,
+    ) -> Result<Option<RawTable<'data>>, ElfError> {
         let Some(d) = self.dynamic()? else {
             return Ok(None);
         };
@@ -457,9 +471,8 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             .ok_or_else(|| ElfError::invalid("DT_SYMTAB", "symbol count overflows"))?;
         let syms =
             self.read_vaddr_exact(|| "dynamic symbol table (DT_SYMTAB)".into(), symtab, len)?;
-        let mut warnings = Vec::new();
         let strings = self
-            .dynamic_strings(&d.addresses, &mut warnings)?
+            .dynamic_strings(&d.addresses, errors, warnings)?
             .unwrap_or(&[]);
         Ok(Some(RawTable {
             kind: SymbolTableKind::Dynsym,
@@ -470,6 +483,77 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         }))
     }
 
+    /// What can be checked about `.symtab` and `.dynsym` without reading
+    /// them: each links to a section, does not overlap its string table,
+    /// and that table ends with a NUL (the gABI requires it; without one
+    /// the last name has no end). One byte is read per string table. That
+    /// every range lies in the file is checked when the file is opened
+    /// ([`ElfView::errors`]).
+    pub fn symbol_table_errors(&self) -> Vec<ElfError> {
+        let mut errors = Vec::new();
+        for sec in self
+            .sections
+            .iter()
+            .filter(|s| s.sh_type == SHT_SYMTAB || s.sh_type == SHT_DYNSYM)
+        {
+            let Some(strings) = usize::try_from(sec.sh_link)
+                .ok()
+                .filter(|&l| l != 0)
+                .and_then(|l| self.sections.get(l))
+            else {
+                push_error(
+                    &mut errors,
+                    ElfError::at(
+                        sec.describe(),
+                        sec.sh_offset,
+                        format!("sh_link {} is not a string table section", sec.sh_link),
+                    ),
+                );
+                continue;
+            };
+            let (Some((sym_off, sym_len)), Some((str_off, str_len))) =
+                (sec.file_range(), strings.file_range())
+            else {
+                continue;
+            };
+            if sym_len > 0
+                && str_len > 0
+                && sym_off < str_off.saturating_add(str_len)
+                && str_off < sym_off.saturating_add(sym_len)
+            {
+                push_error(
+                    &mut errors,
+                    ElfError::at(
+                        sec.describe(),
+                        sym_off,
+                        format!(
+                            "overlaps its string table, {} at {str_off:#x}",
+                            strings.describe()
+                        ),
+                    ),
+                );
+                continue;
+            }
+            let last = str_off
+                .checked_add(str_len)
+                .and_then(|end| end.checked_sub(1))
+                .filter(|_| str_len > 0 && self.in_file(str_off, str_len));
+            if let Some(last) = last
+                && self.data.read_bytes_at(last, 1).ok() != Some(&[0][..])
+            {
+                push_error(
+                    &mut errors,
+                    ElfError::at(
+                        strings.describe(),
+                        str_off,
+                        "string table does not end with a NUL: its last name is unterminated",
+                    ),
+                );
+            }
+        }
+        errors
+    }
+
     /// Build the symbol index over `.symtab` and `.dynsym` (with GNU
     /// versions for the latter). Costs one read per table and string
     /// table, and memory about the size of the tables; call once per file.
@@ -478,26 +562,27 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             counts: self.symbol_counts()?,
             ..SymbolIndex::default()
         };
-        // A table that cannot be read is left out with a warning: the
+        // A table that cannot be read is left out with an error: the
         // other table (and the versions) may still be fine.
         let mut tables = Vec::new();
         let mut keep = |t: Result<Option<RawTable<'data>>, ElfError>, w: &mut Vec<ElfError>| match t
         {
             Ok(t) => tables.extend(t),
-            Err(e) => push_warning(w, e),
+            Err(e) => push_error(w, e),
         };
         keep(
             self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab),
-            &mut index.warnings,
+            &mut index.errors,
         );
         match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym) {
             Ok(None) if self.sections.is_empty() => {
-                keep(self.raw_dynamic_table(), &mut index.warnings)
+                let t = self.raw_dynamic_table(&mut index.errors, &mut index.warnings);
+                keep(t, &mut index.errors)
             }
-            t => keep(t, &mut index.warnings),
+            t => keep(t, &mut index.errors),
         }
         let versions = self.versions().unwrap_or_else(|e| {
-            push_warning(&mut index.warnings, e);
+            push_error(&mut index.errors, e);
             None
         });
         for table in &tables {
@@ -512,6 +597,9 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             }
         }
         if let Some(v) = &versions {
+            for e in &v.errors {
+                push_error(&mut index.errors, e.clone());
+            }
             for w in &v.warnings {
                 push_warning(&mut index.warnings, w.clone());
             }
@@ -654,8 +742,8 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
         ),
     ] {
         if count > 0 {
-            push_warning(
-                &mut index.warnings,
+            push_error(
+                &mut index.errors,
                 ElfError::at(table.what.clone(), table.offset, format!("{count} {what}")),
             );
         }
@@ -764,7 +852,7 @@ mod tests {
         }
     }
 
-    /// An unreadable `.symtab` leaves `.dynsym` indexed, with a warning.
+    /// An unreadable `.symtab` leaves `.dynsym` indexed, with an error.
     #[test]
     fn one_bad_table_keeps_the_other() {
         let mut b = Builder::new(true, false, 62, 3);
@@ -782,9 +870,10 @@ mod tests {
         let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
         let names: Vec<&[u8]> = index.iter().map(|s| s.name).collect();
         assert_eq!(names, vec![&b"puts"[..]]);
-        assert_eq!(index.warnings().len(), 1);
+        assert!(index.warnings().is_empty());
+        assert_eq!(index.errors().len(), 1);
         assert!(
-            index.warnings()[0]
+            index.errors()[0]
                 .to_string()
                 .contains("(.symtab) at 0x40000000")
         );
@@ -877,9 +966,9 @@ mod tests {
             (file.name, file.kind, file.defined),
             (&b""[..], SymbolKind::File, true)
         );
-        assert_eq!(index.warnings().len(), 1);
+        assert_eq!(index.errors().len(), 1);
         assert!(
-            index.warnings()[0]
+            index.errors()[0]
                 .to_string()
                 .contains("1 symbols have st_name past")
         );
@@ -887,7 +976,7 @@ mod tests {
     }
 
     /// 20 000 symbols pointing at successive suffixes of one 200 KB name:
-    /// names beyond the budget are dropped with a warning, so the sort
+    /// names beyond the budget are dropped with an error, so the sort
     /// stays fast.
     #[test]
     fn overlapping_long_names_are_bounded() {
@@ -907,7 +996,7 @@ mod tests {
         assert!(total <= 4 * strings.len() + (1 << 20), "{total}");
         assert!(
             index
-                .warnings()
+                .errors()
                 .iter()
                 .any(|w| w.to_string().contains("names left empty"))
         );

@@ -16,9 +16,16 @@
 //! without those, from `DT_VERSYM`/`DT_VERDEF`/`DT_VERNEED` (strings in
 //! `DT_STRTAB`); `object` reads them only through sections. Chains are
 //! followed the way glibc's loader does (`_dl_check_map_versions`): until
-//! `vn_next`/`vna_next` is 0, ignoring `vn_cnt`/`DT_VERNEEDNUM`, which only
-//! produce a warning when they disagree. Offsets only move forward and each
-//! step is bounded by the table size, so no chain can loop.
+//! `vn_next`/`vna_next` is 0, ignoring `vn_cnt`/`DT_VERNEEDNUM`. Offsets only
+//! move forward and each step is bounded by the table size, so no chain can
+//! loop.
+//!
+//! A record past the table or a name outside the string table is an error:
+//! the requirement it holds is lost. A count (`sh_info`, `DT_VER*NUM`,
+//! `vn_cnt`) that disagrees with a sound chain is only a warning, because
+//! the loader never reads it and old linkers and post-link tools have left
+//! such files; a count the table could not hold even with every record
+//! packed is an error, since the header then lies about the table itself.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,7 +34,7 @@ use object::Endianness;
 use object::read::ReadRef;
 use serde::Serialize;
 
-use super::{ElfError, ElfView, Window, push_warning, u16_at, u32_at};
+use super::{ElfError, ElfView, Window, push_error, push_warning, u16_at, u32_at};
 
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -183,7 +190,11 @@ pub struct Versions<'data> {
     pub definitions: Vec<VersionDefinition<'data>>,
     /// `Verneed` entries, in order: per needed file, the versions it must provide.
     pub requirements: Vec<VersionRequirement<'data>>,
-    /// Entries that could not be read; the others still were.
+    /// Entries that could not be read (the others still were), and counts
+    /// the tables cannot hold.
+    pub errors: Vec<ElfError>,
+    /// Oddities read anyway: a count that disagrees with its chain, a
+    /// versym table that nothing sizes.
     pub warnings: Vec<ElfError>,
     by_index: HashMap<u16, VersionRef<'data>>,
 }
@@ -256,10 +267,10 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         {
             return Ok(None);
         }
-        let mut warnings = Vec::new();
+        let mut p = Problems::default();
         let data = self.data;
         let dt_strings = if use_dt_def || use_dt_need {
-            self.dynamic_strtab_range(&addrs, &mut warnings)?
+            self.dynamic_strtab_range(&addrs, &mut p.errors, &mut p.warnings)?
                 .map(|(start, len)| Window::File { data, start, len })
         } else {
             None
@@ -322,7 +333,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
 
         let mut definitions = Vec::new();
         if let Some(t) = table(verdef_sec, addrs.dt_verdef, addrs.dt_verdefnum, "DT_VERDEF")? {
-            definitions = walk_verdef(&t, self.endian, &mut warnings);
+            definitions = walk_verdef(&t, self.endian, &mut p);
         }
         let mut requirements = Vec::new();
         if let Some(t) = table(
@@ -331,7 +342,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             addrs.dt_verneednum,
             "DT_VERNEED",
         )? {
-            requirements = walk_verneed(&t, self.endian, &mut warnings);
+            requirements = walk_verneed(&t, self.endian, &mut p);
         }
 
         let versym: &'data [u8] = match versym_sec {
@@ -346,7 +357,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                     }
                     None => {
                         push_warning(
-                            &mut warnings,
+                            &mut p.warnings,
                             ElfError::invalid(
                                 "DT_VERSYM",
                                 "no DT_HASH/DT_GNU_HASH to size it; symbol versions unknown",
@@ -383,7 +394,8 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             endian: self.endian,
             definitions,
             requirements,
-            warnings,
+            errors: p.errors,
+            warnings: p.warnings,
             by_index,
         }))
     }
@@ -399,17 +411,25 @@ struct Table<'data, R> {
     base: u64,
 }
 
-/// Name at `offset` in `strings`, or an empty name and a warning.
+/// What one table walk found wrong, by severity.
+#[derive(Default)]
+struct Problems {
+    errors: Vec<ElfError>,
+    warnings: Vec<ElfError>,
+}
+
+/// Name at `offset` in `strings`, or an empty name and an error: past the
+/// table, or without a NUL before its end.
 fn name<'data, R: ReadRef<'data>>(
     strings: &Window<'data, R>,
     offset: u32,
     what: impl FnOnce() -> (String, u64),
-    warnings: &mut Vec<ElfError>,
+    p: &mut Problems,
 ) -> &'data [u8] {
     strings.string_at(u64::from(offset)).unwrap_or_else(|| {
         let (structure, at) = what();
-        push_warning(
-            warnings,
+        push_error(
+            &mut p.errors,
             ElfError::at(
                 structure,
                 at,
@@ -454,10 +474,10 @@ impl Budget {
         }
     }
 
-    fn warn(&self, what: &str, base: u64, warnings: &mut Vec<ElfError>) {
+    fn report(&self, what: &str, base: u64, p: &mut Problems) {
         if self.exhausted {
-            push_warning(
-                warnings,
+            push_error(
+                &mut p.errors,
                 ElfError::at(
                     what,
                     base,
@@ -471,18 +491,36 @@ impl Budget {
     }
 }
 
-fn count_warning(
+/// Checks a count field against the chain walked: `record_size` bytes per
+/// record it counts, in a table of `table_len` bytes.
+fn check_count(
     what: &str,
     base: u64,
     expected: Option<u64>,
     found: u64,
-    warnings: &mut Vec<ElfError>,
+    (record_size, table_len): (u64, u64),
+    p: &mut Problems,
 ) {
-    if let Some(expected) = expected
-        && expected != found
+    let Some(expected) = expected else { return };
+    if expected
+        .checked_mul(record_size)
+        .is_none_or(|need| need > table_len)
     {
+        push_error(
+            &mut p.errors,
+            ElfError::at(
+                what,
+                base,
+                format!(
+                    "count says {expected} entries of {record_size} bytes, more than the \
+                     {table_len}-byte table holds (the chain has {found})"
+                ),
+            ),
+        );
+    } else if expected != found {
+        // The loader follows the chain and never reads the count.
         push_warning(
-            warnings,
+            &mut p.warnings,
             ElfError::at(
                 what,
                 base,
@@ -510,8 +548,8 @@ struct Chain {
     next_at: usize,
     aux_next_at: usize,
     /// glibc follows `vna_next` only, so `vn_cnt` is just checked against
-    /// the chain (a warning naming this field); without it, `vd_cnt` caps
-    /// the aux walk.
+    /// the chain (a warning naming this field, or an error if the table
+    /// cannot hold that many); without it, `vd_cnt` caps the aux walk.
     checked_cnt: Option<&'static str>,
 }
 
@@ -580,15 +618,15 @@ impl Record<'_> {
 }
 
 /// Walks one chained table: `read_entry` decodes an entry's own fields,
-/// `read_aux` each of its aux records, `finish` joins them. Warnings come
+/// `read_aux` each of its aux records, `finish` joins them. Problems come
 /// in the order the records are met.
 fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
     table: &Table<'data, R>,
     chain: &'static Chain,
     endian: Endianness,
-    warnings: &mut Vec<ElfError>,
-    mut read_entry: impl FnMut(Record<'data>, &mut Vec<ElfError>) -> E,
-    mut read_aux: impl FnMut(Record<'data>, &mut Vec<ElfError>) -> A,
+    p: &mut Problems,
+    mut read_entry: impl FnMut(Record<'data>, &mut Problems) -> E,
+    mut read_aux: impl FnMut(Record<'data>, &mut Problems) -> A,
     finish: impl Fn(E, Vec<A>) -> T,
 ) -> Vec<T> {
     let Table {
@@ -617,8 +655,8 @@ fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
             aux: None,
         };
         let Some(bytes) = window.get(off, chain.entry_size) else {
-            push_warning(
-                warnings,
+            push_error(
+                &mut p.errors,
                 ElfError::at(place.to_string(), at, "runs past the end of the table"),
             );
             break;
@@ -634,7 +672,7 @@ fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
             entry.u32(chain.aux_at),
             entry.u32(chain.next_at),
         );
-        let head = read_entry(entry, warnings);
+        let head = read_entry(entry, p);
         let aux_steps = match chain.checked_cnt {
             Some(_) => max_steps,
             None => u64::from(cnt).min(max_steps),
@@ -652,8 +690,8 @@ fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
                 ..place
             };
             let Some(bytes) = window.get(a, chain.aux_size) else {
-                push_warning(
-                    warnings,
+                push_error(
+                    &mut p.errors,
                     ElfError::at(place.to_string(), aat, "runs past the end of the table"),
                 );
                 break;
@@ -665,19 +703,20 @@ fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
                 endian,
             };
             let next = aux.u32(chain.aux_next_at);
-            auxes.push(read_aux(aux, warnings));
+            auxes.push(read_aux(aux, p));
             if next == 0 {
                 break;
             }
             aoff = a.checked_add(u64::from(next));
         }
         if let Some(field) = chain.checked_cnt {
-            count_warning(
+            check_count(
                 &format!("{place} {field}"),
                 at,
                 Some(u64::from(cnt)),
                 auxes.len() as u64,
-                warnings,
+                (chain.aux_size, window.len()),
+                p,
             );
         }
         out.push(finish(head, auxes));
@@ -689,34 +728,36 @@ fn walk_chain<'data, R: ReadRef<'data>, E, A, T>(
             None => break,
         }
     }
-    budget.warn(&format!("{} table", chain.entry), base, warnings);
-    count_warning(chain.count, base, count, out.len() as u64, warnings);
+    budget.report(&format!("{} table", chain.entry), base, p);
+    check_count(
+        chain.count,
+        base,
+        count,
+        out.len() as u64,
+        (chain.entry_size, window.len()),
+        p,
+    );
     out
 }
 
 fn walk_verneed<'data, R: ReadRef<'data>>(
     table: &Table<'data, R>,
     endian: Endianness,
-    warnings: &mut Vec<ElfError>,
+    p: &mut Problems,
 ) -> Vec<VersionRequirement<'data>> {
     let strings = &table.strings;
     walk_chain(
         table,
         &VERNEED,
         endian,
-        warnings,
-        |entry, warnings| {
+        p,
+        |entry, p| {
             let vn_file = entry.u32(4);
             let what = || (format!("{} vn_file", entry.place), entry.at);
-            name(strings, vn_file, what, warnings)
+            name(strings, vn_file, what, p)
         },
-        |aux, warnings| NeededVersion {
-            name: name(
-                strings,
-                aux.u32(8),
-                || (aux.place.to_string(), aux.at),
-                warnings,
-            ),
+        |aux, p| NeededVersion {
+            name: name(strings, aux.u32(8), || (aux.place.to_string(), aux.at), p),
             index: aux.u16(6),
             flags: aux.u16(4),
             hash: aux.u32(0),
@@ -728,23 +769,18 @@ fn walk_verneed<'data, R: ReadRef<'data>>(
 fn walk_verdef<'data, R: ReadRef<'data>>(
     table: &Table<'data, R>,
     endian: Endianness,
-    warnings: &mut Vec<ElfError>,
+    p: &mut Problems,
 ) -> Vec<VersionDefinition<'data>> {
     let strings = &table.strings;
     walk_chain(
         table,
         &VERDEF,
         endian,
-        warnings,
+        p,
         |entry, _| (entry.u16(2), entry.u16(4)),
-        |aux, warnings| {
+        |aux, p| {
             let vda_name = aux.u32(0);
-            name(
-                strings,
-                vda_name,
-                || (aux.place.to_string(), aux.at),
-                warnings,
-            )
+            name(strings, vda_name, || (aux.place.to_string(), aux.at), p)
         },
         |(flags, index), names| {
             let mut names = names.into_iter();
@@ -917,6 +953,7 @@ pub(crate) mod tests {
                 assert_eq!(view.sections().is_empty(), !with_sections);
                 let vs = view.versions().unwrap().expect("versions");
                 assert!(vs.warnings.is_empty(), "{:?}", vs.warnings);
+                assert!(vs.errors.is_empty(), "{:?}", vs.errors);
                 let needed = vs.needed_versions();
                 assert_eq!(needed.len(), 2);
                 assert_eq!(needed[0].file, b"libc.so.6");
@@ -989,21 +1026,49 @@ pub(crate) mod tests {
         assert_eq!(vs.requirements.len(), 1);
         assert_eq!(vs.requirements[0].versions.len(), 1);
         assert_eq!(vs.max_glibc(), Some(v(2, 17, 0)));
-        assert_eq!(vs.warnings.len(), 2, "{:?}", vs.warnings);
-        assert!(
-            vs.warnings[0]
-                .to_string()
-                .contains("count says 65535 entries, the chain has 1")
+        // Counts no 32-byte table can hold: the header lies, an error.
+        assert!(vs.warnings.is_empty(), "{:?}", vs.warnings);
+        let text: Vec<String> = vs.errors.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "verneed entry 0 vn_cnt at 0x418: count says 65535 entries of 16 bytes, \
+                 more than the 32-byte table holds (the chain has 1)",
+                "verneed count (sh_info/DT_VERNEEDNUM) at 0x418: count says 1000 entries \
+                 of 16 bytes, more than the 32-byte table holds (the chain has 1)"
+            ]
         );
-        assert!(
-            vs.warnings[1]
-                .to_string()
-                .contains("count says 1000 entries, the chain has 1")
+    }
+
+    /// Counts that disagree with a sound chain but that the table could
+    /// hold: the loader never reads them, so they are warnings.
+    #[test]
+    fn counts_that_fit_but_disagree_are_warnings() {
+        let b = Builder::new(true, false, 62, 3);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let libc = s.add("libc.so.6");
+        let g = s.add("GLIBC_2.17");
+        let mut need = Vec::new();
+        need.extend(e.verneed(2, libc, 16, 0));
+        need.extend(e.vernaux(0, 0, 2, g, 0));
+        let bytes = verneed_only(b, &s.bytes, &need, 2);
+        let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
+        assert_eq!(vs.max_glibc(), Some(v(2, 17, 0)));
+        assert!(vs.errors.is_empty(), "{:?}", vs.errors);
+        let text: Vec<String> = vs.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "verneed entry 0 vn_cnt at 0x418: count says 2 entries, the chain has 1",
+                "verneed count (sh_info/DT_VERNEEDNUM) at 0x418: count says 2 entries, \
+                 the chain has 1"
+            ]
         );
     }
 
     /// vn_next that runs past the table, a name offset past the strings,
-    /// and an aux offset past the table: warnings, entries before kept.
+    /// and an aux offset past the table: errors, entries before kept.
     #[test]
     fn broken_chains() {
         let b = Builder::new(false, true, 3, 3);
@@ -1020,7 +1085,7 @@ pub(crate) mod tests {
         assert_eq!(vs.requirements.len(), 2);
         assert_eq!(vs.requirements[1].file, b"");
         assert_eq!(vs.max_glibc(), Some(v(2, 0, 0)));
-        let text: Vec<String> = vs.warnings.iter().map(|w| w.to_string()).collect();
+        let text: Vec<String> = vs.errors.iter().map(|w| w.to_string()).collect();
         assert!(
             text[0].starts_with("verneed entry 1 vn_file at"),
             "{text:?}"
@@ -1062,7 +1127,7 @@ pub(crate) mod tests {
                 .sum::<usize>();
         assert!(visited <= 4 * n as usize + 2, "{visited}");
         assert!(
-            vs.warnings
+            vs.errors
                 .iter()
                 .any(|w| w.to_string().contains("walk stopped after"))
         );

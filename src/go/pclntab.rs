@@ -199,6 +199,16 @@ pub enum PclnError {
         len: usize,
     },
     #[error(
+        "pclntab header {field} at {at:#x}: value {value:#x} is before {before} ({before_value:#x}); the linker writes the tables in header order"
+    )]
+    OffsetOutOfOrder {
+        field: &'static str,
+        at: usize,
+        value: u64,
+        before: &'static str,
+        before_value: u64,
+    },
+    #[error(
         "pclntab functab at {offset:#x}: {nfunc} functions (+1 end entry) of {entry_size} bytes do not fit in {len:#x} bytes"
     )]
     FunctabPastEnd {
@@ -328,32 +338,52 @@ pub fn peek(data: &[u8]) -> Result<Peek, PclnError> {
 /// Longest header of any layout: 8 bytes plus 8 words of 8 bytes.
 pub const MAX_HEADER_LEN: usize = 72;
 
-/// Reads the header of the pclntab starting at `data[0]`.
-///
-/// The caller hands over the bytes from the header on: the `.gopclntab`
-/// section, `.data.rel.ro.gopclntab`, or `runtime.pclntab..runtime.epclntab`.
-pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
-    let Peek {
-        layout,
-        endian,
-        min_lc,
-        ptr_size,
-        header_len,
-        ..
-    } = peek(data)?;
-    let ptr = usize::from(ptr_size);
+/// Reads the header and checks it against a table of `table_len` bytes,
+/// from the header's bytes alone (`head` needs [`MAX_HEADER_LEN`] bytes, or
+/// the whole table if shorter): every offset lies in the table and in the
+/// order the linker writes the tables, and the functab (`nfunc` entries
+/// plus the end entry) fits. The table itself, often tens of MiB, is not
+/// read; a header that passes here still has each function checked when
+/// names are read.
+pub fn check_header(head: &[u8], table_len: u64) -> Result<Peek, PclnError> {
+    let p = peek(head)?;
+    geometry(head, &p, table_len)?;
+    Ok(p)
+}
+
+/// Where the tables are, from the header, checked against the table length.
+struct Geometry {
+    nfunc: u64,
+    /// Width of one functab field: u32 since 1.18, a pointer before.
+    field_size: usize,
+    functab: u64,
+    funcdata: u64,
+    funcnametab: u64,
+}
+
+fn geometry(head: &[u8], p: &Peek, len: u64) -> Result<Geometry, PclnError> {
+    let ptr = usize::from(p.ptr_size);
+    // Error values are for messages; a length past usize saturates there.
+    let len_usize = usize::try_from(len).unwrap_or(usize::MAX);
+    let truncated = PclnError::HeaderTruncated {
+        need: p.header_len,
+        len: head.len(),
+    };
+    if len < p.header_len as u64 {
+        return Err(PclnError::HeaderTruncated {
+            need: p.header_len,
+            len: len_usize,
+        });
+    }
     let word = |i: usize| {
         let at = 8 + i * ptr;
-        read_uint(data, at, ptr, endian).map(|v| (at, v))
+        read_uint(head, at, ptr, p.endian).map(|v| (at, v))
     };
-    // Within the header length checked above.
-    let (_, nfunc_raw) = word(0).ok_or(PclnError::HeaderTruncated {
-        need: header_len,
-        len: data.len(),
-    })?;
+    // Within the header length `peek` checked.
+    let (_, nfunc) = word(0).ok_or_else(|| truncated.clone())?;
 
-    let (functab, funcdata, funcnametab) = match layout.funcname_word() {
-        None => (header_len, 0, 0),
+    let (functab, funcdata, funcnametab) = match p.layout.funcname_word() {
+        None => (p.header_len as u64, 0, 0),
         Some(first) => {
             const NAMES: [&str; 5] = [
                 "funcnameOffset",
@@ -362,60 +392,87 @@ pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
                 "pctabOffset",
                 "pclnOffset",
             ];
-            let mut offsets = [0usize; 5];
+            let mut offsets = [0u64; 5];
+            // The linker writes the header, then funcnametab, cutab,
+            // filetab, pctab and functab, in that order
+            // (`cmd/link/internal/ld/pcln.go`, Go 1.16 to 1.27): each
+            // offset is at least the one before, the first past the header.
+            let mut prev = ("the header end", p.header_len as u64);
             for (slot, (name, out)) in NAMES.iter().zip(offsets.iter_mut()).enumerate() {
-                let (at, value) = word(first + slot).ok_or(PclnError::HeaderTruncated {
-                    need: header_len,
-                    len: data.len(),
-                })?;
-                *out = usize::try_from(value)
-                    .ok()
-                    .filter(|&v| v <= data.len())
-                    .ok_or(PclnError::OffsetPastEnd {
+                let (at, value) = word(first + slot).ok_or_else(|| truncated.clone())?;
+                if value > len {
+                    return Err(PclnError::OffsetPastEnd {
                         field: name,
                         at,
                         value,
-                        len: data.len(),
-                    })?;
+                        len: len_usize,
+                    });
+                }
+                if value < prev.1 {
+                    return Err(PclnError::OffsetOutOfOrder {
+                        field: name,
+                        at,
+                        value,
+                        before: prev.0,
+                        before_value: prev.1,
+                    });
+                }
+                prev = (name, value);
+                *out = value;
             }
             let [funcname, _, _, _, pcln] = offsets;
             (pcln, pcln, funcname)
         }
     };
 
-    let field_size = match layout {
+    let field_size = match p.layout {
         Layout::Go118 | Layout::Go120 => 4,
         Layout::Go12 | Layout::Go116 => ptr,
     };
     let entry_size = 2 * field_size;
-    let functab_past_end = PclnError::FunctabPastEnd {
-        offset: functab,
-        nfunc: nfunc_raw,
-        entry_size,
-        len: data.len(),
-    };
     // (2 * nfunc + 1) fields must fit after `functab`.
-    let nfunc = usize::try_from(nfunc_raw).map_err(|_| functab_past_end.clone())?;
-    let room = data.len().saturating_sub(functab);
+    let room = len.saturating_sub(functab);
     let fits = nfunc
-        .checked_mul(entry_size)
-        .and_then(|n| n.checked_add(field_size))
+        .checked_mul(entry_size as u64)
+        .and_then(|n| n.checked_add(field_size as u64))
         .is_some_and(|need| need <= room);
     if !fits {
-        return Err(functab_past_end);
+        return Err(PclnError::FunctabPastEnd {
+            offset: usize::try_from(functab).unwrap_or(usize::MAX),
+            nfunc,
+            entry_size,
+            len: len_usize,
+        });
     }
-
-    Ok(PclnTab {
-        data,
-        layout,
-        endian,
-        ptr_size,
-        min_lc,
+    Ok(Geometry {
         nfunc,
         field_size,
         functab,
         funcdata,
         funcnametab,
+    })
+}
+
+/// Reads the header of the pclntab starting at `data[0]`.
+///
+/// The caller hands over the bytes from the header on: the `.gopclntab`
+/// section, `.data.rel.ro.gopclntab`, or `runtime.pclntab..runtime.epclntab`.
+pub fn parse_header(data: &[u8]) -> Result<PclnTab<'_>, PclnError> {
+    let p = peek(data)?;
+    let g = geometry(data, &p, data.len() as u64)?;
+    // `geometry` checked every offset and the functab against `data.len()`.
+    let offset = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    Ok(PclnTab {
+        data,
+        layout: p.layout,
+        endian: p.endian,
+        ptr_size: p.ptr_size,
+        min_lc: p.min_lc,
+        nfunc: offset(g.nfunc),
+        field_size: g.field_size,
+        functab: offset(g.functab),
+        funcdata: offset(g.funcdata),
+        funcnametab: offset(g.funcnametab),
     })
 }
 
@@ -969,6 +1026,96 @@ mod tests {
                 parse_header(&built.bytes),
                 Err(PclnError::OffsetPastEnd { .. })
             ));
+        }
+    }
+
+    /// `check_header` sees only the header's bytes and the table length,
+    /// and finds what `parse_header` would find in the header: offsets past
+    /// the end or out of order, a functab that does not fit.
+    #[test]
+    fn check_header_from_the_header_alone() {
+        each_shape(|layout, endian, ptr| {
+            let what = format!("{layout:?} {endian:?} {ptr}");
+            let built = build(layout, endian, ptr, &NAMES);
+            let len = built.bytes.len() as u64;
+            let head = &built.bytes[..MAX_HEADER_LEN.min(built.bytes.len())];
+            let p = check_header(head, len).unwrap();
+            assert_eq!(p.nfunc, NAMES.len() as u64, "{what}");
+            assert_eq!(p, peek(&built.bytes).unwrap(), "{what}");
+            // The same table claimed too short for its tables.
+            let short = p.header_len as u64 + 4;
+            assert!(
+                matches!(
+                    check_header(head, short),
+                    Err(PclnError::FunctabPastEnd { .. } | PclnError::OffsetPastEnd { .. })
+                ),
+                "{what}"
+            );
+            assert!(
+                matches!(
+                    check_header(head, 8),
+                    Err(PclnError::HeaderTruncated { .. })
+                ),
+                "{what}"
+            );
+            // A count that would need more than the table has.
+            let mut lying = built.bytes.clone();
+            put_at(&mut lying, 8, u64::from(u32::MAX), ptr, endian);
+            let head = &lying[..MAX_HEADER_LEN.min(lying.len())];
+            assert!(
+                matches!(
+                    check_header(head, len),
+                    Err(PclnError::FunctabPastEnd { nfunc, .. }) if nfunc == u64::from(u32::MAX)
+                ),
+                "{what}"
+            );
+        });
+    }
+
+    /// The linker writes funcnametab, cutab, filetab, pctab and functab in
+    /// header order: an offset before the one preceding it (or inside the
+    /// header) is rejected, naming both fields.
+    #[test]
+    fn header_offsets_out_of_order_are_rejected() {
+        for layout in [Layout::Go116, Layout::Go118, Layout::Go120] {
+            let mut built = build(layout, Endianness::Little, 8, &NAMES);
+            let len = built.bytes.len();
+            let first = 8 + layout.funcname_word().unwrap() * 8;
+            // funcnameOffset at the table's last byte: in range, but after cuOffset.
+            built.set(first, len as u64 - 1, 8);
+            let err = parse_header(&built.bytes).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    PclnError::OffsetOutOfOrder {
+                        field: "cuOffset",
+                        before: "funcnameOffset",
+                        ..
+                    }
+                ),
+                "{layout:?} {err}"
+            );
+            assert!(
+                err.to_string().contains("is before funcnameOffset"),
+                "{err}"
+            );
+            assert_eq!(
+                check_header(&built.bytes[..MAX_HEADER_LEN], len as u64).unwrap_err(),
+                err
+            );
+            // funcnameOffset inside the header.
+            built.set(first, 8, 8);
+            assert!(
+                matches!(
+                    parse_header(&built.bytes),
+                    Err(PclnError::OffsetOutOfOrder {
+                        field: "funcnameOffset",
+                        before: "the header end",
+                        ..
+                    })
+                ),
+                "{layout:?}"
+            );
         }
     }
 

@@ -5,12 +5,12 @@
 //! The fallbacks run only when something already says "Go" (a pclntab, a Go
 //! build-id note, gccgo's export data), so a C library costs nothing here.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use object::read::ReadRef;
 
 use super::{Options, text};
-use crate::elf::{self, ElfView, Notes, SymbolIndex as ElfSymbols};
+use crate::elf::{self, DecompressBudget, ElfView, Notes, SymbolIndex as ElfSymbols};
 use crate::facts::{GoFacts, Report, Setting, SymbolIndex, VersionSource};
 use crate::go::{AddressSpace, buildinfo, dwarf, modinfo, pclntab, scan, version};
 
@@ -26,6 +26,15 @@ const MAX_BLOB: u64 = 16 << 20;
 /// Units of DWARF examined for a producer: the first Go unit is enough,
 /// and external links put C units before it.
 const MAX_DWARF_UNITS: usize = 64;
+
+/// Decompressed DWARF the producer search may hold for one file: each of
+/// the five sections it reads (`.debug_info`, `.debug_abbrev`, `.debug_str`,
+/// `.debug_line_str`, `.debug_str_offsets`) up to 64 MiB, 256 MiB in all.
+/// The largest Go binaries' `.debug_info` is tens of MiB; without a sum, a
+/// 1 MB file of small zstd frames that each claim 256 MiB costs gigabytes,
+/// and `check` reads files in parallel.
+const MAX_DWARF_SECTION: u64 = 64 << 20;
+const MAX_DWARF_TOTAL: u64 = 256 << 20;
 
 /// Settings that name the per-architecture level, as `cfg.GetArchEnv`.
 const ARCH_LEVEL_KEYS: [&str; 9] = [
@@ -90,23 +99,58 @@ struct Ctx<'a, 'd, R: ReadRef<'d>> {
     /// The whole table, read only when names are needed: it is often the
     /// largest part of a Go binary.
     pcln: OnceCell<Option<pclntab::PclnTab<'d>>>,
+    /// Damage met by the lazy reads above, for the report's `errors`: a
+    /// table that fails when names are read must not read as "no such
+    /// name".
+    errors: RefCell<Vec<String>>,
+    warnings: RefCell<Vec<String>>,
 }
 
 impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
+    fn error(&self, e: String) {
+        self.errors.borrow_mut().push(e);
+    }
+
+    /// An error of the pclntab, located by its file offset.
+    fn pcln_error(&self, e: &pclntab::PclnError) {
+        let off = self.pcln_region.map_or(0, |((off, _), _)| off);
+        self.error(format!(".gopclntab at {off:#x}: {e}"));
+    }
+
     fn pcln(&self) -> Option<&pclntab::PclnTab<'d>> {
         self.pcln
             .get_or_init(|| {
                 let ((off, len), _) = self.pcln_region?;
-                let bytes = self.view.data().read_bytes_at(off, len).ok()?;
-                pclntab::parse_header(bytes).ok()
+                let Ok(bytes) = self.view.data().read_bytes_at(off, len) else {
+                    self.error(format!(
+                        ".gopclntab at {off:#x}: {len} bytes past the end of the file"
+                    ));
+                    return None;
+                };
+                pclntab::parse_header(bytes)
+                    .map_err(|e| self.pcln_error(&e))
+                    .ok()
             })
             .as_ref()
     }
 
-    /// The ELF symbol index, built at most once and only when a fact needs it.
+    /// The ELF symbol index, built at most once and only when a fact needs
+    /// it; what it could not read goes to the report.
     fn symbols(&self) -> Option<&ElfSymbols> {
         self.symbols
-            .get_or_init(|| self.view.symbol_index().ok())
+            .get_or_init(|| match self.view.symbol_index() {
+                Ok(index) => {
+                    let mut errors = self.errors.borrow_mut();
+                    errors.extend(index.errors().iter().map(ToString::to_string));
+                    let mut warnings = self.warnings.borrow_mut();
+                    warnings.extend(index.warnings().iter().map(ToString::to_string));
+                    Some(index)
+                }
+                Err(e) => {
+                    self.error(e.to_string());
+                    None
+                }
+            })
             .as_ref()
     }
 
@@ -120,7 +164,10 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
     /// alone and the (larger) symbol tables are not indexed for this.
     fn has_symbol(&self, name: &[u8]) -> bool {
         if let Some(p) = self.pcln() {
-            return p.contains(name);
+            return p.try_contains(name).unwrap_or_else(|e| {
+                self.pcln_error(&e);
+                false
+            });
         }
         self.symbols()
             .is_some_and(|s| s.lookup(name).next().is_some())
@@ -128,10 +175,17 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
 
     fn has_prefix(&self, prefix: &[u8]) -> bool {
         if let Some(p) = self.pcln() {
-            return p
-                .funcs()
-                .filter_map(Result::ok)
-                .any(|n| n.starts_with(prefix));
+            for name in p.funcs() {
+                match name {
+                    Ok(n) if n.starts_with(prefix) => return true,
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.pcln_error(&e);
+                        return false;
+                    }
+                }
+            }
+            return false;
         }
         self.symbols()
             .is_some_and(|s| s.with_prefix(prefix).next().is_some())
@@ -145,12 +199,24 @@ pub fn collect<'d, R: ReadRef<'d>>(
     r: &mut Report,
     opts: &Options,
 ) {
+    // The header is read alone and checked against the table's length, so
+    // that lying offsets or counts are found without reading the table.
     let pcln_region = pclntab_region(view).and_then(|(off, len)| {
+        let file_len = view.data().len().ok();
         let head = view
             .data()
             .read_bytes_at(off, len.min(pclntab::MAX_HEADER_LEN as u64))
             .map_err(|()| format!(".gopclntab at {off:#x}: past the end of the file"))
-            .and_then(|h| pclntab::peek(h).map_err(|e| format!(".gopclntab at {off:#x}: {e}")));
+            .and_then(|h| {
+                pclntab::check_header(h, len).map_err(|e| format!(".gopclntab at {off:#x}: {e}"))
+            })
+            .and_then(|p| match (off.checked_add(len), file_len) {
+                (Some(end), Some(file_len)) if end <= file_len => Ok(p),
+                (_, None) => Ok(p),
+                _ => Err(format!(
+                    ".gopclntab at {off:#x}: {len} bytes run past the end of the file"
+                )),
+            });
         match head {
             Ok(p) => Some(((off, len), p)),
             Err(e) => {
@@ -164,6 +230,8 @@ pub fn collect<'d, R: ReadRef<'d>>(
         symbols: OnceCell::new(),
         pcln_region,
         pcln: OnceCell::new(),
+        errors: RefCell::new(Vec::new()),
+        warnings: RefCell::new(Vec::new()),
     };
     let mut go = GoFacts::default();
     let mut is_go = false;
@@ -211,9 +279,7 @@ pub fn collect<'d, R: ReadRef<'d>>(
         suffix_experiments = fallback_version(&ctx, &mut go, r);
     }
     if !is_go {
-        if opts.symbols {
-            r.symbol_index = Some(symbol_index(ctx));
-        }
+        finish(ctx, r, opts);
         return;
     }
     if go.path.is_none()
@@ -230,8 +296,20 @@ pub fn collect<'d, R: ReadRef<'d>>(
     }
     derive(&ctx, &mut go, suffix_experiments, r);
     r.go = Some(go);
-    if opts.symbols {
-        r.symbol_index = Some(symbol_index(ctx));
+    finish(ctx, r, opts);
+}
+
+/// Builds the symbol index when asked, then hands what the lazy reads met
+/// to the report.
+fn finish<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>, r: &mut Report, opts: &Options) {
+    let index = opts.symbols.then(|| symbol_index(&ctx));
+    r.errors.extend(ctx.errors.take());
+    r.warnings.extend(ctx.warnings.take());
+    if let Some(mut index) = index {
+        if let Some(s) = ctx.symbols.into_inner().flatten() {
+            index.set_elf(s);
+        }
+        r.symbol_index = Some(index);
     }
 }
 
@@ -254,6 +332,23 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
     // the magic as a constant): Go calls that "not a Go executable", so a
     // bad match is passed over and the search goes on.
     let strict = loc.source == elf::LocationSource::Section;
+    // A `.go.buildinfo` without file bytes (`SHT_NOBITS`, as in a separate
+    // debug file) holds nothing to read; one with fewer bytes than the
+    // header was cut.
+    if strict && loc.filesz < buildinfo::HEADER_SIZE as u64 {
+        let nobits = view
+            .section_by_name(b".go.buildinfo")
+            .is_some_and(|s| s.file_range().is_none());
+        if nobits {
+            return Ok(None);
+        }
+        return Err(format!(
+            "section at {:#x}: {} bytes, shorter than the {}-byte header",
+            loc.offset,
+            loc.filesz,
+            buildinfo::HEADER_SIZE
+        ));
+    }
     let data = view.data();
     let mut at = 0u64;
     while at < loc.filesz {
@@ -283,6 +378,15 @@ fn read_buildinfo<'d, R: ReadRef<'d>>(
             }
         }
         at += len;
+    }
+    if strict {
+        // Go's linker starts the section with the header; without one the
+        // section holds something else.
+        return Err(format!(
+            "section at {:#x}: no build info header (\"\\xff Go buildinf:\" at a \
+             16-byte boundary) in its {} bytes",
+            loc.offset, loc.filesz
+        ));
     }
     Ok(None)
 }
@@ -345,7 +449,8 @@ fn fallback_version<'d, R: ReadRef<'d>>(
                 }
             }
         }
-        Err(e) => r.warnings.push(format!("DWARF: {e}")),
+        Err(DwarfFailure::Section(e)) => r.errors.push(format!("DWARF: {e}")),
+        Err(DwarfFailure::Parse(e)) => r.warnings.push(format!("DWARF: {e}")),
     }
     if let Some((_, p)) = &ctx.pcln_region {
         let range = p.layout.version_range();
@@ -394,19 +499,45 @@ fn build_version_symbol<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> Option<Stri
     std::str::from_utf8(bytes).ok().map(str::to_string)
 }
 
+/// Why the DWARF producers could not be had: the sections could not be
+/// read or decompressed (damage, an error), or DWARF did not parse (a
+/// warning: new forms and vendor extensions appear with new compilers,
+/// and DWARF is only a fallback here).
+enum DwarfFailure {
+    Section(String),
+    Parse(String),
+}
+
 fn dwarf_producers<'d, R: ReadRef<'d>>(
     view: &ElfView<'d, R>,
-) -> Result<Vec<dwarf::Producer>, String> {
+) -> Result<Vec<dwarf::Producer>, DwarfFailure> {
     if !view.has_section(b".debug_info") && !view.has_section(b".zdebug_info") {
         return Ok(Vec::new());
     }
     let big = view.header().byte_order == elf::ByteOrder::Big;
-    dwarf::producers_from_sections(
-        |id| view.debug_section(id.name().as_bytes()).ok().flatten(),
+    let budget = RefCell::new(DecompressBudget::new(MAX_DWARF_SECTION, MAX_DWARF_TOTAL));
+    let failed = RefCell::new(None);
+    let producers = dwarf::producers_from_sections(
+        |id| {
+            if failed.borrow().is_some() {
+                return None;
+            }
+            let name = id.name().as_bytes();
+            match view.debug_section_within(name, &mut budget.borrow_mut()) {
+                Ok(data) => data,
+                Err(e) => {
+                    *failed.borrow_mut() = Some(e.to_string());
+                    None
+                }
+            }
+        },
         big,
         MAX_DWARF_UNITS,
-    )
-    .map_err(|e| e.to_string())
+    );
+    if let Some(e) = failed.into_inner() {
+        return Err(DwarfFailure::Section(e));
+    }
+    producers.map_err(|e| DwarfFailure::Parse(e.to_string()))
 }
 
 /// The Go release each GCC's libgo implements (GCC release notes). Only
@@ -521,20 +652,25 @@ fn derive<'d, R: ReadRef<'d>>(
     go.fips_evidence = evidence;
 }
 
-/// Every symbol of the file for rules: the ELF tables and the pclntab names.
-fn symbol_index<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>) -> SymbolIndex {
+/// Every symbol of the file for rules: the pclntab names here; the ELF
+/// tables are built in `ctx` (see [`finish`]). A pclntab that fails part
+/// way is an error in the report, not a shorter list of names.
+fn symbol_index<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> SymbolIndex {
     let mut idx = SymbolIndex::default();
     if let Some(p) = ctx.pcln() {
-        idx.add_pclntab(p.funcs().map_while(Result::ok));
+        let mut failed = None;
+        idx.add_pclntab(p.funcs().map_while(|name| match name {
+            Ok(n) => Some(n),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        }));
+        if let Some(e) = failed {
+            ctx.pcln_error(&e);
+        }
     }
-    let view = ctx.view;
-    if let Some(s) = ctx
-        .symbols
-        .into_inner()
-        .unwrap_or_else(|| view.symbol_index().ok())
-    {
-        idx.set_elf(s);
-    }
+    let _ = ctx.symbols();
     idx
 }
 

@@ -3,7 +3,11 @@
 //!
 //! A structure that cannot be read becomes an entry in `errors` and the rest
 //! of the report is still filled in; only a file that is not ELF at all, or
-//! whose headers cannot be read, is a [`FileError`].
+//! whose headers cannot be read, is a [`FileError`]. The ELF views sort what
+//! they meet into errors (damage: bytes a header promises are missing or
+//! unreadable) and warnings (oddities real toolchains produce, read anyway);
+//! this module keeps that split: `errors` make `inspect` exit 3 and fail
+//! `file.readable`, `warnings` are reported only.
 
 mod gofacts;
 
@@ -76,25 +80,20 @@ pub fn inspect_data<'d, R: ReadRef<'d>>(
         size: data.len().unwrap_or(0),
         ..Report::default()
     };
-    for w in view.warnings() {
-        r.warnings.push(w.to_string());
-    }
-    r.elf = Some(elf_facts(&view, &mut r.errors));
+    route(&mut r, view.errors(), view.warnings());
+    r.elf = Some(elf_facts(&view, &mut r));
 
     let notes = view.notes();
-    for w in &notes.warnings {
-        r.warnings.push(w.to_string());
-    }
+    route(&mut r, &notes.errors, &notes.warnings);
     r.gnu_build_id = notes.gnu_build_id_hex();
     if let Some(p) = notes.properties() {
-        for w in &p.warnings {
-            r.warnings.push(w.to_string());
-        }
+        route(&mut r, &p.errors, &p.warnings);
         r.properties = p;
     }
 
     match view.versions() {
         Ok(Some(v)) => {
+            route(&mut r, &v.errors, &v.warnings);
             r.needed_versions = v
                 .needed_versions()
                 .iter()
@@ -126,12 +125,31 @@ pub fn inspect_data<'d, R: ReadRef<'d>>(
         }
         Err(e) => r.errors.push(e.to_string()),
     }
+    route(&mut r, &view.symbol_table_errors(), &[]);
 
     gofacts::collect(&view, &notes, &mut r, opts);
+    // Relocations are read only when a Go fact needed a pointer resolved.
+    route(&mut r, view.relocation_errors_if_read(), &[]);
+    dedup(&mut r.errors);
+    dedup(&mut r.warnings);
     Ok(r)
 }
 
-fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>) -> ElfFacts {
+/// Appends a view's errors and warnings to the report's.
+fn route(r: &mut Report, errors: &[ElfError], warnings: &[ElfError]) {
+    r.errors.extend(errors.iter().map(ElfError::to_string));
+    r.warnings.extend(warnings.iter().map(ElfError::to_string));
+}
+
+/// Drops repeats, keeping the first of each: two views that read the same
+/// damaged bytes (the open-time range check and a later read of the same
+/// section, say) describe it in the same words.
+fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|e| seen.insert(e.clone()));
+}
+
+fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, r: &mut Report) -> ElfFacts {
     let h = view.header();
     let mut f = ElfFacts {
         class: match h.class {
@@ -160,6 +178,7 @@ fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>
         section_headers: !view.sections().is_empty(),
         ..ElfFacts::default()
     };
+    let errors = &mut r.errors;
     let mut note = |e: ElfError| errors.push(e.to_string());
     match view.interpreter() {
         Ok(i) => f.interpreter = i.map(text),
@@ -186,12 +205,10 @@ fn elf_facts<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, errors: &mut Vec<String>
             f.soname = d.soname.map(text);
             f.rpath = d.rpath.iter().map(|b| text(b)).collect();
             f.runpath = d.runpath.iter().map(|b| text(b)).collect();
-            for w in &d.warnings {
-                errors.push(w.to_string());
-            }
+            route(r, &d.errors, &d.warnings);
         }
         Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
+        Err(e) => r.errors.push(e.to_string()),
     }
     f
 }
