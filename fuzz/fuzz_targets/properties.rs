@@ -36,4 +36,5 @@ fuzz_target!(|data: &[u8]| {
         "{} warnings",
         props.warnings.len()
     );
+    assert!(props.errors.len() <= 17, "{} errors", props.errors.len());
 });
