@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::input::{Expanded, Found, Resolver};
+use crate::input::{self, Expanded, Found, Resolver};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
@@ -18,6 +18,15 @@ const TOOL: ToolInfo<'static> = ToolInfo {
 
 /// Runs `check` and returns the exit status.
 pub fn run(a: &CheckArgs) -> u8 {
+    // Whatever happens next, a success file from an earlier run must not
+    // outlive it: it is written again only on a pass.
+    if let Some(path) = &a.success_file
+        && let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!("elfgate: --success-file {path}: {e}");
+        return EXIT_USAGE;
+    }
     match run_inner(a) {
         Ok(code) => code,
         Err(msg) => {
@@ -53,14 +62,14 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
             .map(|r| policy::evaluate(r, &policy, host))
             .collect(),
     };
-    if verdicts.files.is_empty() {
-        // An empty image (say, a volume that failed to mount) must not pass;
-        // as a verdict, every report format says so with the same exit code.
-        let what = targets.join(" ");
-        eprintln!("elfgate: no ELF file found in {what}");
+    // An empty image (say, a volume that failed to mount) must not pass; as
+    // a verdict, every report format says so with the same exit code.
+    let reported: Vec<&str> = inspected.reports.iter().map(|r| r.path.as_str()).collect();
+    for t in empty_targets(&resolver, &targets, &reported) {
+        eprintln!("elfgate: no ELF file found in {t}");
         verdicts
             .files
-            .push(FileVerdict::unreadable(&what, "no ELF file found there"));
+            .push(FileVerdict::unreadable(&t, "no ELF file found there"));
     }
     let code = policy::exit_code(&verdicts);
 
@@ -94,9 +103,6 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     if let Some(path) = &a.success_file {
         if code == 0 {
             write_atomically(path, b"PASS\n").map_err(|e| format!("--success-file {path}: {e}"))?;
-        } else {
-            // A stale success file from an earlier run must not say "pass".
-            let _ = std::fs::remove_file(path);
         }
     }
     Ok(code)
@@ -113,53 +119,82 @@ fn targets(a: &CheckArgs) -> Vec<String> {
 }
 
 fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
-    let split = |v: &[String]| -> Vec<String> {
-        v.iter()
+    // Values are trimmed (a stray space or CR from a pod spec must not turn
+    // a rule into one that matches nothing). A value that is empty, or a
+    // list with an empty item, is an error: `--sha256 "$PIN"` with an unset
+    // PIN must not silently drop the pin. Only the empty line after the
+    // last newline of an environment value (a YAML block scalar) is dropped.
+    let lines = |flag: &str, v: &[String]| -> Result<Vec<String>, String> {
+        let mut v: Vec<String> = v.iter().map(|s| s.trim().to_string()).collect();
+        if v.len() > 1 && v.last().is_some_and(String::is_empty) {
+            v.pop();
+        }
+        match v.iter().any(String::is_empty) {
+            true => Err(format!("--{flag}: empty value")),
+            false => Ok(v),
+        }
+    };
+    let split = |flag: &str, v: &[String]| -> Result<Vec<String>, String> {
+        let items: Vec<String> = lines(flag, v)?
+            .iter()
             .flat_map(|s| s.split(','))
             .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    // One value per line in environment variables: a YAML block scalar ends
-    // with a newline, which must not make an empty value.
-    let lines = |v: &[String]| -> Vec<String> {
-        v.iter().filter(|s| !s.trim().is_empty()).cloned().collect()
+            .collect();
+        match items.iter().any(String::is_empty) {
+            true => Err(format!("--{flag}: empty item in a comma-separated list")),
+            false => Ok(items),
+        }
     };
     let flags = FlagRules {
         min_version: a.min_version.clone(),
         go_version: a.go_version.clone(),
-        require_symbols: lines(&a.require_symbol),
-        forbid_symbols: lines(&a.forbid_symbol),
-        require_settings: lines(&a.require_setting),
-        forbid_settings: lines(&a.forbid_setting),
-        require_experiments: lines(&a.require_experiment),
-        forbid_experiments: lines(&a.forbid_experiment),
+        require_symbols: lines("require-symbol", &a.require_symbol)?,
+        forbid_symbols: lines("forbid-symbol", &a.forbid_symbol)?,
+        require_settings: lines("require-setting", &a.require_setting)?,
+        forbid_settings: lines("forbid-setting", &a.forbid_setting)?,
+        require_experiments: lines("require-experiment", &a.require_experiment)?,
+        forbid_experiments: lines("forbid-experiment", &a.forbid_experiment)?,
         require_fips: a.require_fips,
-        require_properties: split(&a.require_property),
+        require_properties: split("require-property", &a.require_property)?,
         max_isa: a.max_isa.clone(),
-        arch: split(&a.arch),
+        arch: split("arch", &a.arch)?,
         max_glibc: a.max_glibc.clone(),
-        sha256: lines(&a.sha256),
-        allow_unknown: lines(&a.allow_unknown),
+        sha256: lines("sha256", &a.sha256)?,
+        allow_unknown: lines("allow-unknown", &a.allow_unknown)?,
         trust_inferred_version: a.trust_inferred_version,
     };
     let text = match &a.policy {
         Some(p) => Some((
             p.as_str(),
-            std::fs::read_to_string(p).map_err(|e| format!("--policy {p}: {e}"))?,
+            read_policy(p).map_err(|e| format!("--policy {p}: {e}"))?,
         )),
         None => None,
     };
     Policy::build(text.as_ref().map(|(p, t)| (*p, t.as_str())), &flags).map_err(|e| e.to_string())
 }
 
+/// Reads a policy file, at most one byte past the limit the loader enforces,
+/// so `--policy /dev/zero` cannot exhaust memory.
+fn read_policy(path: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let limit = policy::MAX_POLICY_BYTES as u64 + 1;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Expands targets; a target with glob characters is matched against the
 /// files found under its longest literal directory prefix.
 fn expand(resolver: &Resolver, targets: &[String], sink: &mut dyn FnMut(Found)) {
     for t in targets {
-        if t.contains(['*', '?', '[']) {
+        if is_glob(t) {
             let part = expand_glob(resolver, t);
             part.errors.into_iter().for_each(|e| sink(Found::Error(e)));
+            part.skipped
+                .into_iter()
+                .for_each(|(p, why)| sink(Found::Skipped(p, why)));
             part.files.into_iter().for_each(|f| sink(Found::File(f)));
         } else {
             resolver.expand_each(std::slice::from_ref(t), sink);
@@ -167,24 +202,39 @@ fn expand(resolver: &Resolver, targets: &[String], sink: &mut dyn FnMut(Found)) 
     }
 }
 
+fn is_glob(t: &str) -> bool {
+    t.contains(['*', '?', '['])
+}
+
+/// A target as reports name it: a clean in-image path under `--root`, the
+/// path without a leading `./` on the host.
+fn shown(resolver: &Resolver, t: &str) -> String {
+    match resolver {
+        Resolver::Root(_) => input::in_root_display(t),
+        Resolver::Host => t.strip_prefix("./").unwrap_or(t).to_string(),
+    }
+}
+
+fn glob_matcher(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+}
+
 fn expand_glob(resolver: &Resolver, pattern: &str) -> Expanded {
-    let literal: Vec<&str> = pattern
-        .split('/')
-        .take_while(|c| !c.contains(['*', '?', '[']))
-        .collect();
+    let pattern = shown(resolver, pattern);
+    let literal: Vec<&str> = pattern.split('/').take_while(|c| !is_glob(c)).collect();
     let base = match literal.join("/") {
         b if b.is_empty() && pattern.starts_with('/') => "/".to_string(),
         b if b.is_empty() => ".".to_string(),
         b => b,
     };
-    let matcher = match globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-    {
-        Ok(g) => g.compile_matcher(),
+    let matcher = match glob_matcher(&pattern) {
+        Ok(m) => m,
         Err(e) => {
             let mut out = Expanded::default();
-            out.errors.push(crate::input::InputError::NotFound {
+            out.errors.push(input::InputError::NotFound {
                 path: pattern.to_string(),
                 detail: format!(" (bad glob: {e})"),
             });
@@ -192,21 +242,43 @@ fn expand_glob(resolver: &Resolver, pattern: &str) -> Expanded {
         }
     };
     let mut found = resolver.expand(&[base]);
-    found.files.retain(|f| {
-        let p = f.display.strip_prefix("./").unwrap_or(&f.display);
-        let p = p.replace("//", "/");
-        matcher.is_match(&p)
-    });
+    let matches = |p: &str| matcher.is_match(p.strip_prefix("./").unwrap_or(p).replace("//", "/"));
+    found.files.retain(|f| matches(&f.display));
+    found.skipped.retain(|(p, _)| matches(p));
     for f in &mut found.files {
         f.named = false;
     }
     if found.files.is_empty() && found.errors.is_empty() {
-        found.errors.push(crate::input::InputError::NotFound {
+        found.errors.push(input::InputError::NotFound {
             path: pattern.to_string(),
             detail: " (the glob matched no file)".into(),
         });
     }
     found
+}
+
+/// Targets (directories and globs) under which no file was reported at all:
+/// each must fail as unreadable, even when other targets held ELF files, or
+/// a volume that mounted empty would pass beside one that did not.
+fn empty_targets(resolver: &Resolver, targets: &[String], reported: &[&str]) -> Vec<String> {
+    targets
+        .iter()
+        .filter_map(|t| {
+            let shown = shown(resolver, t);
+            let covered = if is_glob(t) {
+                let m = glob_matcher(&shown).ok()?;
+                reported
+                    .iter()
+                    .any(|p| m.is_match(p.strip_prefix("./").unwrap_or(p)))
+            } else {
+                let dir = format!("{}/", shown.trim_end_matches('/'));
+                reported
+                    .iter()
+                    .any(|p| *p == shown || p.starts_with(&dir) || dir == "/")
+            };
+            (!covered).then_some(shown)
+        })
+        .collect()
 }
 
 /// The GOARCH of the machine elfgate runs on, for `--arch host`.
@@ -241,8 +313,15 @@ fn write_termination_log(path: &str, body: &[u8]) {
 /// Writes `bytes` to a temporary file beside `path`, then renames it, so a
 /// reader never sees a partial success file.
 fn write_atomically(path: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = format!("{path}.tmp.{}", std::process::id());
-    let mut f = std::fs::File::create(&tmp)?;
+    // A link planted at the temporary name must not redirect the write.
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

@@ -97,15 +97,22 @@ impl Resolver {
     /// it is known, so files can be inspected while the walk goes on.
     pub fn expand_each(&self, targets: &[String], sink: &mut dyn FnMut(Found)) {
         for t in targets {
-            match self.locate(t) {
+            // Under a root, paths are shown (and matched by policy globs) as
+            // clean absolute paths inside the image: `app/x`, `//app/x` and
+            // `/tmp/../app/x` are all `/app/x`.
+            let shown = match self {
+                Resolver::Host => t.clone(),
+                Resolver::Root(_) => in_root_display(t),
+            };
+            match self.locate(Path::new(t), &shown) {
                 Ok((fs_path, meta)) => {
                     if meta.is_dir() {
-                        self.walk(t, &fs_path, sink);
+                        self.walk(&shown, &fs_path, sink);
                     } else if meta.is_file() {
-                        sink(Found::File(self.target(t.clone(), fs_path, true)));
+                        sink(Found::File(self.target(shown, fs_path, true)));
                     } else {
                         sink(Found::Error(InputError::NotRegular {
-                            path: t.clone(),
+                            path: shown,
                             kind: kind_name(&meta),
                         }));
                     }
@@ -124,12 +131,13 @@ impl Resolver {
         }
     }
 
-    /// Finds the real path of `display` and its metadata (after symlinks).
-    fn locate(&self, display: &str) -> Result<(PathBuf, Metadata), InputError> {
+    /// Finds the real path of `path` (a host path, or a path inside the
+    /// root) and its metadata, after symlinks; `display` names it in errors.
+    fn locate(&self, path: &Path, display: &str) -> Result<(PathBuf, Metadata), InputError> {
         let path = match self {
             // The kernel resolves host paths.
-            Resolver::Host => PathBuf::from(display),
-            Resolver::Root(root) => resolve_in_root(root, display)?,
+            Resolver::Host => path.to_path_buf(),
+            Resolver::Root(root) => resolve_in_root(root, path, display)?,
         };
         let meta = std::fs::metadata(&path).map_err(|e| io_or_missing(display, "stat", e))?;
         Ok((path, meta))
@@ -183,7 +191,17 @@ impl Resolver {
                 } else if ft.is_file() {
                     sink(Found::File(self.target(child_disp, child_fs, false)));
                 } else if ft.is_symlink() {
-                    match self.locate(&child_disp) {
+                    // Resolved from the raw name (not the escaped display),
+                    // relative to the root for an image: `dir` is a real
+                    // directory under the root, found by the walk itself.
+                    let raw = match self {
+                        Resolver::Host => child_fs.clone(),
+                        Resolver::Root(root) => match child_fs.strip_prefix(root) {
+                            Ok(inside) => Path::new("/").join(inside),
+                            Err(_) => child_fs.clone(),
+                        },
+                    };
+                    match self.locate(&raw, &child_disp) {
                         Ok((real, meta)) if meta.is_file() => {
                             sink(Found::File(self.target(child_disp, real, false)))
                         }
@@ -208,8 +226,8 @@ impl Resolver {
 /// `root`, `..` never climbs above it, and every intermediate component is
 /// checked with `lstat` so no symlink is ever followed by the kernel.
 /// The result names a path under `root` whose components are not symlinks.
-pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, InputError> {
-    let mut pending: VecDeque<OsString> = components(Path::new(path));
+pub fn resolve_in_root(root: &Path, path: &Path, display: &str) -> Result<PathBuf, InputError> {
+    let mut pending: VecDeque<OsString> = components(path);
     let mut resolved: Vec<OsString> = Vec::new();
     let mut links = 0usize;
     while let Some(comp) = pending.pop_front() {
@@ -230,11 +248,11 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, InputError> {
                 };
                 return Err(match e.kind() {
                     std::io::ErrorKind::NotFound => InputError::NotFound {
-                        path: path.to_string(),
+                        path: display.to_string(),
                         detail,
                     },
                     _ => InputError::Io {
-                        path: path.to_string(),
+                        path: display.to_string(),
                         op: "lstat",
                         source: e,
                     },
@@ -245,11 +263,11 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, InputError> {
             links += 1;
             if links > MAX_SYMLINKS {
                 return Err(InputError::SymlinkLoop {
-                    path: path.to_string(),
+                    path: display.to_string(),
                 });
             }
             let target = std::fs::read_link(&candidate).map_err(|e| InputError::Io {
-                path: path.to_string(),
+                path: display.to_string(),
                 op: "readlink",
                 source: e,
             })?;
@@ -266,6 +284,22 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, InputError> {
     let mut out = root.to_path_buf();
     out.extend(&resolved);
     Ok(out)
+}
+
+/// A path inside an image as elfgate shows it: absolute, without `.`, empty
+/// components or `..` (resolved lexically, never above `/`).
+pub fn in_root_display(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
 }
 
 /// The normal and `..` components of a path; `/` and `.` are dropped.
@@ -504,7 +538,7 @@ mod tests {
     fn absolute_symlink_resolves_inside_root() {
         let d = tree();
         symlink("/app/server", d.path().join("app/link")).unwrap();
-        let p = resolve_in_root(d.path(), "/app/link").unwrap();
+        let p = resolve_in_root(d.path(), Path::new("/app/link"), "/app/link").unwrap();
         assert_eq!(p, d.path().join("app/server"));
     }
 
@@ -512,14 +546,19 @@ mod tests {
     fn dotdot_cannot_climb_out_of_root() {
         let d = tree();
         symlink("../../../../../etc/passwd", d.path().join("app/esc")).unwrap();
-        let err = resolve_in_root(d.path(), "/app/esc").unwrap_err();
+        let err = resolve_in_root(d.path(), Path::new("/app/esc"), "/app/esc").unwrap_err();
         assert!(matches!(err, InputError::NotFound { .. }), "{err}");
         std::fs::create_dir_all(d.path().join("etc")).unwrap();
         std::fs::write(d.path().join("etc/passwd"), b"inside").unwrap();
-        let p = resolve_in_root(d.path(), "/app/esc").unwrap();
+        let p = resolve_in_root(d.path(), Path::new("/app/esc"), "/app/esc").unwrap();
         assert_eq!(p, d.path().join("etc/passwd"));
         assert_eq!(
-            resolve_in_root(d.path(), "/../../app/server").unwrap(),
+            resolve_in_root(
+                d.path(),
+                Path::new("/../../app/server"),
+                "/../../app/server"
+            )
+            .unwrap(),
             d.path().join("app/server")
         );
     }
@@ -529,7 +568,7 @@ mod tests {
         let d = tree();
         symlink("/app/b", d.path().join("app/a")).unwrap();
         symlink("/app/a", d.path().join("app/b")).unwrap();
-        let err = resolve_in_root(d.path(), "/app/a").unwrap_err();
+        let err = resolve_in_root(d.path(), Path::new("/app/a"), "/app/a").unwrap_err();
         assert!(matches!(err, InputError::SymlinkLoop { .. }), "{err}");
     }
 
@@ -537,7 +576,8 @@ mod tests {
     fn dangling_absolute_symlink_names_where_it_led() {
         let d = tree();
         symlink("/nowhere/bin", d.path().join("app/dangling")).unwrap();
-        let err = resolve_in_root(d.path(), "/app/dangling").unwrap_err();
+        let err =
+            resolve_in_root(d.path(), Path::new("/app/dangling"), "/app/dangling").unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("/app/dangling") && msg.contains("/nowhere"),

@@ -212,10 +212,18 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 /// hand elfgate to another container through a shared volume.
 fn self_copy(a: &SelfCopyArgs) -> u8 {
     let result = std::env::current_exe().and_then(|exe| {
-        let tmp = format!("{}.tmp", a.dest);
-        std::fs::copy(&exe, &tmp)?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = format!("{}.tmp.{}", a.dest, std::process::id());
+        // A link planted at the temporary name must not redirect the write.
+        let _ = std::fs::remove_file(&tmp);
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        std::io::copy(&mut std::fs::File::open(exe)?, &mut out)?;
+        out.sync_all()?;
         std::fs::rename(&tmp, &a.dest)
     });
     match result {

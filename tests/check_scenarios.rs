@@ -342,3 +342,74 @@ fn an_empty_image_fails_in_every_format() {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!(v["exit_code"], 3);
 }
+
+/// Review findings: each of these once let `check` exit 0.
+#[test]
+fn fail_open_regressions() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("img");
+    std::fs::create_dir_all(img.join("app")).unwrap();
+    std::fs::create_dir_all(img.join("empty")).unwrap();
+    std::fs::copy(
+        root().join("testdata/bin/go127-exe"),
+        img.join("app/server"),
+    )
+    .unwrap();
+    let r = img.to_str().unwrap();
+    let policy = dir.path().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nrulesets:\n  - name: strict\n    paths: [\"/app/**\"]\n    arch: [arm64]\n  - name: all\n    arch: [amd64]\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    // Path-scoped rulesets apply however the target is spelled under --root.
+    for t in ["/app", "app", "//app", "/app/../app", "app/*"] {
+        let (code, out) = check(&["--root", r, "--policy", p, t]);
+        assert_eq!(code, 1, "{t}: {out}");
+        assert!(out.contains("/app/server"), "{t}: {out}");
+    }
+    // An empty value drops nothing silently; stray whitespace is trimmed.
+    let (code, out) = check(&["--arch", "amd64", "--sha256", "", "bin/go127-exe"]);
+    assert_eq!(code, 2, "{out}");
+    let (code, out) = check(&["--forbid-setting", "CGO_ENABLED=1\r", "bin/go127-cgo"]);
+    assert_eq!(code, 1, "{out}");
+    // A target that holds no ELF fails even beside one that does.
+    let (code, out) = check(&["--root", r, "--arch", "amd64", "/app", "/empty"]);
+    assert_eq!(code, 3, "{out}");
+    // A stale success file does not survive a usage error.
+    let ok = dir.path().join("ok");
+    std::fs::write(&ok, "PASS\n").unwrap();
+    let (code, _) = check(&[
+        "--policy",
+        "/nonexistent",
+        "--success-file",
+        ok.to_str().unwrap(),
+        "bin/go127-exe",
+    ]);
+    assert_eq!(code, 2);
+    assert!(!ok.exists());
+    // A truncated file with the ELF magic is damage, not a file to skip.
+    std::fs::write(img.join("app/stub"), b"\x7fELF\x02\x01").unwrap();
+    let (code, out) = check(&["--root", r, "--arch", "amd64", "/app"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("/app/stub"), "{out}");
+}
+
+#[test]
+fn walked_symlinks_with_odd_names_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("testdata/bin/go127-exe"),
+        dir.path().join("server"),
+    )
+    .unwrap();
+    symlink("server", dir.path().join("lnk\\x")).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = elfgate(&["inspect", "-v", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("dangling"), "{}", stderr(&o));
+    let (code, out) = check(&["--root", d, "--arch", "amd64", "/"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lnk"), "{out}");
+}

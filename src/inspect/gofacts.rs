@@ -23,6 +23,9 @@ const SEARCH_CHUNK: u64 = 1 << 20;
 /// tens of KiB at most; 16 MiB bounds what a lying length can make us read.
 const MAX_BLOB: u64 = 16 << 20;
 
+/// Read-only segments searched for a pclntab when section headers are gone.
+const MAX_PCLNTAB_SEGMENTS: usize = 8;
+
 /// Units of DWARF examined for a producer: the first Go unit is enough,
 /// and external links put C units before it.
 const MAX_DWARF_UNITS: usize = 64;
@@ -79,7 +82,15 @@ pub fn pclntab_region<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<(u64,
     // Read-only data first, then text (older layouts kept rodata there).
     let (ro, rx): (Vec<&elf::Segment>, Vec<&elf::Segment>) =
         loads.partition(|s| s.p_flags & object::elf::PF_X.0 == 0);
-    for seg in ro.into_iter().chain(rx) {
+    // Real files have two or three such segments. A hostile one may have
+    // thousands that each span the file, and every read stays cached: both
+    // the number searched and the bytes read are bounded.
+    let mut budget = view.data().len().unwrap_or(0);
+    for seg in ro.into_iter().chain(rx).take(MAX_PCLNTAB_SEGMENTS) {
+        if seg.p_filesz > budget {
+            break;
+        }
+        budget -= seg.p_filesz;
         let Ok(bytes) = view.data().read_bytes_at(seg.p_offset, seg.p_filesz) else {
             continue;
         };

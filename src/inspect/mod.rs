@@ -52,7 +52,18 @@ pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileErr
         None
     };
     let cache = ReadCache::new(input::PositionalFile::new(file, size));
-    let mut report = inspect_data(&target.display, &cache, opts)?;
+    // The file starts with the ELF magic (`input::open` checked), so a bad
+    // identification is damage to report, not a file to skip.
+    let mut report = inspect_data(&target.display, &cache, opts).map_err(|e| match e {
+        FileError::NotElf { path, reason } => FileError::Elf {
+            path,
+            source: ElfError::Invalid {
+                structure: "ELF identification (e_ident)".into(),
+                reason,
+            },
+        },
+        e => e,
+    })?;
     report.size = size;
     report.sha256 = sha256;
     Ok(report)
