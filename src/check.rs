@@ -100,10 +100,10 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     if let Some(path) = &a.termination_log {
         write_termination_log(path, &render::termination::render(&verdicts));
     }
-    if let Some(path) = &a.success_file {
-        if code == 0 {
-            write_atomically(path, b"PASS\n").map_err(|e| format!("--success-file {path}: {e}"))?;
-        }
+    if let Some(path) = &a.success_file
+        && code == 0
+    {
+        write_atomically(path, b"PASS\n").map_err(|e| format!("--success-file {path}: {e}"))?;
     }
     Ok(code)
 }
