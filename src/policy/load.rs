@@ -125,10 +125,6 @@ impl Ruleset {
             + usize::from(self.max_glibc.is_some())
             + usize::from(!self.sha256.is_empty())
     }
-
-    pub fn has_symbol_rules(&self) -> bool {
-        !self.require_symbols.is_empty() || !self.forbid_symbols.is_empty()
-    }
 }
 
 /// A validated policy, its symbol patterns compiled for one pass per file.

@@ -77,26 +77,8 @@ pub(crate) enum Outcome {
     Unknown(String),
 }
 
-/// Bytes for a message: UTF-8 kept, invalid bytes, controls and `\` escaped.
-pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
+/// Names from files in messages: one escaping rule for every output.
+pub(crate) use crate::input::escape_bytes;
 
 /// Collects one ruleset's findings.
 struct Collector<'a> {
@@ -569,7 +551,7 @@ rulesets:
     fn escapes() {
         assert_eq!(
             escape_bytes(b"a\\b\n\x01\xff\xc3\xa9"),
-            "a\\\\b\\n\\u{1}\\xffé"
+            "a\\\\b\\x0a\\x01\\xffé"
         );
     }
 }

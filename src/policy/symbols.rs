@@ -738,6 +738,6 @@ mod tests {
         });
         let hits = run(&["bad*"], &idx);
         assert_eq!(hits[0].count, 1);
-        assert_eq!(hits[0].examples, vec!["bad\\xff\\nname (symtab)"]);
+        assert_eq!(hits[0].examples, vec!["bad\\xff\\x0aname (symtab)"]);
     }
 }
