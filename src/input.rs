@@ -461,9 +461,10 @@ impl object::read::ReadCacheOps for PositionalFile {
 pub fn sha256(file: &File, display: &str) -> Result<String, InputError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
+    // Hashed before parsing, from the same descriptor: parsing uses
+    // positional reads, so the descriptor's offset does not matter to it. A
+    // file that changes between the two is caught only if it shrinks.
     let mut r = file;
-    // Positional reads would not move the offset ReadCache relies on, but
-    // ReadCache seeks before every read, so sharing the descriptor is safe.
     use std::io::Seek;
     r.seek(std::io::SeekFrom::Start(0))
         .map_err(|e| io_or_missing(display, "seek", e))?;
