@@ -17,11 +17,12 @@
 //! runs such tests); there are none at present.
 
 use std::ffi::OsStr;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{Outcome, elfgate_within};
 use elfgate::inspect::{Options, inspect_data};
 
 const FIXTURES: [&str; 4] = [
@@ -195,54 +196,10 @@ fn put_u64(b: &mut [u8], at: usize, v: u64) {
 // ---------------------------------------------------------------------------
 // Running the binary.
 
-struct Outcome {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs elfgate with a deadline; a run past [`TIMEOUT`] is killed and fails
 /// the test as a hang.
 fn elfgate<S: AsRef<OsStr>>(args: &[S]) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_elfgate"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn elfgate");
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for elfgate") {
-            break status;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            let argv: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
-            panic!("elfgate {argv:?} still running after {TIMEOUT:?}: a hang");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
-    Outcome {
-        status,
-        stdout,
-        stderr,
-    }
+    elfgate_within(args, TIMEOUT)
 }
 
 /// Neither a panic nor a signal.

@@ -5,22 +5,18 @@
 //! no run may panic or die by a signal.
 
 use std::ffi::{CString, OsStr};
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+
+use common::Outcome;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Outcome {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
 
 /// Runs elfgate with a deadline; a run past it is killed and fails the test.
 fn elfgate<S: AsRef<OsStr>>(args: &[S]) -> Outcome {
@@ -28,45 +24,7 @@ fn elfgate<S: AsRef<OsStr>>(args: &[S]) -> Outcome {
 }
 
 fn elfgate_within<S: AsRef<OsStr>>(args: &[S], timeout: Duration) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_elfgate"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn elfgate");
-    let mut out = child.stdout.take().expect("piped stdout");
-    let mut err = child.stderr.take().expect("piped stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for elfgate") {
-            break status;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            let argv: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
-            panic!("elfgate {argv:?} still running after {timeout:?}: it blocked or hung");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
-    let o = Outcome {
-        status,
-        stdout,
-        stderr,
-    };
+    let o = common::elfgate_within(args, timeout);
     assert_no_crash(&o);
     o
 }

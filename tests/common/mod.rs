@@ -53,3 +53,59 @@ pub fn noshdr_bytes() -> Vec<u8> {
     b[0x3c..0x40].fill(0);
     b
 }
+
+/// What a run of the binary under a deadline left behind.
+pub struct Outcome {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs elfgate with a deadline; a run past `timeout` is killed and fails
+/// the test as a hang (a blocked `open` of a FIFO, a loop).
+pub fn elfgate_within<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    timeout: std::time::Duration,
+) -> Outcome {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_elfgate"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn elfgate");
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for elfgate") {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            let argv: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+            panic!("elfgate {argv:?} still running after {timeout:?}: it blocked or hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
+    Outcome {
+        status,
+        stdout,
+        stderr,
+    }
+}
