@@ -51,7 +51,7 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     let resolver = run::resolver(a.root.as_deref())?;
     let opts = Options {
         digest: policy.needs_digest(),
-        symbols: policy.needs_symbols(),
+        symbols: policy.symbol_query(),
     };
     let inspected = run::inspect_stream(|sink| expand(&resolver, &targets, sink), &opts, a.verbose);
     let host = host_goarch();

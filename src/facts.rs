@@ -44,9 +44,9 @@ pub struct Report {
     pub errors: Vec<String>,
     /// Oddities that were tolerated (a misaligned note, an unknown property).
     pub warnings: Vec<String>,
-    /// Every symbol, indexed once when rules need them; never serialized.
+    /// The answers to the symbol patterns of `check`; never serialized.
     #[serde(skip)]
-    pub symbol_index: Option<SymbolIndex>,
+    pub symbol_search: Option<SymbolSearch>,
 }
 
 /// ELF header and dynamic-linking facts.
@@ -226,16 +226,14 @@ struct Entry {
     size: u64,
 }
 
-/// All symbols of a file, so that a rule set is answered in one pass over
-/// the index instead of one pass over the file per rule: the ELF tables as
-/// the ELF layer indexed them, plus pclntab function names (and symbols
-/// pushed by hand, for tests) in an arena of their own.
+/// Symbols pushed by hand (tests, tools): names and versions in one arena.
+/// A file's own tables are never copied into one of these; inspect offers
+/// them to a [`SymbolQuery`] as it reads them.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolIndex {
-    elf: Option<crate::elf::SymbolIndex>,
     arena: Vec<u8>,
     entries: Vec<Entry>,
-    /// Which tables were present in the file (an absent table is unknown, not empty).
+    /// Which tables are present (an absent table is unknown, not empty).
     pub present: Vec<SymbolTable>,
 }
 
@@ -289,50 +287,17 @@ impl SymbolIndex {
         }
     }
 
-    /// Takes the ELF layer's index of symtab and dynsym.
-    pub fn set_elf(&mut self, elf: crate::elf::SymbolIndex) {
-        let counts = elf.counts();
-        if counts.symtab.is_some() {
-            self.mark_present(SymbolTable::Symtab);
-        }
-        if counts.dynsym.is_some() {
-            self.mark_present(SymbolTable::Dynsym);
-        }
-        self.elf = Some(elf);
-    }
-
-    /// Adds pclntab function names (defined global functions by construction).
-    pub fn add_pclntab<'n>(&mut self, names: impl Iterator<Item = &'n [u8]>) {
-        self.mark_present(SymbolTable::Pclntab);
-        for name in names {
-            let ok = self.push(SymbolRef {
-                name,
-                table: SymbolTable::Pclntab,
-                kind: SymbolKind::Func,
-                binding: SymbolBinding::Global,
-                defined: true,
-                size: 0,
-                version: None,
-                version_hidden: false,
-            });
-            if !ok {
-                break;
-            }
-        }
-    }
-
     pub fn len(&self) -> usize {
-        self.entries.len() + self.elf.as_ref().map_or(0, |e| e.len())
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty()
     }
 
-    /// Every symbol: ELF tables first, then pclntab names and pushed ones.
+    /// Every symbol, in the order pushed.
     pub fn iter(&self) -> impl Iterator<Item = SymbolRef<'_>> {
-        let elf = self.elf.iter().flat_map(|e| e.iter()).map(from_elf);
-        elf.chain(self.entries.iter().map(|e| SymbolRef {
+        self.entries.iter().map(|e| SymbolRef {
             name: self.slice(e.name),
             table: e.table,
             kind: e.kind,
@@ -341,11 +306,63 @@ impl SymbolIndex {
             size: e.size,
             version: e.version.map(|v| self.slice(v)),
             version_hidden: e.version_hidden,
-        }))
+        })
+    }
+
+    /// Answers `query` over these symbols, as inspect does over a file's.
+    pub fn search(&self, query: &dyn SymbolQuery) -> SymbolSearch {
+        let mut hits = vec![SymbolHit::default(); query.len()];
+        for sym in self.iter() {
+            query.offer(&sym, &mut hits);
+        }
+        SymbolSearch {
+            hits,
+            present: self.present.clone(),
+        }
     }
 }
 
-fn from_elf(s: crate::elf::Symbol<'_>) -> SymbolRef<'_> {
+/// What one symbol pattern matched in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SymbolHit {
+    pub count: u64,
+    /// The first few matching symbols, as `name@VER (table)`.
+    pub examples: Vec<String>,
+}
+
+/// Symbol patterns, asked of a file while it is open: the tables are read
+/// once, whatever the number of patterns, and never copied whole. The
+/// policy layer implements it; inspect offers what it reads.
+pub trait SymbolQuery: Sync + std::fmt::Debug {
+    /// How many patterns: the length of [`SymbolSearch::hits`].
+    fn len(&self) -> usize;
+
+    /// Whether there are no patterns.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Counts `sym` for every pattern it matches.
+    fn offer(&self, sym: &SymbolRef<'_>, hits: &mut [SymbolHit]);
+
+    /// Appends the `(start, end)` of every NUL-separated string of `block`
+    /// that may match a pattern (`end` at its NUL or the block end): each
+    /// string that holds a pattern's literal part, or all of them when a
+    /// pattern has none. Only these are then [`offer`](Self::offer)ed.
+    fn candidates(&self, block: &[u8], out: &mut Vec<(usize, usize)>);
+}
+
+/// The answers to a [`SymbolQuery`] for one file.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolSearch {
+    /// One per pattern, in the query's order.
+    pub hits: Vec<SymbolHit>,
+    /// Which tables the file has (an absent table is unknown, not empty).
+    pub present: Vec<SymbolTable>,
+}
+
+/// The rules' view of a symbol the ELF layer read.
+pub fn from_elf(s: crate::elf::Symbol<'_>) -> SymbolRef<'_> {
     use crate::elf::{Binding, SymbolKind as K, SymbolTableKind};
     SymbolRef {
         name: s.name,

@@ -414,23 +414,21 @@ pub fn open(target: &Target) -> Result<(File, u64), InputError> {
     Ok((file, meta.len()))
 }
 
-/// A file read only with positional reads, its length taken from the
-/// `fstat` done at open: one system call per read (no `lseek`), which is
-/// what walking a tree of tens of thousands of files costs.
-#[derive(Debug)]
-pub struct PositionalFile {
-    file: File,
+/// Positional reads over a borrowed file of known length, for object's
+/// `ReadCache`: no seek system calls, and the length from the one `fstat`.
+pub struct PositionalFile<'f> {
+    file: &'f File,
     len: u64,
     pos: u64,
 }
 
-impl PositionalFile {
-    pub fn new(file: File, len: u64) -> Self {
+impl<'f> PositionalFile<'f> {
+    pub fn new(file: &'f File, len: u64) -> Self {
         PositionalFile { file, len, pos: 0 }
     }
 }
 
-impl object::read::ReadCacheOps for PositionalFile {
+impl object::read::ReadCacheOps for PositionalFile<'_> {
     fn len(&mut self) -> Result<u64, ()> {
         Ok(self.len)
     }
@@ -453,6 +451,55 @@ impl object::read::ReadCacheOps for PositionalFile {
         self.file.read_exact_at(buf, self.pos).map_err(|_| ())?;
         self.pos = self.pos.saturating_add(buf.len() as u64);
         Ok(())
+    }
+}
+
+/// A file as the readers see it: object's cache for the structures they
+/// borrow (headers, notes, build info), and plain positional reads into
+/// their own buffers for tables streamed through (the pclntab's names),
+/// which would otherwise stay cached whole.
+pub struct FileData<'f> {
+    cache: object::read::ReadCache<PositionalFile<'f>>,
+    file: &'f File,
+}
+
+impl<'f> FileData<'f> {
+    pub fn new(file: &'f File, len: u64) -> Self {
+        FileData {
+            cache: object::read::ReadCache::new(PositionalFile::new(file, len)),
+            file,
+        }
+    }
+}
+
+impl<'a> object::read::ReadRef<'a> for &'a FileData<'_> {
+    fn len(self) -> Result<u64, ()> {
+        (&self.cache).len()
+    }
+
+    fn read_bytes_at(self, offset: u64, size: u64) -> Result<&'a [u8], ()> {
+        (&self.cache).read_bytes_at(offset, size)
+    }
+
+    fn read_bytes_at_until(
+        self,
+        range: std::ops::Range<u64>,
+        delimiter: u8,
+    ) -> Result<&'a [u8], ()> {
+        (&self.cache).read_bytes_at_until(range, delimiter)
+    }
+}
+
+impl crate::go::Positional for &FileData<'_> {
+    fn positional(&self) -> &(dyn crate::go::ReadAt + Sync + '_) {
+        self.file
+    }
+}
+
+impl crate::go::ReadAt for File {
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> bool {
+        use std::os::unix::fs::FileExt;
+        FileExt::read_exact_at(self, buf, offset).is_ok()
     }
 }
 

@@ -180,7 +180,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
     };
     let opts = Options {
         digest: a.digest,
-        symbols: false,
+        symbols: None,
     };
     let paths = &a.paths;
     let done = inspect_stream(|sink| resolver.expand_each(paths, sink), &opts, a.verbose);

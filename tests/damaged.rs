@@ -24,6 +24,7 @@ mod common;
 
 use common::{Outcome, elfgate_within};
 use elfgate::inspect::{Options, inspect_data};
+use elfgate::policy::{SymbolMatcher, SymbolPattern};
 
 const FIXTURES: [&str; 4] = [
     "go127-exe",
@@ -235,12 +236,19 @@ fn line_matches(line: &str, expect: &Expect<'_>) -> bool {
 }
 
 /// Writes `bytes` to `dir/name` and checks that elfgate rejects it as
-/// described above. Also runs the in-process reader with symbol indexing
-/// on (the CLI's `inspect` leaves it off) so that its paths are exercised.
+/// described above. Also runs the in-process reader with a symbol query
+/// (the CLI's `inspect` has none) so that its paths are exercised.
 fn assert_rejected(dir: &Path, name: &str, bytes: &[u8], expect: Expect<'_>) {
+    let query = SymbolMatcher::new(
+        ["main.main", "*boring*", "*"]
+            .iter()
+            .map(|p| SymbolPattern::parse(p).expect("valid pattern"))
+            .collect(),
+    )
+    .expect("valid patterns");
     let opts = Options {
         digest: false,
-        symbols: true,
+        symbols: Some(&query),
     };
     let _ = inspect_data(name, bytes, &opts);
 

@@ -47,7 +47,7 @@ static POLICY_PARSED: LazyLock<Policy> =
 fuzz_target!(|data: &[u8]| {
     let opts = Options {
         digest: false,
-        symbols: true,
+        symbols: POLICY_PARSED.symbol_query(),
     };
     let Ok(report) = inspect_data("fuzz", data, &opts) else {
         return;

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(p) = Policy::from_yaml("fuzz.yaml", text) {
-        let _ = (p.needs_symbols(), p.needs_digest(), p.needs_host_arch());
+        let _ = (p.symbol_query().is_some(), p.needs_digest(), p.needs_host_arch());
         for rs in &p.rulesets {
             let _ = rs.rule_count();
         }

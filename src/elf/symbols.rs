@@ -163,7 +163,9 @@ pub struct SymbolIndex {
     arena: Vec<u8>,
     entries: Vec<Entry>,
     versions: Vec<VersionEntry>,
-    by_name: Vec<u32>,
+    /// Entry indices sorted by name, built on the first lookup: a pass
+    /// over every symbol (rules) does not need it.
+    by_name: std::cell::OnceCell<Vec<u32>>,
     counts: SymbolCounts,
     errors: Vec<ElfError>,
     warnings: Vec<ElfError>,
@@ -252,9 +254,25 @@ impl SymbolIndex {
                 .get(i as usize)
                 .map_or(&[][..], |e| self.bytes(e.name))
         };
-        let start = self.by_name.partition_point(|i| lo(name(i)));
-        let end = self.by_name.partition_point(|i| hi(name(i)));
-        self.by_name.get(start..end.max(start)).unwrap_or(&[])
+        let by_name = self.by_name.get_or_init(|| self.sorted_by_name());
+        let start = by_name.partition_point(|i| lo(name(i)));
+        let end = by_name.partition_point(|i| hi(name(i)));
+        by_name.get(start..end.max(start)).unwrap_or(&[])
+    }
+
+    fn sorted_by_name(&self) -> Vec<u32> {
+        let mut by_name: Vec<u32> = (0..self.entries.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        by_name.sort_by(|&a, &b| {
+            let name = |i: u32| {
+                self.entries
+                    .get(i as usize)
+                    .map_or(&[][..], |e| self.bytes(e.name))
+            };
+            name(a).cmp(name(b)).then(a.cmp(&b))
+        });
+        by_name
     }
 
     /// Symbols with exactly this name (both tables), in table order.
@@ -604,19 +622,6 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 push_warning(&mut index.warnings, w.clone());
             }
         }
-        let mut by_name: Vec<u32> = (0..index.entries.len())
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        by_name.sort_by(|&a, &b| {
-            let name = |i: u32| {
-                index
-                    .entries
-                    .get(i as usize)
-                    .map_or(&[][..], |e| index.bytes(e.name))
-            };
-            name(a).cmp(name(b)).then(a.cmp(&b))
-        });
-        index.by_name = by_name;
         Ok(index)
     }
 }

@@ -227,6 +227,10 @@ pub enum PclnError {
     },
     #[error("pclntab function {index}: name at {offset:#x} is past the table end")]
     NamePastEnd { index: usize, offset: u64 },
+    #[error("pclntab funcnametab at {offset:#x}: past the end of the file")]
+    NameTablePastEnd { offset: u64 },
+    #[error("pclntab funcnametab: the name at {offset:#x} runs to the table end without a NUL")]
+    NameTableUnterminated { offset: u64 },
     #[error("pclntab function {index}: name at {offset:#x} has no terminating NUL")]
     NameUnterminated { index: usize, offset: usize },
     #[error(
@@ -359,6 +363,8 @@ struct Geometry {
     functab: u64,
     funcdata: u64,
     funcnametab: u64,
+    /// `cuOffset`, where the name table ends (0 for 1.2).
+    names_end: u64,
 }
 
 fn geometry(head: &[u8], p: &Peek, len: u64) -> Result<Geometry, PclnError> {
@@ -382,8 +388,8 @@ fn geometry(head: &[u8], p: &Peek, len: u64) -> Result<Geometry, PclnError> {
     // Within the header length `peek` checked.
     let (_, nfunc) = word(0).ok_or_else(|| truncated.clone())?;
 
-    let (functab, funcdata, funcnametab) = match p.layout.funcname_word() {
-        None => (p.header_len as u64, 0, 0),
+    let (functab, funcdata, funcnametab, names_end) = match p.layout.funcname_word() {
+        None => (p.header_len as u64, 0, 0, 0),
         Some(first) => {
             const NAMES: [&str; 5] = [
                 "funcnameOffset",
@@ -420,8 +426,8 @@ fn geometry(head: &[u8], p: &Peek, len: u64) -> Result<Geometry, PclnError> {
                 prev = (name, value);
                 *out = value;
             }
-            let [funcname, _, _, _, pcln] = offsets;
-            (pcln, pcln, funcname)
+            let [funcname, cu, _, _, pcln] = offsets;
+            (pcln, pcln, funcname, cu)
         }
     };
 
@@ -450,7 +456,50 @@ fn geometry(head: &[u8], p: &Peek, len: u64) -> Result<Geometry, PclnError> {
         functab,
         funcdata,
         funcnametab,
+        names_end,
     })
+}
+
+/// Where a Go 1.16+ table keeps its names and the records that point at
+/// them, as offsets from the table start; what [`super::pclnstream`]
+/// needs to search names without reading the whole table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameLayout {
+    /// `funcnametab`: `[funcnameOffset, cuOffset)`.
+    pub names: (u64, u64),
+    pub functab: u64,
+    pub funcdata: u64,
+    pub nfunc: u64,
+    /// Width of one functab field.
+    pub field_size: usize,
+    /// Offset of `nameOff` in a `_func`: after the entry field.
+    pub name_field: usize,
+    pub endian: Endianness,
+    pub table_len: u64,
+}
+
+/// The [`NameLayout`] of a table of `table_len` bytes from its header's
+/// bytes (see [`check_header`]); `None` for the Go 1.2-1.15 layout, whose
+/// names lie among other data.
+pub fn name_layout(head: &[u8], table_len: u64) -> Result<Option<NameLayout>, PclnError> {
+    let p = peek(head)?;
+    let g = geometry(head, &p, table_len)?;
+    if p.layout == Layout::Go12 {
+        return Ok(None);
+    }
+    Ok(Some(NameLayout {
+        names: (g.funcnametab, g.names_end),
+        functab: g.functab,
+        funcdata: g.funcdata,
+        nfunc: g.nfunc,
+        field_size: g.field_size,
+        name_field: match p.layout {
+            Layout::Go118 | Layout::Go120 => 4,
+            Layout::Go12 | Layout::Go116 => usize::from(p.ptr_size),
+        },
+        endian: p.endian,
+        table_len,
+    }))
 }
 
 /// Reads the header of the pclntab starting at `data[0]`.
@@ -866,6 +915,38 @@ mod tests {
 
     fn names(tab: &PclnTab<'_>) -> Result<Vec<Vec<u8>>, PclnError> {
         tab.funcs().map(|r| r.map(<[u8]>::to_vec)).collect()
+    }
+
+    /// The streamed name search (`pclnstream`) finds exactly the names
+    /// the whole-table reader does, in every layout that has a name
+    /// table, both byte orders and pointer sizes.
+    #[test]
+    fn streamed_names_match_the_whole_table() {
+        use crate::go::pclnstream::{self, NameOffsets};
+        each_shape(|layout, endian, ptr| {
+            let built = build(layout, endian, ptr, &NAMES);
+            let t = &built.bytes[..];
+            let Some(l) = name_layout(t, t.len() as u64).unwrap() else {
+                assert_eq!(layout, Layout::Go12);
+                return;
+            };
+            let NameOffsets::Sorted(offs) = pclnstream::name_offsets(&t, 0, &l).unwrap() else {
+                panic!("{layout:?}: unordered");
+            };
+            let every = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+                let mut s = 0;
+                for e in memchr::memchr_iter(0, block) {
+                    out.push((s, e));
+                    s = e + 1;
+                }
+            };
+            let found = pclnstream::candidates(&t, 0, &l, &every).unwrap();
+            let mut got: Vec<Vec<u8>> = found.functions(&offs).map(<[u8]>::to_vec).collect();
+            let mut want = names(&parse_header(t).unwrap()).unwrap();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{layout:?} {endian:?} {ptr}");
+        });
     }
 
     fn each_shape(mut f: impl FnMut(Layout, Endianness, usize)) {

@@ -11,8 +11,12 @@ use object::read::ReadRef;
 
 use super::{Options, text};
 use crate::elf::{self, DecompressBudget, ElfView, Notes, SymbolIndex as ElfSymbols};
-use crate::facts::{GoFacts, Report, Setting, SymbolIndex, VersionSource};
-use crate::go::{AddressSpace, buildinfo, dwarf, modinfo, pclntab, scan, version};
+use crate::facts::{
+    GoFacts, Report, Setting, SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef,
+    SymbolSearch, SymbolTable, VersionSource, from_elf,
+};
+use crate::go::pclnstream::{self, NameOffsets};
+use crate::go::{AddressSpace, Positional, buildinfo, dwarf, modinfo, pclntab, scan, version};
 
 /// Go ≥ 1.24 scans for the build-info magic in chunks of this size; the
 /// 16-byte-aligned, 32-byte header cannot straddle two chunks that start at
@@ -102,13 +106,19 @@ pub fn pclntab_region<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>) -> Option<(u64,
     None
 }
 
-struct Ctx<'a, 'd, R: ReadRef<'d>> {
+struct Ctx<'a, 'd, R: ReadRef<'d> + Positional> {
     view: &'a ElfView<'d, R>,
     symbols: OnceCell<Option<ElfSymbols>>,
     /// The pclntab's file range and what its header says.
     pcln_region: Option<((u64, u64), pclntab::Peek)>,
-    /// The whole table, read only when names are needed: it is often the
-    /// largest part of a Go binary.
+    /// Where a Go 1.16+ table keeps its names, for searches that stream
+    /// them instead of reading the whole table.
+    names: Option<pclntab::NameLayout>,
+    /// Every function's name offset, read once when names are searched.
+    name_offsets: OnceCell<Option<NameOffsets>>,
+    /// The whole table, read only when names cannot be streamed (Go 1.2
+    /// layout, records out of order): it is often the largest part of a
+    /// Go binary.
     pcln: OnceCell<Option<pclntab::PclnTab<'d>>>,
     /// Damage met by the lazy reads above, for the report's `errors`: a
     /// table that fails when names are read must not read as "no such
@@ -117,7 +127,21 @@ struct Ctx<'a, 'd, R: ReadRef<'d>> {
     warnings: RefCell<Vec<String>>,
 }
 
-impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
+/// A function the pclntab names, as symbol rules see it.
+fn pcln_symbol(name: &[u8]) -> SymbolRef<'_> {
+    SymbolRef {
+        name,
+        table: SymbolTable::Pclntab,
+        kind: SymbolKind::Func,
+        binding: SymbolBinding::Global,
+        defined: true,
+        size: 0,
+        version: None,
+        version_hidden: false,
+    }
+}
+
+impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     fn error(&self, e: String) {
         self.errors.borrow_mut().push(e);
     }
@@ -145,6 +169,62 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
             .as_ref()
     }
 
+    /// Calls `f` with every function name of the pclntab that lies in a
+    /// string `pick` keeps from a block of names, until `f` returns true
+    /// (the return value). Go 1.16+ tables are streamed: the name table
+    /// through `pick`, and, on another thread at the same time, every
+    /// function's name offset. Other tables are read whole and every name
+    /// is offered. A damaged table is an error in the report.
+    fn pcln_names(&self, pick: pclnstream::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        if let (Some(layout), Some(((off, _), _))) = (self.names, self.pcln_region) {
+            let data = self.view.data();
+            let src = data.positional();
+            let found = if self.name_offsets.get().is_some() {
+                pclnstream::candidates(src, off, &layout, pick)
+            } else {
+                let mut offsets = None;
+                let found = rayon::in_place_scope(|s| {
+                    s.spawn(|_| offsets = Some(pclnstream::name_offsets(src, off, &layout)));
+                    pclnstream::candidates(src, off, &layout, pick)
+                });
+                let offsets = offsets.and_then(|o| o.map_err(|e| self.pcln_error(&e)).ok());
+                let _ = self.name_offsets.set(offsets);
+                found
+            };
+            match self.name_offsets.get() {
+                Some(Some(NameOffsets::Sorted(offsets))) => {
+                    let found = match found {
+                        Ok(found) => found,
+                        Err(e) => {
+                            self.pcln_error(&e);
+                            return false;
+                        }
+                    };
+                    return found.functions(offsets).any(f);
+                }
+                // Records out of order: read the whole table below.
+                Some(Some(NameOffsets::Unordered)) => {}
+                // Damage, already reported.
+                _ => return false,
+            }
+        }
+        let Some(p) = self.pcln() else { return false };
+        for name in p.funcs() {
+            match name {
+                Ok(n) => {
+                    if f(n) {
+                        return true;
+                    }
+                }
+                Err(e) => {
+                    self.pcln_error(&e);
+                    return false;
+                }
+            }
+        }
+        false
+    }
+
     /// The ELF symbol index, built at most once and only when a fact needs
     /// it; what it could not read goes to the report.
     fn symbols(&self) -> Option<&ElfSymbols> {
@@ -167,17 +247,16 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
 
     /// Whether any symbol table or the pclntab could be searched at all.
     fn searchable(&self) -> bool {
-        self.pcln().is_some() || self.symbols().is_some_and(|s| !s.is_empty())
+        self.pcln_region.is_some() || self.symbols().is_some_and(|s| !s.is_empty())
     }
 
     /// Whether a function or symbol exists. A Go binary's pclntab names
     /// every Go and assembly function, so when it is present it decides
     /// alone and the (larger) symbol tables are not indexed for this.
     fn has_symbol(&self, name: &[u8]) -> bool {
-        if let Some(p) = self.pcln() {
-            return p.try_contains(name).unwrap_or_else(|e| {
-                self.pcln_error(&e);
-                false
+        if self.pcln_region.is_some() {
+            return self.pcln_names(&|block, out| strings_holding(block, name, out), &mut |n| {
+                n == name
             });
         }
         self.symbols()
@@ -185,26 +264,61 @@ impl<'d, R: ReadRef<'d>> Ctx<'_, 'd, R> {
     }
 
     fn has_prefix(&self, prefix: &[u8]) -> bool {
-        if let Some(p) = self.pcln() {
-            for name in p.funcs() {
-                match name {
-                    Ok(n) if n.starts_with(prefix) => return true,
-                    Ok(_) => {}
-                    Err(e) => {
-                        self.pcln_error(&e);
-                        return false;
-                    }
-                }
-            }
-            return false;
+        if self.pcln_region.is_some() {
+            return self.pcln_names(
+                &|block, out| strings_holding(block, prefix, out),
+                &mut |n| n.starts_with(prefix),
+            );
         }
         self.symbols()
             .is_some_and(|s| s.with_prefix(prefix).next().is_some())
     }
+
+    /// Answers a symbol query over symtab, dynsym and the pclntab.
+    fn search(&self, query: &dyn SymbolQuery) -> SymbolSearch {
+        let mut hits = vec![SymbolHit::default(); query.len()];
+        let mut present = Vec::new();
+        if let Some(index) = self.symbols() {
+            let counts = index.counts();
+            if counts.symtab.is_some() {
+                present.push(SymbolTable::Symtab);
+            }
+            if counts.dynsym.is_some() {
+                present.push(SymbolTable::Dynsym);
+            }
+            for sym in index.iter() {
+                query.offer(&from_elf(sym), &mut hits);
+            }
+        }
+        if self.pcln_region.is_some() {
+            present.push(SymbolTable::Pclntab);
+            self.pcln_names(&|block, out| query.candidates(block, out), &mut |name| {
+                query.offer(&pcln_symbol(name), &mut hits);
+                false
+            });
+        }
+        SymbolSearch { hits, present }
+    }
 }
 
-/// Fills `r.go` (and `r.symbol_index` when asked).
-pub fn collect<'d, R: ReadRef<'d>>(
+/// The NUL-separated strings of `block` that hold `needle`.
+fn strings_holding(block: &[u8], needle: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut pos = 0;
+    while let Some(at) = block
+        .get(pos..)
+        .and_then(|rest| memchr::memmem::find(rest, needle))
+        .map(|i| pos + i)
+    {
+        let start = memchr::memrchr(0, block.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
+        let end =
+            memchr::memchr(0, block.get(at..).unwrap_or_default()).map_or(block.len(), |i| at + i);
+        out.push((start, end));
+        pos = end.saturating_add(1);
+    }
+}
+
+/// Fills `r.go` (and `r.symbol_search` when asked).
+pub fn collect<'d, R: ReadRef<'d> + Positional>(
     view: &ElfView<'d, R>,
     notes: &Notes<'d>,
     r: &mut Report,
@@ -212,6 +326,7 @@ pub fn collect<'d, R: ReadRef<'d>>(
 ) {
     // The header is read alone and checked against the table's length, so
     // that lying offsets or counts are found without reading the table.
+    let mut names = None;
     let pcln_region = pclntab_region(view).and_then(|(off, len)| {
         let file_len = view.data().len().ok();
         let head = view
@@ -219,7 +334,11 @@ pub fn collect<'d, R: ReadRef<'d>>(
             .read_bytes_at(off, len.min(pclntab::MAX_HEADER_LEN as u64))
             .map_err(|()| format!(".gopclntab at {off:#x}: past the end of the file"))
             .and_then(|h| {
-                pclntab::check_header(h, len).map_err(|e| format!(".gopclntab at {off:#x}: {e}"))
+                let p = pclntab::check_header(h, len)
+                    .map_err(|e| format!(".gopclntab at {off:#x}: {e}"))?;
+                // `check_header` passed, so this does too.
+                names = pclntab::name_layout(h, len).ok().flatten();
+                Ok(p)
             })
             .and_then(|p| match (off.checked_add(len), file_len) {
                 (Some(end), Some(file_len)) if end <= file_len => Ok(p),
@@ -240,6 +359,8 @@ pub fn collect<'d, R: ReadRef<'d>>(
         view,
         symbols: OnceCell::new(),
         pcln_region,
+        names,
+        name_offsets: OnceCell::new(),
         pcln: OnceCell::new(),
         errors: RefCell::new(Vec::new()),
         warnings: RefCell::new(Vec::new()),
@@ -310,18 +431,16 @@ pub fn collect<'d, R: ReadRef<'d>>(
     finish(ctx, r, opts);
 }
 
-/// Builds the symbol index when asked, then hands what the lazy reads met
+/// Answers the symbol query when asked, then hands what the lazy reads met
 /// to the report.
-fn finish<'d, R: ReadRef<'d>>(ctx: Ctx<'_, 'd, R>, r: &mut Report, opts: &Options) {
-    let index = opts.symbols.then(|| symbol_index(&ctx));
+fn finish<'d, R: ReadRef<'d> + Positional>(
+    ctx: Ctx<'_, 'd, R>,
+    r: &mut Report,
+    opts: &Options<'_>,
+) {
+    r.symbol_search = opts.symbols.map(|q| ctx.search(q));
     r.errors.extend(ctx.errors.take());
     r.warnings.extend(ctx.warnings.take());
-    if let Some(mut index) = index {
-        if let Some(s) = ctx.symbols.into_inner().flatten() {
-            index.set_elf(s);
-        }
-        r.symbol_index = Some(index);
-    }
 }
 
 /// Finds and decodes `.go.buildinfo`: the section, else (as Go ≤ 1.26 does)
@@ -432,7 +551,7 @@ fn apply_modinfo(go: &mut GoFacts, bytes: &[u8], errors: &mut Vec<String>) {
 
 /// The fallbacks, in order of trust; returns suffix experiments if a
 /// version string was found.
-fn fallback_version<'d, R: ReadRef<'d>>(
+fn fallback_version<'d, R: ReadRef<'d> + Positional>(
     ctx: &Ctx<'_, 'd, R>,
     go: &mut GoFacts,
     r: &mut Report,
@@ -479,7 +598,7 @@ fn fallback_version<'d, R: ReadRef<'d>>(
 }
 
 /// `runtime.buildVersion` is a Go string header `{ptr, len}` in .data.
-fn build_version_symbol<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> Option<String> {
+fn build_version_symbol<'d, R: ReadRef<'d> + Positional>(ctx: &Ctx<'_, 'd, R>) -> Option<String> {
     let sym = ctx.symbols()?.lookup(b"runtime.buildVersion").next()?;
     let ptr_size: u64 = match ctx.view.header().class {
         elf::Class::Elf32 => 4,
@@ -587,7 +706,7 @@ fn setting<'g>(go: &'g GoFacts, key: &str) -> Option<&'g str> {
 
 /// What the settings and the file's contents imply: experiments, compiler,
 /// build mode, architecture level, cgo and FIPS.
-fn derive<'d, R: ReadRef<'d>>(
+fn derive<'d, R: ReadRef<'d> + Positional>(
     ctx: &Ctx<'_, 'd, R>,
     go: &mut GoFacts,
     suffix_experiments: Vec<String>,
@@ -661,28 +780,6 @@ fn derive<'d, R: ReadRef<'d>>(
         None
     };
     go.fips_evidence = evidence;
-}
-
-/// Every symbol of the file for rules: the pclntab names here; the ELF
-/// tables are built in `ctx` (see [`finish`]). A pclntab that fails part
-/// way is an error in the report, not a shorter list of names.
-fn symbol_index<'d, R: ReadRef<'d>>(ctx: &Ctx<'_, 'd, R>) -> SymbolIndex {
-    let mut idx = SymbolIndex::default();
-    if let Some(p) = ctx.pcln() {
-        let mut failed = None;
-        idx.add_pclntab(p.funcs().map_while(|name| match name {
-            Ok(n) => Some(n),
-            Err(e) => {
-                failed = Some(e);
-                None
-            }
-        }));
-        if let Some(e) = failed {
-            ctx.pcln_error(&e);
-        }
-    }
-    let _ = ctx.symbols();
-    idx
 }
 
 #[cfg(test)]

@@ -11,21 +11,22 @@
 
 mod gofacts;
 
-use object::read::{ReadCache, ReadRef};
+use object::read::ReadRef;
 
 use crate::elf::{self, ByteOrder, Class, ElfError, ElfView, FileType, Linkage};
-use crate::facts::{ElfFacts, NeededVersions, Report};
+use crate::facts::{ElfFacts, NeededVersions, Report, SymbolQuery};
 use crate::input::{self, InputError, Target};
 
 pub use gofacts::pclntab_region;
 
 /// What to compute beyond the always-cheap facts.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Options<'q> {
     /// SHA-256 of the whole file (reads every byte).
     pub digest: bool,
-    /// Index every symbol (symtab, dynsym, pclntab) for symbol rules.
-    pub symbols: bool,
+    /// Symbol patterns to answer from symtab, dynsym and the pclntab
+    /// (`Report::symbol_search`).
+    pub symbols: Option<&'q dyn SymbolQuery>,
 }
 
 /// Why no report could be made for a file.
@@ -51,10 +52,10 @@ pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileErr
     } else {
         None
     };
-    let cache = ReadCache::new(input::PositionalFile::new(file, size));
+    let data = input::FileData::new(&file, size);
     // The file starts with the ELF magic (`input::open` checked), so a bad
     // identification is damage to report, not a file to skip.
-    let mut report = inspect_data(&target.display, &cache, opts).map_err(|e| match e {
+    let mut report = inspect_data(&target.display, &data, opts).map_err(|e| match e {
         FileError::NotElf { path, reason } => FileError::Elf {
             path,
             source: ElfError::Invalid {
@@ -71,7 +72,7 @@ pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileErr
 
 /// The pure part: a report from any byte source (a `&[u8]` in tests and
 /// fuzzing, a `ReadCache` over a file in the product).
-pub fn inspect_data<'d, R: ReadRef<'d>>(
+pub fn inspect_data<'d, R: ReadRef<'d> + crate::go::Positional>(
     path: &str,
     data: R,
     opts: &Options,

@@ -196,9 +196,10 @@ impl Policy {
         Policy::new(rulesets)
     }
 
-    /// Whether any ruleset needs the symbol index (`Report::symbol_index`).
-    pub fn needs_symbols(&self) -> bool {
-        !self.symbols.is_empty()
+    /// The symbol patterns of every ruleset, for inspect to answer while
+    /// it reads a file (`Report::symbol_search`); `None` when there are none.
+    pub fn symbol_query(&self) -> Option<&dyn crate::facts::SymbolQuery> {
+        (!self.symbols.is_empty()).then_some(&self.symbols as &dyn crate::facts::SymbolQuery)
     }
 
     /// Whether any ruleset needs the file digest (`Report::sha256`).
@@ -672,7 +673,7 @@ rulesets:
         assert!(!rs.applies_to("/usr/bin/server"));
         assert!(p.rulesets[1].applies_to("/anything"));
         assert!(!p.rulesets[1].trust_inferred_version);
-        assert!(p.needs_symbols() && p.needs_digest() && p.needs_host_arch());
+        assert!(p.symbol_query().is_some() && p.needs_digest() && p.needs_host_arch());
     }
 
     #[test]

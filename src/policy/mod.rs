@@ -30,10 +30,10 @@ pub use go_version::VersionRule;
 pub use load::{FLAGS_RULESET, FlagRules, MAX_POLICY_BYTES, PathGlobs, Policy, Ruleset};
 pub use platform::{ArchSpec, GlibcVersion};
 pub use rules::{RULES, RuleId, RuleInfo};
-pub use symbols::SymbolPattern;
+pub use symbols::{SymbolMatcher, SymbolPattern};
 pub use verdict::{FileStatus, FileVerdict, Finding, Status, Summary, Verdicts, exit_code};
 
-use crate::facts::Report;
+use crate::facts::{Report, SymbolTable};
 
 /// A policy that cannot be used; the CLI exits 2.
 #[derive(Debug, Error)]
@@ -170,17 +170,11 @@ pub fn evaluate(report: &Report, policy: &Policy, host_goarch: Option<&str>) -> 
         notes.push(format!("no ruleset matches {path}"));
     }
 
-    // One pass over the symbols for every symbol rule of every matching ruleset.
-    let index = report.symbol_index.as_ref();
-    let mut active = Vec::new();
-    for (rs, on) in policy.rulesets.iter().zip(&applies) {
-        let n = rs.require_symbols.len() + rs.forbid_symbols.len();
-        active.extend(std::iter::repeat_n(*on, n));
-    }
-    let hits = match index {
-        Some(idx) if active.contains(&true) => Some(policy.symbols.scan(idx, &active)),
-        _ => None,
-    };
+    // Inspect answered every symbol pattern of the policy in one pass over
+    // each table (`Policy::symbol_query`); rulesets read their share.
+    let search = report.symbol_search.as_ref();
+    let tables = search.map(|s| s.present.as_slice());
+    let hits = search.map(|s| s.hits.as_slice());
 
     let mut matched = Vec::new();
     for ((rs, on), base) in policy
@@ -197,7 +191,7 @@ pub fn evaluate(report: &Report, policy: &Policy, host_goarch: Option<&str>) -> 
             ruleset: rs,
             findings: Vec::new(),
         };
-        check_ruleset(&mut c, report, host_goarch, index, hits.as_deref(), *base);
+        check_ruleset(&mut c, report, host_goarch, tables, hits, *base);
         findings.append(&mut c.findings);
     }
     FileVerdict::new(path, matched, notes, findings)
@@ -207,7 +201,7 @@ fn check_ruleset(
     c: &mut Collector<'_>,
     report: &Report,
     host: Option<&str>,
-    index: Option<&crate::facts::SymbolIndex>,
+    tables: Option<&[SymbolTable]>,
     hits: Option<&[symbols::Hit]>,
     base: usize,
 ) {
@@ -222,12 +216,12 @@ fn check_ruleset(
             .and_then(|at| hits.and_then(|h| h.get(at)))
     };
     for (i, p) in rs.require_symbols.iter().enumerate() {
-        let o = symbols::check_required(p, index, hit(i), path);
+        let o = symbols::check_required(p, tables, hit(i), path);
         c.push(RuleId::SymbolsRequired, Some(&p.text), o);
     }
     let n_req = rs.require_symbols.len();
     for (i, p) in rs.forbid_symbols.iter().enumerate() {
-        let o = symbols::check_forbidden(p, index, hit(n_req.saturating_add(i)), path);
+        let o = symbols::check_forbidden(p, tables, hit(n_req.saturating_add(i)), path);
         c.push(RuleId::SymbolsForbidden, Some(&p.text), o);
     }
     for p in &rs.require_settings {
@@ -286,7 +280,7 @@ fn check_ruleset(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::facts::{ElfFacts, GoFacts, SymbolTable, VersionSource};
+    use crate::facts::{ElfFacts, GoFacts, VersionSource};
     use std::collections::BTreeSet;
 
     pub(crate) fn is_pass(o: &Outcome) -> bool {
@@ -498,7 +492,7 @@ rulesets:
         let report = Report {
             path: "/app/x".into(),
             elf: Some(elf_x86()),
-            symbol_index: Some(idx),
+            symbol_search: Some(idx.search(&policy.symbols)),
             ..Report::default()
         };
         let v = evaluate(&report, &policy, None);

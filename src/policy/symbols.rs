@@ -7,18 +7,23 @@
 //! binding (`global|weak|local`) and `defined`.
 //!
 //! Every pattern of every ruleset is compiled into one [`SymbolMatcher`]
-//! (exact names in a hash map, globs in one `GlobSet`), so a file's symbols
-//! are read in one pass whatever the number of rules.
+//! (exact names in a hash map, globs in one `GlobSet`, and the literal part
+//! of each in one Aho-Corasick automaton), so a file's symbols are read in
+//! one pass whatever the number of rules. Inspect hands it the file's
+//! tables as it reads them ([`SymbolQuery`]): a large name table is
+//! searched for the literals first, and only the names that hold one are
+//! matched in full.
 
 use std::collections::HashMap;
 use std::fmt;
 
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::{Outcome, escape_bytes};
-use crate::facts::{SymbolBinding, SymbolIndex, SymbolKind, SymbolRef, SymbolTable};
+use crate::facts::{SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef, SymbolTable};
 
 /// Tables searched by a pattern without `table`.
 const ALL_TABLES: [SymbolTable; 3] = [
@@ -253,46 +258,95 @@ impl<'de> Deserialize<'de> for SymbolPattern {
 }
 
 /// What the one pass found for one pattern.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Hit {
-    pub count: u64,
-    /// The first few matching symbols, as `name@VER (table)`.
-    pub examples: Vec<String>,
-}
+pub(crate) type Hit = SymbolHit;
 
 /// All symbol patterns of a policy, compiled for one pass per file.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SymbolMatcher {
+pub struct SymbolMatcher {
     patterns: Vec<SymbolPattern>,
     exact: HashMap<Vec<u8>, Vec<usize>>,
     globs: GlobSet,
     /// GlobSet index → pattern index.
     glob_ids: Vec<usize>,
+    /// A literal every name matching some pattern contains (the whole name,
+    /// or the longest literal run of a glob), for the block search.
+    literals: Option<AhoCorasick>,
+    /// Some glob has no literal part (`*`, `?*`): every name is a candidate.
+    every_name: bool,
+}
+
+/// The longest run of literal bytes a glob's matches must contain: taken
+/// before the first `[` or `{`, whose contents are alternatives; `None`
+/// when there is no such run (`*`, `?x`, `[ab]c`).
+fn glob_literal(glob: &str) -> Option<Vec<u8>> {
+    let mut best: Vec<u8> = Vec::new();
+    let mut run: Vec<u8> = Vec::new();
+    let mut chars = glob.chars();
+    let mut utf8 = [0u8; 4];
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+            }
+            '[' | '{' => break,
+            '\\' => match chars.next() {
+                Some(e) => run.extend_from_slice(e.encode_utf8(&mut utf8).as_bytes()),
+                None => break,
+            },
+            c => run.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
+        }
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    (!best.is_empty()).then_some(best)
 }
 
 impl SymbolMatcher {
     /// Compiles patterns; hits come back in the same order.
-    pub(crate) fn new(patterns: Vec<SymbolPattern>) -> Result<Self, String> {
+    pub fn new(patterns: Vec<SymbolPattern>) -> Result<Self, String> {
         let mut exact: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         let mut builder = GlobSetBuilder::new();
         let mut glob_ids = Vec::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut every_name = false;
         for (i, p) in patterns.iter().enumerate() {
             match &p.name {
-                NameMatch::Exact(n) => exact.entry(n.clone()).or_default().push(i),
+                NameMatch::Exact(n) => {
+                    exact.entry(n.clone()).or_default().push(i);
+                    literals.push(n.clone());
+                }
                 NameMatch::Glob(g) => {
                     builder.add(name_glob(g)?);
                     glob_ids.push(i);
+                    match glob_literal(g) {
+                        Some(l) => literals.push(l),
+                        None => every_name = true,
+                    }
                 }
             }
         }
         let globs = builder
             .build()
             .map_err(|e| format!("cannot compile symbol globs: {e}"))?;
+        literals.sort();
+        literals.dedup();
+        // Leftmost-first lets the automaton use its SIMD prefilters; which
+        // literal is reported does not matter, as the whole name is matched.
+        let literals = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&literals)
+            .map_err(|e| format!("cannot compile symbol patterns: {e}"))?;
         Ok(SymbolMatcher {
             patterns,
             exact,
             globs,
             glob_ids,
+            literals: Some(literals),
+            every_name,
         })
     }
 
@@ -300,40 +354,70 @@ impl SymbolMatcher {
         self.patterns.is_empty()
     }
 
-    /// One pass over `index`, counting matches of the patterns marked active.
-    pub(crate) fn scan(&self, index: &SymbolIndex, active: &[bool]) -> Vec<Hit> {
-        let mut hits = vec![Hit::default(); self.patterns.len()];
-        let any_glob = self
-            .glob_ids
-            .iter()
-            .any(|&i| active.get(i).copied().unwrap_or(false));
+    /// Whether `name` holds a literal of some pattern (or some pattern has none).
+    fn may_match(&self, name: &[u8]) -> bool {
+        self.every_name || self.literals.as_ref().is_some_and(|ac| ac.is_match(name))
+    }
+}
+
+impl SymbolQuery for SymbolMatcher {
+    fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    fn offer(&self, sym: &SymbolRef<'_>, hits: &mut [Hit]) {
+        if !self.may_match(sym.name) {
+            return;
+        }
+        let exact = self.exact.get(sym.name).map(Vec::as_slice).unwrap_or(&[]);
         let mut glob_buf = Vec::new();
-        for sym in index.iter() {
-            let exact = self.exact.get(sym.name).map(Vec::as_slice).unwrap_or(&[]);
-            glob_buf.clear();
-            if any_glob {
-                self.globs
-                    .matches_candidate_into(&Candidate::from_bytes(sym.name), &mut glob_buf);
-            }
-            let from_globs = glob_buf
-                .iter()
-                .filter_map(|&g| self.glob_ids.get(g).copied());
-            for id in exact.iter().copied().chain(from_globs) {
-                if !active.get(id).copied().unwrap_or(false) {
-                    continue;
-                }
-                let (Some(p), Some(hit)) = (self.patterns.get(id), hits.get_mut(id)) else {
-                    continue;
-                };
-                if p.accepts(&sym) {
-                    hit.count = hit.count.saturating_add(1);
-                    if hit.examples.len() < EXAMPLES {
-                        hit.examples.push(describe(&sym));
-                    }
+        if !self.glob_ids.is_empty() {
+            self.globs
+                .matches_candidate_into(&Candidate::from_bytes(sym.name), &mut glob_buf);
+        }
+        let from_globs = glob_buf
+            .iter()
+            .filter_map(|&g| self.glob_ids.get(g).copied());
+        for id in exact.iter().copied().chain(from_globs) {
+            let (Some(p), Some(hit)) = (self.patterns.get(id), hits.get_mut(id)) else {
+                continue;
+            };
+            if p.accepts(sym) {
+                hit.count = hit.count.saturating_add(1);
+                if hit.examples.len() < EXAMPLES {
+                    hit.examples.push(describe(sym));
                 }
             }
         }
-        hits
+    }
+
+    fn candidates(&self, block: &[u8], out: &mut Vec<(usize, usize)>) {
+        if self.every_name {
+            let mut start = 0;
+            for end in memchr::memchr_iter(0, block) {
+                out.push((start, end));
+                start = end + 1;
+            }
+            if start < block.len() {
+                out.push((start, block.len()));
+            }
+            return;
+        }
+        let Some(ac) = &self.literals else { return };
+        let mut pos = 0;
+        while pos < block.len() {
+            let Some(m) = ac.find(Input::new(block).span(pos..block.len())) else {
+                break;
+            };
+            let at = m.start();
+            let start =
+                memchr::memrchr(0, block.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
+            let end = memchr::memchr(0, block.get(at..).unwrap_or_default())
+                .map_or(block.len(), |i| at + i);
+            out.push((start, end));
+            // Past this string: it is matched whole, whatever else it holds.
+            pos = end.saturating_add(1);
+        }
     }
 }
 
@@ -354,11 +438,11 @@ fn describe(s: &SymbolRef<'_>) -> String {
 }
 
 /// Which of the pattern's tables exist in the file, and which do not.
-fn coverage(p: &SymbolPattern, index: &SymbolIndex) -> (Vec<&'static str>, Vec<&'static str>) {
+fn coverage(p: &SymbolPattern, tables: &[SymbolTable]) -> (Vec<&'static str>, Vec<&'static str>) {
     let mut present = Vec::new();
     let mut absent = Vec::new();
     for t in p.tables() {
-        if index.present.contains(t) {
+        if tables.contains(t) {
             present.push(table_name(*t));
         } else {
             absent.push(table_name(*t));
@@ -400,18 +484,18 @@ enum Search<'a> {
 /// ("look for", "rule out") when nothing can be searched.
 fn search<'a>(
     p: &SymbolPattern,
-    index: Option<&SymbolIndex>,
+    tables: Option<&[SymbolTable]>,
     hit: Option<&'a Hit>,
     path: &str,
     verb: &str,
 ) -> Search<'a> {
-    let (Some(index), Some(hit)) = (index, hit) else {
+    let (Some(tables), Some(hit)) = (tables, hit) else {
         return Search::Unknown(format!("cannot {verb} {} in {path}: {NOT_INDEXED}", p.text));
     };
     if hit.count > 0 {
         return Search::Found(hit);
     }
-    let (present, absent) = coverage(p, index);
+    let (present, absent) = coverage(p, tables);
     if present.is_empty() {
         return Search::Unknown(format!(
             "cannot {verb} {} in {path}: no {} table",
@@ -424,11 +508,11 @@ fn search<'a>(
 
 pub(crate) fn check_required(
     p: &SymbolPattern,
-    index: Option<&SymbolIndex>,
+    tables: Option<&[SymbolTable]>,
     hit: Option<&Hit>,
     path: &str,
 ) -> Outcome {
-    match search(p, index, hit, path, "look for") {
+    match search(p, tables, hit, path, "look for") {
         Search::Found(hit) => Outcome::Pass(format!("found {}", examples(hit))),
         Search::Missing(tables) => Outcome::Fail(format!("{} not found in {tables}", p.text)),
         Search::Unknown(why) => Outcome::Unknown(why),
@@ -437,11 +521,11 @@ pub(crate) fn check_required(
 
 pub(crate) fn check_forbidden(
     p: &SymbolPattern,
-    index: Option<&SymbolIndex>,
+    tables: Option<&[SymbolTable]>,
     hit: Option<&Hit>,
     path: &str,
 ) -> Outcome {
-    match search(p, index, hit, path, "rule out") {
+    match search(p, tables, hit, path, "rule out") {
         Search::Found(hit) => Outcome::Fail(format!("forbidden symbol present: {}", examples(hit))),
         Search::Missing(tables) => Outcome::Pass(format!("no match in {tables}")),
         Search::Unknown(why) => Outcome::Unknown(why),
@@ -451,6 +535,7 @@ pub(crate) fn check_forbidden(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::SymbolIndex;
     use crate::policy::tests::{is_fail, is_pass, is_unknown};
 
     fn sym(
@@ -525,8 +610,7 @@ mod tests {
             .iter()
             .map(|p| SymbolPattern::parse(p).unwrap())
             .collect();
-        let n = ps.len();
-        SymbolMatcher::new(ps).unwrap().scan(idx, &vec![true; n])
+        idx.search(&SymbolMatcher::new(ps).unwrap()).hits
     }
 
     #[test]
@@ -552,17 +636,6 @@ mod tests {
     }
 
     #[test]
-    fn inactive_patterns_are_skipped() {
-        let idx = index();
-        let ps = vec![
-            SymbolPattern::parse("runtime.mallocgc").unwrap(),
-            SymbolPattern::parse("*boring*").unwrap(),
-        ];
-        let hits = SymbolMatcher::new(ps).unwrap().scan(&idx, &[false, false]);
-        assert!(hits.iter().all(|h| h.count == 0));
-    }
-
-    #[test]
     fn map_form_filters() {
         let idx = index();
         let yaml = r#"[{name: "demo_fn@@LIBDEMO_2.0", table: dynsym, type: func, binding: global, defined: true},
@@ -574,8 +647,7 @@ mod tests {
             ps[0].text,
             "demo_fn@@LIBDEMO_2.0 (table dynsym, type func, binding global, defined)"
         );
-        let n = ps.len();
-        let hits = SymbolMatcher::new(ps).unwrap().scan(&idx, &vec![true; n]);
+        let hits = idx.search(&SymbolMatcher::new(ps).unwrap()).hits;
         let counts: Vec<u64> = hits.iter().map(|h| h.count).collect();
         assert_eq!(counts, vec![1, 0, 1, 0]);
     }
@@ -599,13 +671,28 @@ mod tests {
             count: 1,
             examples: vec!["runtime.mallocgc (pclntab)".into()],
         };
-        assert!(is_pass(&check_required(&req, Some(&idx), Some(&hit), "f")));
-        assert!(is_fail(&check_forbidden(&req, Some(&idx), Some(&hit), "f")));
+        assert!(is_pass(&check_required(
+            &req,
+            Some(idx.present.as_slice()),
+            Some(&hit),
+            "f"
+        )));
+        assert!(is_fail(&check_forbidden(
+            &req,
+            Some(idx.present.as_slice()),
+            Some(&hit),
+            "f"
+        )));
         let none = Hit::default();
-        assert!(is_fail(&check_required(&req, Some(&idx), Some(&none), "f")));
+        assert!(is_fail(&check_required(
+            &req,
+            Some(idx.present.as_slice()),
+            Some(&none),
+            "f"
+        )));
         assert!(is_pass(&check_forbidden(
             &req,
-            Some(&idx),
+            Some(idx.present.as_slice()),
             Some(&none),
             "f"
         )));
@@ -616,19 +703,19 @@ mod tests {
         let empty = SymbolIndex::default();
         assert!(is_unknown(&check_forbidden(
             &req,
-            Some(&empty),
+            Some(empty.present.as_slice()),
             Some(&none),
             "f"
         )));
         assert!(is_unknown(&check_required(
             &req,
-            Some(&empty),
+            Some(empty.present.as_slice()),
             Some(&none),
             "f"
         )));
         let mut dyn_only = SymbolIndex::default();
         dyn_only.mark_present(SymbolTable::Dynsym);
-        let o = check_forbidden(&req, Some(&dyn_only), Some(&none), "f");
+        let o = check_forbidden(&req, Some(dyn_only.present.as_slice()), Some(&none), "f");
         assert!(is_pass(&o));
         assert!(format!("{o:?}").contains("symtab, pclntab absent"));
         // A table-restricted pattern whose table is absent is unknown.
@@ -636,7 +723,7 @@ mod tests {
         p.table = Some(SymbolTable::Symtab);
         assert!(is_unknown(&check_required(
             &p,
-            Some(&dyn_only),
+            Some(dyn_only.present.as_slice()),
             Some(&none),
             "f"
         )));
@@ -654,22 +741,22 @@ mod tests {
         let mut dyn_only = SymbolIndex::default();
         dyn_only.mark_present(SymbolTable::Dynsym);
         let empty = SymbolIndex::default();
-        let both = |index: Option<&SymbolIndex>, hit: Option<&Hit>| {
+        let both = |tables: Option<&[SymbolTable]>, hit: Option<&Hit>| {
             (
-                check_required(&p, index, hit, "bin/x"),
-                check_forbidden(&p, index, hit, "bin/x"),
+                check_required(&p, tables, hit, "bin/x"),
+                check_forbidden(&p, tables, hit, "bin/x"),
             )
         };
         let s = |t: &str| t.to_owned();
         assert_eq!(
-            both(Some(&dyn_only), Some(&hit)),
+            both(Some(dyn_only.present.as_slice()), Some(&hit)),
             (
                 Outcome::Pass(s("found runtime.mallocgc (pclntab)")),
                 Outcome::Fail(s("forbidden symbol present: runtime.mallocgc (pclntab)"))
             )
         );
         assert_eq!(
-            both(Some(&dyn_only), Some(&none)),
+            both(Some(dyn_only.present.as_slice()), Some(&none)),
             (
                 Outcome::Fail(s(
                     "runtime.mallocgc not found in dynsym (symtab, pclntab absent)"
@@ -678,7 +765,7 @@ mod tests {
             )
         );
         assert_eq!(
-            both(Some(&empty), Some(&none)),
+            both(Some(empty.present.as_slice()), Some(&none)),
             (
                 Outcome::Unknown(s(
                     "cannot look for runtime.mallocgc in bin/x: no symtab or dynsym or pclntab table"
@@ -712,7 +799,7 @@ mod tests {
         assert_eq!(hits[0].count, 100);
         assert_eq!(hits[0].examples.len(), EXAMPLES);
         let p = SymbolPattern::parse("boring_*").unwrap();
-        let o = check_forbidden(&p, Some(&idx), hits.first(), "f");
+        let o = check_forbidden(&p, Some(idx.present.as_slice()), hits.first(), "f");
         assert!(format!("{o:?}").contains("and 95 more"));
     }
 
@@ -739,5 +826,60 @@ mod tests {
         let hits = run(&["bad*"], &idx);
         assert_eq!(hits[0].count, 1);
         assert_eq!(hits[0].examples, vec!["bad\\xff\\x0aname (symtab)"]);
+    }
+
+    #[test]
+    fn glob_literals_are_parts_every_match_contains() {
+        let lit = |g: &str| glob_literal(g).map(|l| String::from_utf8(l).unwrap());
+        assert_eq!(lit("*boring*").as_deref(), Some("boring"));
+        assert_eq!(
+            lit("crypto/internal/boring/*").as_deref(),
+            Some("crypto/internal/boring/")
+        );
+        assert_eq!(lit("a*longer?b").as_deref(), Some("longer"));
+        assert_eq!(lit(r"main.F\[...\]").as_deref(), Some("main.F[...]"));
+        // Classes and alternatives end the search: their contents are optional.
+        assert_eq!(lit("x_cgo_[a-z]*init").as_deref(), Some("x_cgo_"));
+        assert_eq!(lit("{alpha,beta}").as_deref(), None);
+        assert_eq!(lit("*"), None);
+        assert_eq!(lit("?"), None);
+    }
+
+    /// The strings a block search keeps: each holding a literal, whole,
+    /// once; every string when a glob has no literal.
+    #[test]
+    fn block_candidates() {
+        let m = |ps: &[&str]| {
+            SymbolMatcher::new(
+                ps.iter()
+                    .map(|p| SymbolPattern::parse(p).unwrap())
+                    .collect(),
+            )
+            .unwrap()
+        };
+        let block = b"runtime.main\0main.main\0x.boring.boring\0other\0tail";
+        let strings = |q: &SymbolMatcher| {
+            let mut out = Vec::new();
+            q.candidates(block, &mut out);
+            out.iter()
+                .map(|&(s, e)| String::from_utf8_lossy(&block[s..e]).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            strings(&m(&["main.main", "*boring*", "*.main"])),
+            ["runtime.main", "main.main", "x.boring.boring"]
+        );
+        assert_eq!(strings(&m(&["tai?"])), ["tail"]);
+        assert_eq!(
+            strings(&m(&["[mo]*"])),
+            [
+                "runtime.main",
+                "main.main",
+                "x.boring.boring",
+                "other",
+                "tail"
+            ]
+        );
+        assert!(strings(&m(&["nosuch"])).is_empty());
     }
 }

@@ -1,0 +1,457 @@
+//! The pclntab's function names, read through a buffer instead of whole.
+//!
+//! A large Go binary's pclntab is tens of MiB, but a name search needs only
+//! two of its parts (Go 1.16 and later): `funcnametab`, every name once,
+//! NUL-terminated; and the `nameOff` of each `_func`, which says which of
+//! those strings name a function (the rest name functions that were only
+//! inlined). Both are streamed here through fixed buffers; pctab, filetab
+//! and the rest are never read.
+//!
+//! ```text
+//! table + funcnameOffset   funcnametab: name\0 name\0 ...   (up to cuOffset)
+//! table + pclnOffset       functab: nfunc x { entry, funcoff }, end entry
+//! table + pclnOffset + funcoff   _func: { entry, nameOff i32, ... }
+//! ```
+//!
+//! The linker (`cmd/link/internal/ld/pcln.go`, Go 1.16 to 1.27) writes the
+//! `_func` records in functab order, so one forward pass reads each byte
+//! once. A table whose records go backwards is not streamed: the caller
+//! reads the whole table instead ([`NameOffsets::Unordered`]). Go 1.2-1.15
+//! tables keep names among other data and are never streamed.
+
+use object::Endianness;
+
+use super::ReadAt;
+use super::pclntab::{NameLayout, PclnError};
+
+/// Bytes read per call: large enough that system calls do not dominate,
+/// small enough to stay in cache.
+const CHUNK: usize = 256 << 10;
+
+/// What [`name_offsets`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOffsets {
+    /// Every function's `nameOff`, sorted (duplicates kept: one per function).
+    Sorted(Vec<u32>),
+    /// The `_func` records are not in functab order.
+    Unordered,
+}
+
+/// A forward-only window over `[start, end)` of the file.
+struct Window<'s, S: ReadAt + ?Sized> {
+    src: &'s S,
+    end: u64,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`, and how much of `buf` is valid.
+    at: u64,
+    len: usize,
+}
+
+impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
+    fn new(src: &'s S, end: u64) -> Self {
+        Window {
+            src,
+            end,
+            buf: Vec::new(),
+            at: 0,
+            len: 0,
+        }
+    }
+
+    /// `n` bytes at `pos`: `Ok(None)` when `pos` is behind the window
+    /// (the caller's order broke), `Err` when the bytes are not in the file.
+    fn get(&mut self, pos: u64, n: usize) -> Result<Option<&[u8]>, ()> {
+        let want_end = pos.checked_add(n as u64).ok_or(())?;
+        if want_end > self.end {
+            return Err(());
+        }
+        let have_end = self.at.saturating_add(self.len as u64);
+        if pos < self.at {
+            return Ok(None);
+        }
+        if want_end > have_end {
+            // Refill at `pos`: windows only move forward, so no byte is read
+            // twice except the few of a value split at a window's end.
+            let len = usize::try_from(self.end - pos).map_or(CHUNK, |r| r.min(CHUNK).max(n));
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+            let buf = self.buf.get_mut(..len).ok_or(())?;
+            let len = if self.src.read_exact_at(pos, buf) {
+                len
+            } else {
+                // The file may end early (truncated, or a lying length):
+                // the bytes asked for may still be there.
+                let buf = self.buf.get_mut(..n).ok_or(())?;
+                if !self.src.read_exact_at(pos, buf) {
+                    return Err(());
+                }
+                n
+            };
+            self.at = pos;
+            self.len = len;
+        }
+        let from = usize::try_from(pos - self.at).map_err(|_| ())?;
+        Ok(self.buf.get(from..from.checked_add(n).ok_or(())?))
+    }
+}
+
+fn uint(b: &[u8], endian: Endianness) -> u64 {
+    match (b.len(), endian) {
+        (4, Endianness::Little) => u64::from(u32::from_le_bytes(b.try_into().unwrap_or_default())),
+        (4, Endianness::Big) => u64::from(u32::from_be_bytes(b.try_into().unwrap_or_default())),
+        (8, Endianness::Little) => u64::from_le_bytes(b.try_into().unwrap_or_default()),
+        (8, Endianness::Big) => u64::from_be_bytes(b.try_into().unwrap_or_default()),
+        _ => 0,
+    }
+}
+
+/// Every function's `nameOff`, from the functab and `_func` records of the
+/// table at file offset `table`. Each must point inside `funcnametab`:
+/// a name elsewhere would be missed by a search of that table, so it is an
+/// error, like a record past the table end.
+pub fn name_offsets<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+) -> Result<NameOffsets, PclnError> {
+    let end = table.saturating_add(l.table_len);
+    let mut ftab = Window::new(src, end);
+    let mut funcs = Window::new(src, end);
+    let entry = 2 * l.field_size;
+    let names_len = l.names.1 - l.names.0;
+    let mut out = Vec::new();
+    let mut last_func = 0u64;
+    for index in 0..l.nfunc {
+        let index_usize = usize::try_from(index).unwrap_or(usize::MAX);
+        let past = |offset: u64| PclnError::FuncPastEnd {
+            index: index_usize,
+            offset,
+        };
+        // `check_header` made sure all nfunc entries fit in the table.
+        let at = index
+            .checked_mul(entry as u64)
+            .and_then(|o| o.checked_add(l.functab))
+            .and_then(|o| o.checked_add(table))
+            .ok_or_else(|| past(u64::MAX))?;
+        let e = match ftab.get(at, entry) {
+            Ok(Some(e)) => e,
+            _ => return Err(past(u64::MAX)),
+        };
+        let funcoff = uint(e.get(l.field_size..).unwrap_or_default(), l.endian);
+        if funcoff < last_func {
+            return Ok(NameOffsets::Unordered);
+        }
+        last_func = funcoff;
+        let func_at = l.funcdata.saturating_add(funcoff);
+        let name_field = table
+            .checked_add(func_at)
+            .and_then(|o| o.checked_add(l.name_field as u64))
+            .ok_or_else(|| past(func_at))?;
+        let raw = match funcs.get(name_field, 4) {
+            Ok(Some(b)) => uint(b, l.endian),
+            Ok(None) => return Ok(NameOffsets::Unordered),
+            Err(()) => return Err(past(func_at)),
+        };
+        // The runtime declares nameOff int32.
+        let name_off = (raw as u32).cast_signed();
+        let Ok(name_off) = u32::try_from(name_off) else {
+            return Err(PclnError::NegativeNameOff {
+                index: index_usize,
+                func_offset: usize::try_from(func_at).unwrap_or(usize::MAX),
+                name_off,
+            });
+        };
+        if u64::from(name_off) >= names_len {
+            return Err(PclnError::NamePastEnd {
+                index: index_usize,
+                offset: l.names.0.saturating_add(u64::from(name_off)),
+            });
+        }
+        out.push(name_off);
+    }
+    out.sort_unstable();
+    Ok(NameOffsets::Sorted(out))
+}
+
+/// Streams `funcnametab` in blocks of whole names: `f(offset, block)`,
+/// where `offset` is the block's position in the name table and `block`
+/// ends with a NUL. A table whose last byte is not NUL is damaged (the
+/// linker ends every name with one) and an error.
+pub fn name_blocks<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    f: &mut dyn FnMut(u64, &[u8]),
+) -> Result<(), PclnError> {
+    let names_len = l.names.1 - l.names.0;
+    let start = table.saturating_add(l.names.0);
+    let mut buf = Vec::new();
+    let mut done = 0u64;
+    let mut want = CHUNK;
+    while done < names_len {
+        let len = usize::try_from(names_len - done).map_or(want, |r| r.min(want));
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let block = buf.get_mut(..len).unwrap_or_default();
+        if !src.read_exact_at(start.saturating_add(done), block) {
+            return Err(PclnError::NameTablePastEnd {
+                offset: l.names.0.saturating_add(done),
+            });
+        }
+        match memchr::memrchr(0, block) {
+            Some(last) => {
+                let whole = block.get(..=last).unwrap_or_default();
+                f(done, whole);
+                done = done.saturating_add(last as u64 + 1);
+                want = CHUNK;
+            }
+            // One name longer than the buffer: read more of it at once,
+            // never more than the table holds.
+            None if (len as u64) < names_len - done => want = want.saturating_mul(2),
+            None => {
+                return Err(PclnError::NameTableUnterminated {
+                    offset: l.names.0.saturating_add(done),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Picks the strings of a block of NUL-separated strings worth keeping:
+/// appends the `(start, end)` of each (`end` at its NUL).
+pub type Pick<'p> = &'p dyn Fn(&[u8], &mut Vec<(usize, usize)>);
+
+/// Strings of the name table that a search picked, copied out of the
+/// stream's buffer: each with its offset in the name table.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    bytes: Vec<u8>,
+    /// (offset in the name table, start in `bytes`, length).
+    items: Vec<(u64, usize, usize)>,
+}
+
+impl Candidates {
+    /// The function names among the candidates: a function whose
+    /// `nameOff` falls in a string names that string from there to its
+    /// NUL. Go's linker points every function at a string's start; other
+    /// linkers may share a string's tail, which this also finds.
+    pub fn functions<'a>(&'a self, offsets: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.items.iter().flat_map(move |&(at, start, len)| {
+            let bytes = self
+                .bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default();
+            let end = at.saturating_add(len as u64);
+            let first = offsets.partition_point(|&o| u64::from(o) < at);
+            let last = offsets.partition_point(|&o| u64::from(o) < end);
+            offsets
+                .get(first..last.max(first))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(move |&o| {
+                    let from = usize::try_from(u64::from(o) - at).ok()?;
+                    bytes.get(from..)
+                })
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// Streams the name table through `pick`, which returns the `(start, end)`
+/// of the strings of a block worth keeping, and copies those out.
+pub fn candidates<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    pick: Pick<'_>,
+) -> Result<Candidates, PclnError> {
+    let mut out = Candidates::default();
+    let mut ranges = Vec::new();
+    name_blocks(src, table, l, &mut |at, block| {
+        ranges.clear();
+        pick(block, &mut ranges);
+        for &(s, e) in &ranges {
+            let Some(bytes) = block.get(s..e) else {
+                continue;
+            };
+            out.items
+                .push((at.saturating_add(s as u64), out.bytes.len(), bytes.len()));
+            out.bytes.extend_from_slice(bytes);
+        }
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::go::pclntab::name_layout;
+
+    /// A Go 1.20 table (ptrSize 8): header, the given raw name table, a
+    /// small cutab/filetab/pctab, then functab and one 40-byte `_func` per
+    /// name offset, laid out in `order` (functab order is always entry PC).
+    fn table(endian: Endianness, blob: &[u8], name_offs: &[u32], order: &[usize]) -> Vec<u8> {
+        let put32 = |b: &mut Vec<u8>, v: u32| match endian {
+            Endianness::Little => b.extend_from_slice(&v.to_le_bytes()),
+            Endianness::Big => b.extend_from_slice(&v.to_be_bytes()),
+        };
+        let put64 = |b: &mut Vec<u8>, v: u64| match endian {
+            Endianness::Little => b.extend_from_slice(&v.to_le_bytes()),
+            Endianness::Big => b.extend_from_slice(&v.to_be_bytes()),
+        };
+        let n = name_offs.len();
+        let header = 8 + 8 * 8;
+        let cu = header + blob.len();
+        let (filetab, pctab) = (cu + 4, cu + 12);
+        let pcln = pctab + 4;
+        let mut b = Vec::new();
+        put32(&mut b, 0xffff_fff1);
+        b.extend_from_slice(&[0, 0, 1, 8]);
+        for w in [n, 1, 0x1000, header, cu, filetab, pctab, pcln] {
+            put64(&mut b, w as u64);
+        }
+        b.extend_from_slice(blob);
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(b"main.go\0");
+        b.extend_from_slice(&[0; 4]);
+        assert_eq!(b.len(), pcln);
+        let funcs = (2 * n + 1) * 4;
+        for (i, slot) in order.iter().enumerate() {
+            put32(&mut b, 0x10 * i as u32);
+            put32(&mut b, (funcs + slot * 40) as u32);
+        }
+        put32(&mut b, 0x10 * n as u32);
+        let mut recs = vec![0u32; n];
+        for (i, &slot) in order.iter().enumerate() {
+            recs[slot] = name_offs[i];
+        }
+        for (slot, off) in recs.iter().enumerate() {
+            put32(&mut b, 0x10 * slot as u32);
+            put32(&mut b, *off);
+            b.extend_from_slice(&[0; 32]);
+        }
+        b
+    }
+
+    fn layout(t: &[u8]) -> NameLayout {
+        name_layout(t, t.len() as u64).unwrap().unwrap()
+    }
+
+    /// Everything `pick` keeps that a function names, as strings.
+    fn found(t: &[u8], pick: Pick<'_>) -> Vec<String> {
+        let l = layout(t);
+        let NameOffsets::Sorted(offs) = name_offsets(&t, 0, &l).unwrap() else {
+            panic!("unordered")
+        };
+        let c = candidates(&t, 0, &l, pick).unwrap();
+        c.functions(&offs)
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect()
+    }
+
+    fn every(block: &[u8], out: &mut Vec<(usize, usize)>) {
+        let mut s = 0;
+        for e in memchr::memchr_iter(0, block) {
+            out.push((s, e));
+            s = e + 1;
+        }
+    }
+
+    /// Names of functions only inlined are in the name table but no
+    /// function points at them: a search must not report them.
+    #[test]
+    fn inlined_only_names_are_not_functions() {
+        let blob = b"main.main\0strings.inlined\0runtime.f\0";
+        for endian in [Endianness::Little, Endianness::Big] {
+            let t = table(endian, blob, &[0, 26], &[0, 1]);
+            assert_eq!(found(&t, &every), ["main.main", "runtime.f"]);
+        }
+    }
+
+    /// A function pointing into a string's tail names that tail.
+    #[test]
+    fn shared_tails_are_found() {
+        let blob = b"pkg.main\0";
+        let t = table(Endianness::Little, blob, &[0, 4], &[0, 1]);
+        assert_eq!(found(&t, &every), ["pkg.main", "main"]);
+    }
+
+    #[test]
+    fn records_out_of_order_are_not_streamed() {
+        let blob = b"a\0b\0";
+        let t = table(Endianness::Little, blob, &[0, 2], &[1, 0]);
+        assert_eq!(
+            name_offsets(&&t[..], 0, &layout(&t)),
+            Ok(NameOffsets::Unordered)
+        );
+        let t = table(Endianness::Little, blob, &[0, 2], &[0, 1]);
+        assert_eq!(
+            name_offsets(&&t[..], 0, &layout(&t)),
+            Ok(NameOffsets::Sorted(vec![0, 2]))
+        );
+    }
+
+    #[test]
+    fn names_outside_the_name_table_are_errors() {
+        let blob = b"a\0b\0";
+        let t = table(Endianness::Little, blob, &[0, 4], &[0, 1]);
+        let e = name_offsets(&&t[..], 0, &layout(&t)).unwrap_err();
+        assert_eq!(
+            e,
+            PclnError::NamePastEnd {
+                index: 1,
+                offset: 76
+            }
+        );
+        let t = table(Endianness::Little, blob, &[0, u32::MAX], &[0, 1]);
+        assert!(matches!(
+            name_offsets(&&t[..], 0, &layout(&t)),
+            Err(PclnError::NegativeNameOff { index: 1, .. })
+        ));
+        // A table cut short: the records are past the end of the bytes read.
+        let short = &t[..t.len() - 40];
+        assert!(matches!(
+            name_offsets(&short, 0, &layout(&t)),
+            Err(PclnError::FuncPastEnd { index: 1, .. })
+        ));
+    }
+
+    /// Names longer than the read buffer are read whole; a table whose
+    /// last name has no NUL is an error, not a name cut short.
+    #[test]
+    fn long_and_unterminated_names() {
+        let mut blob = vec![b'x'; 3 * CHUNK];
+        blob.push(0);
+        blob.extend_from_slice(b"main.main\0");
+        let t = table(Endianness::Big, &blob, &[0, 3 * CHUNK as u32 + 1], &[0, 1]);
+        let got = found(&t, &every);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].len(), 3 * CHUNK);
+        assert_eq!(got[1], "main.main");
+
+        let t = table(Endianness::Little, b"a\0bc", &[0], &[0]);
+        let e = candidates(&&t[..], 0, &layout(&t), &every).unwrap_err();
+        assert_eq!(e, PclnError::NameTableUnterminated { offset: 74 });
+    }
+
+    /// Only the strings `pick` keeps are copied out.
+    #[test]
+    fn only_picked_strings_are_kept() {
+        let blob = b"main.main\0runtime.mallocgc\0";
+        let t = table(Endianness::Little, blob, &[0, 10], &[0, 1]);
+        let pick = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+            if let Some(at) = memchr::memmem::find(block, b"malloc") {
+                let s = memchr::memrchr(0, &block[..at]).map_or(0, |i| i + 1);
+                let e = at + memchr::memchr(0, &block[at..]).unwrap();
+                out.push((s, e));
+            }
+        };
+        assert_eq!(found(&t, &pick), ["runtime.mallocgc"]);
+    }
+}
