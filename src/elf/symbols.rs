@@ -189,36 +189,7 @@ impl SymbolIndex {
                 defined_here: v.defined_here,
                 file: v.file.map(|f| self.bytes(f)),
             });
-        Symbol {
-            name: self.bytes(e.name),
-            value: e.value,
-            size: e.size,
-            binding: match e.info >> 4 {
-                0 => Binding::Local,
-                1 => Binding::Global,
-                2 => Binding::Weak,
-                b => Binding::Other(b),
-            },
-            kind: match e.info & 0xf {
-                0 => SymbolKind::NoType,
-                1 => SymbolKind::Object,
-                2 => SymbolKind::Func,
-                3 => SymbolKind::Section,
-                4 => SymbolKind::File,
-                6 => SymbolKind::Tls,
-                t => SymbolKind::Other(t),
-            },
-            visibility: match e.other & 3 {
-                0 => Visibility::Default,
-                1 => Visibility::Internal,
-                2 => Visibility::Hidden,
-                _ => Visibility::Protected,
-            },
-            defined: e.shndx != elf::SHN_UNDEF.0,
-            st_shndx: e.shndx,
-            table: e.table,
-            version,
-        }
+        decode(self.bytes(e.name), e, version)
     }
 
     /// Number of symbols in the index (both tables, null entries excluded).
@@ -304,6 +275,41 @@ impl SymbolIndex {
     /// Oddities the version tables had that were read anyway (bounded list).
     pub fn warnings(&self) -> &[ElfError] {
         &self.warnings
+    }
+}
+
+/// The rules' view of an entry: everything but the name and version,
+/// which the caller found.
+fn decode<'a>(name: &'a [u8], e: &Entry, version: Option<SymbolVersion<'a>>) -> Symbol<'a> {
+    Symbol {
+        name,
+        value: e.value,
+        size: e.size,
+        binding: match e.info >> 4 {
+            0 => Binding::Local,
+            1 => Binding::Global,
+            2 => Binding::Weak,
+            b => Binding::Other(b),
+        },
+        kind: match e.info & 0xf {
+            0 => SymbolKind::NoType,
+            1 => SymbolKind::Object,
+            2 => SymbolKind::Func,
+            3 => SymbolKind::Section,
+            4 => SymbolKind::File,
+            6 => SymbolKind::Tls,
+            t => SymbolKind::Other(t),
+        },
+        visibility: match e.other & 3 {
+            0 => Visibility::Default,
+            1 => Visibility::Internal,
+            2 => Visibility::Hidden,
+            _ => Visibility::Protected,
+        },
+        defined: e.shndx != elf::SHN_UNDEF.0,
+        st_shndx: e.shndx,
+        table: e.table,
+        version,
     }
 }
 
@@ -572,10 +578,57 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         errors
     }
 
+    /// Offers the `.symtab` symbols whose names lie in the strings `pick`
+    /// keeps, without indexing the table: the string table is searched
+    /// once, and only symbols named inside a kept string are decoded
+    /// (a large Go binary has tens of thousands; rules name a few).
+    /// `.symtab` has no GNU versions. Returns what could not be read, as
+    /// [`SymbolIndex::errors`] would.
+    pub fn search_symtab(
+        &self,
+        pick: &dyn Fn(&[u8], &mut Vec<(usize, usize)>),
+        f: &mut dyn FnMut(Symbol<'data>),
+    ) -> Vec<ElfError> {
+        let table = match self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Vec::new(),
+            Err(e) => return vec![e],
+        };
+        let mut kept = Vec::new();
+        pick(table.strings, &mut kept);
+        let e = self.endian;
+        let (bad, dropped) = match self.header.class {
+            Class::Elf32 => search_table::<elf::FileHeader32<Endianness>>(&table, e, &kept, f),
+            Class::Elf64 => search_table::<elf::FileHeader64<Endianness>>(&table, e, &kept, f),
+        };
+        [
+            (bad, "symbols have st_name past the end of the string table"),
+            (
+                dropped,
+                "symbol names left out: names overlap far more than a linker writes",
+            ),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| ElfError::at(table.what.clone(), table.offset, format!("{n} {what}")))
+        .collect()
+    }
+
     /// Build the symbol index over `.symtab` and `.dynsym` (with GNU
     /// versions for the latter). Costs one read per table and string
     /// table, and memory about the size of the tables; call once per file.
     pub fn symbol_index(&self) -> Result<SymbolIndex, ElfError> {
+        self.index_tables(true)
+    }
+
+    /// [`ElfView::symbol_index`] of `.dynsym` alone (with its counts of
+    /// both tables), for callers that stream `.symtab` with
+    /// [`ElfView::search_symtab`].
+    pub fn dynsym_index(&self) -> Result<SymbolIndex, ElfError> {
+        self.index_tables(false)
+    }
+
+    fn index_tables(&self, with_symtab: bool) -> Result<SymbolIndex, ElfError> {
         let mut index = SymbolIndex {
             counts: self.symbol_counts()?,
             ..SymbolIndex::default()
@@ -588,10 +641,12 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             Ok(t) => tables.extend(t),
             Err(e) => push_error(w, e),
         };
-        keep(
-            self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab),
-            &mut index.errors,
-        );
+        if with_symtab {
+            keep(
+                self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab),
+                &mut index.errors,
+            );
+        }
         match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym) {
             Ok(None) if self.sections.is_empty() => {
                 let t = self.raw_dynamic_table(&mut index.errors, &mut index.warnings);
@@ -754,6 +809,73 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
         }
     }
     Ok(())
+}
+
+/// Offers the symbols of `table` named inside one of `kept` (ascending
+/// `(start, end)` string ranges of its string table, `end` at the NUL);
+/// returns how many symbols have a name past the string table, and how
+/// many were left out because names overlap far more than a linker writes
+/// (a million symbols inside one megabyte-long name would otherwise cost
+/// a million megabyte-long matches).
+fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
+    table: &RawTable<'data>,
+    endian: Endianness,
+    kept: &[(usize, usize)],
+    f: &mut dyn FnMut(Symbol<'data>),
+) -> (u64, u64) {
+    let mut budget = (table.strings.len() as u64)
+        .saturating_mul(4)
+        .saturating_add(1 << 20);
+    let mut dropped = 0u64;
+    let strings = table.strings;
+    // A name must end at a NUL inside the table.
+    let last_nul = memchr::memrchr(0, strings);
+    let count = table.syms.len() / size_of::<Elf::Sym>();
+    let syms: &[Elf::Sym] = object::pod::slice_from_bytes(table.syms, count)
+        .map(|(s, _)| s)
+        .unwrap_or(&[]);
+    let mut bad = 0u64;
+    for sym in syms.iter().skip(1) {
+        let Ok(at) = usize::try_from(sym.st_name(endian)) else {
+            bad += 1;
+            continue;
+        };
+        if last_nul.is_none_or(|l| at > l) {
+            bad += 1;
+            continue;
+        }
+        if kept.is_empty() {
+            continue;
+        }
+        let k = kept.partition_point(|&(s, _)| s <= at);
+        let Some(&(_, end)) = k.checked_sub(1).and_then(|k| kept.get(k)) else {
+            continue;
+        };
+        if at > end {
+            continue;
+        }
+        let entry = Entry {
+            name: (0, 0),
+            value: sym.st_value(endian).into(),
+            size: sym.st_size(endian).into(),
+            info: sym.st_info().0,
+            other: sym.st_other().0,
+            shndx: sym.st_shndx(endian).0,
+            table: table.kind,
+            version: 0,
+            hidden: false,
+        };
+        let name = strings.get(at..end).unwrap_or_default();
+        match budget.checked_sub(name.len() as u64) {
+            Some(left) => budget = left,
+            None => {
+                dropped += 1;
+                continue;
+            }
+        }
+        f(decode(name, &entry, None));
+    }
+    (bad, dropped)
 }
 
 /// Length of a string known to be inside an arena that fits in u32.

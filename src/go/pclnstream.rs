@@ -26,7 +26,7 @@ use super::pclntab::{NameLayout, PclnError};
 
 /// Bytes read per call: large enough that system calls do not dominate,
 /// small enough to stay in cache.
-const CHUNK: usize = 256 << 10;
+const CHUNK: usize = 64 << 10;
 
 /// What [`name_offsets`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +60,15 @@ impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
 
     /// `n` bytes at `pos`: `Ok(None)` when `pos` is behind the window
     /// (the caller's order broke), `Err` when the bytes are not in the file.
+    #[inline]
     fn get(&mut self, pos: u64, n: usize) -> Result<Option<&[u8]>, ()> {
+        if let Some(from) = pos
+            .checked_sub(self.at)
+            .and_then(|f| usize::try_from(f).ok())
+            && from.saturating_add(n) <= self.len
+        {
+            return Ok(self.buf.get(from..from + n));
+        }
         let want_end = pos.checked_add(n as u64).ok_or(())?;
         if want_end > self.end {
             return Err(());
@@ -96,6 +104,7 @@ impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
     }
 }
 
+#[inline]
 fn uint(b: &[u8], endian: Endianness) -> u64 {
     match (b.len(), endian) {
         (4, Endianness::Little) => u64::from(u32::from_le_bytes(b.try_into().unwrap_or_default())),
@@ -116,62 +125,103 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
     l: &NameLayout,
 ) -> Result<NameOffsets, PclnError> {
     let end = table.saturating_add(l.table_len);
-    let mut ftab = Window::new(src, end);
-    let mut funcs = Window::new(src, end);
     let entry = 2 * l.field_size;
-    let names_len = l.names.1 - l.names.0;
-    let mut out = Vec::new();
+    let names_len = l.names.1.saturating_sub(l.names.0);
+    let ftab_at = table.saturating_add(l.functab);
+    let funcdata_at = table.saturating_add(l.funcdata);
+    let name_field = l.name_field as u64;
+    let mut funcs = Window::new(src, end);
+    // The functab is read in runs of whole entries, apart from the records.
+    let per_read = (CHUNK / entry).max(1);
+    let mut ftab = vec![0u8; per_read.saturating_mul(entry)];
+    let mut out: Vec<u32> = Vec::new();
+    let mut rest: Vec<u32> = Vec::new();
     let mut last_func = 0u64;
-    for index in 0..l.nfunc {
-        let index_usize = usize::try_from(index).unwrap_or(usize::MAX);
-        let past = |offset: u64| PclnError::FuncPastEnd {
-            index: index_usize,
-            offset,
-        };
-        // `check_header` made sure all nfunc entries fit in the table.
+    let mut index = 0u64;
+    while index < l.nfunc {
+        let batch = usize::try_from(l.nfunc - index).map_or(per_read, |r| r.min(per_read));
         let at = index
             .checked_mul(entry as u64)
-            .and_then(|o| o.checked_add(l.functab))
-            .and_then(|o| o.checked_add(table))
-            .ok_or_else(|| past(u64::MAX))?;
-        let e = match ftab.get(at, entry) {
-            Ok(Some(e)) => e,
-            _ => return Err(past(u64::MAX)),
-        };
-        let funcoff = uint(e.get(l.field_size..).unwrap_or_default(), l.endian);
-        if funcoff < last_func {
-            return Ok(NameOffsets::Unordered);
-        }
-        last_func = funcoff;
-        let func_at = l.funcdata.saturating_add(funcoff);
-        let name_field = table
-            .checked_add(func_at)
-            .and_then(|o| o.checked_add(l.name_field as u64))
-            .ok_or_else(|| past(func_at))?;
-        let raw = match funcs.get(name_field, 4) {
-            Ok(Some(b)) => uint(b, l.endian),
-            Ok(None) => return Ok(NameOffsets::Unordered),
-            Err(()) => return Err(past(func_at)),
-        };
-        // The runtime declares nameOff int32.
-        let name_off = (raw as u32).cast_signed();
-        let Ok(name_off) = u32::try_from(name_off) else {
-            return Err(PclnError::NegativeNameOff {
-                index: index_usize,
-                func_offset: usize::try_from(func_at).unwrap_or(usize::MAX),
-                name_off,
-            });
-        };
-        if u64::from(name_off) >= names_len {
-            return Err(PclnError::NamePastEnd {
-                index: index_usize,
-                offset: l.names.0.saturating_add(u64::from(name_off)),
+            .and_then(|o| o.checked_add(ftab_at));
+        let buf = ftab.get_mut(..batch * entry).unwrap_or_default();
+        // `check_header` made sure all nfunc entries fit in the table; the
+        // file may still end early.
+        if at.is_none_or(|at| !src.read_exact_at(at, buf)) {
+            return Err(PclnError::FuncPastEnd {
+                index: usize::try_from(index).unwrap_or(usize::MAX),
+                offset: u64::MAX,
             });
         }
-        out.push(name_off);
+        for e in buf.chunks_exact(entry) {
+            let index_usize = usize::try_from(index).unwrap_or(usize::MAX);
+            let funcoff = uint(e.get(l.field_size..).unwrap_or_default(), l.endian);
+            if funcoff < last_func {
+                return Ok(NameOffsets::Unordered);
+            }
+            last_func = funcoff;
+            let func_at = l.funcdata.saturating_add(funcoff);
+            let past = PclnError::FuncPastEnd {
+                index: index_usize,
+                offset: func_at,
+            };
+            let Some(pos) = funcdata_at
+                .checked_add(funcoff)
+                .and_then(|o| o.checked_add(name_field))
+            else {
+                return Err(past);
+            };
+            let raw = match funcs.get(pos, 4) {
+                Ok(Some(b)) => uint(b, l.endian),
+                Ok(None) => return Ok(NameOffsets::Unordered),
+                Err(()) => return Err(past),
+            };
+            // The runtime declares nameOff int32.
+            let name_off = (raw as u32).cast_signed();
+            let Ok(name_off) = u32::try_from(name_off) else {
+                return Err(PclnError::NegativeNameOff {
+                    index: index_usize,
+                    func_offset: usize::try_from(func_at).unwrap_or(usize::MAX),
+                    name_off,
+                });
+            };
+            if u64::from(name_off) >= names_len {
+                return Err(PclnError::NamePastEnd {
+                    index: index_usize,
+                    offset: l.names.0.saturating_add(u64::from(name_off)),
+                });
+            }
+            // The linker writes names in function order, except for a
+            // function first named as another's inlined callee: keep the
+            // ascending run apart from those few, sort them, and merge.
+            if out.last().is_none_or(|&l| name_off >= l) {
+                out.push(name_off);
+            } else {
+                rest.push(name_off);
+            }
+            index += 1;
+        }
     }
-    out.sort_unstable();
-    Ok(NameOffsets::Sorted(out))
+    if rest.is_empty() {
+        return Ok(NameOffsets::Sorted(out));
+    }
+    rest.sort_unstable();
+    Ok(NameOffsets::Sorted(merge(&out, &rest)))
+}
+
+/// Merges two ascending lists.
+fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len().saturating_add(b.len()));
+    let mut rest = b;
+    for &x in a {
+        // Everything of `b` that sorts before `x`, then `x`.
+        let k = rest.partition_point(|&y| y < x);
+        let (before, after) = rest.split_at(k);
+        out.extend_from_slice(before);
+        out.push(x);
+        rest = after;
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Streams `funcnametab` in blocks of whole names: `f(offset, block)`,
@@ -238,6 +288,27 @@ impl Candidates {
     /// `nameOff` falls in a string names that string from there to its
     /// NUL. Go's linker points every function at a string's start; other
     /// linkers may share a string's tail, which this also finds.
+    /// Like [`Candidates::functions`], but stops with an error once the
+    /// names yielded pass `budget` bytes: hostile offsets can point many
+    /// functions into one long string.
+    pub fn try_each_function(
+        &self,
+        offsets: &[u32],
+        budget: u64,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<bool, PclnError> {
+        let mut left = budget;
+        for name in self.functions(offsets) {
+            left = left
+                .checked_sub(name.len() as u64)
+                .ok_or(PclnError::NameOverlapBudget { budget })?;
+            if f(name) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     pub fn functions<'a>(&'a self, offsets: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.items.iter().flat_map(move |&(at, start, len)| {
             let bytes = self
@@ -394,6 +465,19 @@ mod tests {
         assert_eq!(
             name_offsets(&&t[..], 0, &layout(&t)),
             Ok(NameOffsets::Sorted(vec![0, 2]))
+        );
+        // Records in order whose names are not (a function first named as
+        // an inlined callee): sorted all the same, duplicates kept.
+        let blob = b"a\0b\0c\0d\0";
+        let t = table(
+            Endianness::Little,
+            blob,
+            &[2, 6, 0, 4, 4, 2],
+            &[0, 1, 2, 3, 4, 5],
+        );
+        assert_eq!(
+            name_offsets(&&t[..], 0, &layout(&t)),
+            Ok(NameOffsets::Sorted(vec![0, 2, 2, 4, 4, 6]))
         );
     }
 

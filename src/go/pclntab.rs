@@ -227,6 +227,10 @@ pub enum PclnError {
     },
     #[error("pclntab function {index}: name at {offset:#x} is past the table end")]
     NamePastEnd { index: usize, offset: u64 },
+    #[error(
+        "pclntab functions: names overlap far more than a linker writes (over {budget} bytes of names in all)"
+    )]
+    NameOverlapBudget { budget: u64 },
     #[error("pclntab funcnametab at {offset:#x}: past the end of the file")]
     NameTablePastEnd { offset: u64 },
     #[error("pclntab funcnametab: the name at {offset:#x} runs to the table end without a NUL")]

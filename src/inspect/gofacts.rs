@@ -200,7 +200,17 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                             return false;
                         }
                     };
-                    return found.functions(offsets).any(f);
+                    // As many name bytes as four name tables, as
+                    // `PclnTab::funcs` allows; real tables stay far below.
+                    let budget = (layout.names.1.saturating_sub(layout.names.0))
+                        .saturating_mul(4)
+                        .saturating_add(1 << 20);
+                    return found
+                        .try_each_function(offsets, budget, f)
+                        .unwrap_or_else(|e| {
+                            self.pcln_error(&e);
+                            false
+                        });
                 }
                 // Records out of order: read the whole table below.
                 Some(Some(NameOffsets::Unordered)) => {}
@@ -274,11 +284,14 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
             .is_some_and(|s| s.with_prefix(prefix).next().is_some())
     }
 
-    /// Answers a symbol query over symtab, dynsym and the pclntab.
+    /// Answers a symbol query over symtab, dynsym and the pclntab. The
+    /// symbol index is used when a fact already built it; otherwise
+    /// `.dynsym` is indexed alone (it has versions to resolve) and
+    /// `.symtab`, often the larger, is streamed through the query.
     fn search(&self, query: &dyn SymbolQuery) -> SymbolSearch {
         let mut hits = vec![SymbolHit::default(); query.len()];
         let mut present = Vec::new();
-        if let Some(index) = self.symbols() {
+        let mut offer_all = |index: &ElfSymbols, hits: &mut [SymbolHit]| {
             let counts = index.counts();
             if counts.symtab.is_some() {
                 present.push(SymbolTable::Symtab);
@@ -287,8 +300,32 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                 present.push(SymbolTable::Dynsym);
             }
             for sym in index.iter() {
-                query.offer(&from_elf(sym), &mut hits);
+                query.offer(&from_elf(sym), hits);
             }
+        };
+        if let Some(Some(index)) = self.symbols.get() {
+            offer_all(index, &mut hits);
+        } else {
+            match self.view.dynsym_index() {
+                Ok(index) => {
+                    self.errors
+                        .borrow_mut()
+                        .extend(index.errors().iter().map(ToString::to_string));
+                    self.warnings
+                        .borrow_mut()
+                        .extend(index.warnings().iter().map(ToString::to_string));
+                    offer_all(&index, &mut hits);
+                }
+                Err(e) => self.error(e.to_string()),
+            }
+            let errors = self
+                .view
+                .search_symtab(&|block, out| query.candidates(block, out), &mut |sym| {
+                    query.offer(&from_elf(sym), &mut hits)
+                });
+            self.errors
+                .borrow_mut()
+                .extend(errors.iter().map(ToString::to_string));
         }
         if self.pcln_region.is_some() {
             present.push(SymbolTable::Pclntab);
