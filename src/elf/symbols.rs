@@ -586,7 +586,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// [`SymbolIndex::errors`] would.
     pub fn search_symtab(
         &self,
-        pick: &dyn Fn(&[u8], &mut Vec<(usize, usize)>),
+        pick: crate::Pick<'_>,
         f: &mut dyn FnMut(Symbol<'data>),
     ) -> Vec<ElfError> {
         let table = match self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab) {

@@ -22,6 +22,7 @@
 use object::Endianness;
 
 use super::ReadAt;
+use crate::Pick;
 use super::pclntab::{NameLayout, PclnError};
 
 /// Bytes read per call: large enough that system calls do not dominate,
@@ -269,10 +270,6 @@ pub fn name_blocks<S: ReadAt + ?Sized>(
     }
     Ok(())
 }
-
-/// Picks the strings of a block of NUL-separated strings worth keeping:
-/// appends the `(start, end)` of each (`end` at its NUL).
-pub type Pick<'p> = &'p dyn Fn(&[u8], &mut Vec<(usize, usize)>);
 
 /// Strings of the name table that a search picked, copied out of the
 /// stream's buffer: each with its offset in the name table.

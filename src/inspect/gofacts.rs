@@ -175,7 +175,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// through `pick`, and, on another thread at the same time, every
     /// function's name offset. Other tables are read whole and every name
     /// is offered. A damaged table is an error in the report.
-    fn pcln_names(&self, pick: pclnstream::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+    fn pcln_names(&self, pick: crate::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if let (Some(layout), Some(((off, _), _))) = (self.names, self.pcln_region) {
             let data = self.view.data();
             let src = data.positional();
