@@ -22,8 +22,8 @@
 use object::Endianness;
 
 use super::ReadAt;
-use crate::Pick;
 use super::pclntab::{NameLayout, PclnError};
+use crate::Pick;
 
 /// Bytes read per call: large enough that system calls do not dominate,
 /// small enough to stay in cache.
