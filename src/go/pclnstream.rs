@@ -212,16 +212,18 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
 /// Merges two ascending lists.
 fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len().saturating_add(b.len()));
-    let mut rest = b;
-    for &x in a {
-        // Everything of `b` that sorts before `x`, then `x`.
-        let k = rest.partition_point(|&y| y < x);
-        let (before, after) = rest.split_at(k);
-        out.extend_from_slice(before);
-        out.push(x);
-        rest = after;
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x <= y {
+            out.push(x);
+            i += 1;
+        } else {
+            out.push(y);
+            j += 1;
+        }
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
     out
 }
 
