@@ -1128,4 +1128,57 @@ mod tests {
                 .any(|w| w.to_string().contains("names left empty"))
         );
     }
+
+    /// The streamed search keeps the same bound, and finds only symbols
+    /// named inside a picked string.
+    #[test]
+    fn symtab_search_picks_and_bounds() {
+        let b = Builder::new(true, false, 62, 2);
+        let e = b.enc;
+        let mut strings = vec![0u8];
+        strings.extend(std::iter::repeat_n(b'x', 200_000));
+        strings.push(0);
+        let short = strings.len();
+        strings.extend_from_slice(b"main.main\0other\0");
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        for i in 0..20_000u32 {
+            syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
+        }
+        syms.extend(e.sym(short as u32, 0, 0, 0x12, 0, 1));
+        syms.extend(e.sym(short as u32 + 10, 0, 0, 0x12, 0, 1));
+        syms.extend(e.sym(1 << 30, 0, 0, 0x12, 0, 1));
+        let bytes = symtab_only(b, &strings, &syms);
+        let view = open(&bytes[..]).unwrap();
+
+        let mut names = Vec::new();
+        let pick_main = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+            let at = memchr::memmem::find(block, b"main.main").unwrap();
+            out.push((at, at + 9));
+        };
+        let errors = view.search_symtab(&pick_main, &mut |s| names.push(s.name.to_vec()));
+        assert_eq!(names, [b"main.main".to_vec()]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("1 symbols have st_name past the end")
+        );
+
+        let mut total = 0usize;
+        let pick_all = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+            let mut s = 0;
+            for e in memchr::memchr_iter(0, block) {
+                out.push((s, e));
+                s = e + 1;
+            }
+        };
+        let errors = view.search_symtab(&pick_all, &mut |s| total += s.name.len());
+        assert!(total <= 4 * strings.len() + (1 << 20), "{total}");
+        assert!(
+            errors
+                .iter()
+                .any(|w| w.to_string().contains("names overlap")),
+            "{errors:?}"
+        );
+    }
 }

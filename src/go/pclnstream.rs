@@ -537,4 +537,27 @@ mod tests {
         };
         assert_eq!(found(&t, &pick), ["runtime.mallocgc"]);
     }
+
+    /// Many functions pointing into one long name stop at the budget.
+    #[test]
+    fn overlapping_names_are_bounded() {
+        let mut blob = vec![b'x'; 10_000];
+        blob.push(0);
+        let offs: Vec<u32> = (0..1000).collect();
+        let order: Vec<usize> = (0..1000).collect();
+        let t = table(Endianness::Little, &blob, &offs, &order);
+        let l = layout(&t);
+        let NameOffsets::Sorted(o) = name_offsets(&&t[..], 0, &l).unwrap() else {
+            panic!("unordered")
+        };
+        let c = candidates(&&t[..], 0, &l, &every).unwrap();
+        let mut seen = 0u64;
+        let r = c.try_each_function(&o, 40_000, &mut |n| {
+            seen += n.len() as u64;
+            false
+        });
+        assert_eq!(r, Err(PclnError::NameOverlapBudget { budget: 40_000 }));
+        assert!(seen <= 40_000);
+        assert_eq!(c.try_each_function(&o, 1 << 24, &mut |_| false), Ok(false));
+    }
 }
