@@ -4,11 +4,10 @@
 use std::io::Write;
 
 use clap::Parser;
-use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
-use crate::input::{Found, Resolver};
+use crate::input::{Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
 
 /// Exit statuses (see `cli::EXIT_CODES`).
@@ -60,51 +59,32 @@ pub struct Inspected {
     pub unreadable: bool,
 }
 
-/// Inspects files while they are being found: one thread walks and feeds
-/// the findings to rayon's workers, so the walk overlaps the reading. Every
-/// finding carries its index, and reports come out in that order, errors
-/// in place. Errors are also printed to stderr, and recorded in a report
-/// for the file, so JSON consumers see every file named.
-pub fn inspect_stream<P>(produce: P, opts: &Options, verbose: bool) -> Inspected
-where
-    P: FnOnce(&mut dyn FnMut(Found)) + Send,
-{
-    // Findings travel in batches: one hand-off per file would cost more in
-    // synchronisation than opening a non-ELF file does.
-    const BATCH: usize = 64;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Found)>>(64);
-    let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut n = 0usize;
-            let mut batch = Vec::with_capacity(BATCH);
-            produce(&mut |f| {
-                batch.push((n, f));
-                n += 1;
-                if batch.len() == BATCH {
-                    // The receiver lives until every batch is consumed.
-                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                }
-            });
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-        });
-        rx.into_iter()
-            .par_bridge()
-            .flat_map_iter(|batch| {
-                batch
-                    .into_iter()
-                    .map(|(i, found)| (i, outcome(found, opts)))
-            })
-            .collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
+/// Inspects the files of `targets` (walked in parallel, see
+/// [`Resolver::visit`]); reports come out in walk order, errors in place.
+pub fn inspect_targets(
+    resolver: &Resolver,
+    targets: &[String],
+    opts: &Options,
+    verbose: bool,
+) -> Vec<Found<Outcome>> {
+    resolver.visit(targets, &|src: Source<'_>| outcome(&src, opts, verbose))
+}
 
+/// Prints what was found to stderr (errors, and with `verbose` what was
+/// skipped), in order, and keeps the reports. A file that could not be
+/// read gets a report too, naming it with its error, so JSON consumers see
+/// every file named.
+pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let mut unreadable = false;
     let mut reports = Vec::new();
-    for (_, o) in results {
+    for f in found {
+        let o = match f {
+            Found::File(o) => o,
+            Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
+            Found::Skipped(p, why) => Outcome::Skipped(p, why),
+        };
         match o {
             Outcome::Report(report) => {
                 if !report.errors.is_empty() {
@@ -137,26 +117,39 @@ where
     }
 }
 
-/// What became of one finding.
-enum Outcome {
-    /// Boxed: most findings of a tree are skips, and the slot of every
-    /// finding is held until the end.
+/// What became of one file.
+pub enum Outcome {
+    /// Boxed: the slot of every finding is held until the end.
     Report(Box<Report>),
     Skipped(String, &'static str),
     /// The path and the error, which names the path itself.
     Failed(String, String),
 }
 
-fn outcome(found: Found, opts: &Options) -> Outcome {
-    match found {
-        Found::File(t) => match inspect::inspect_target(&t, opts) {
-            Ok(r) => Outcome::Report(Box::new(r)),
-            Err(FileError::NotElf { .. }) if !t.named => Outcome::Skipped(t.display, "not ELF"),
-            Err(e) => Outcome::Failed(t.display, e.to_string()),
-        },
-        Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
-        Found::Skipped(p, why) => Outcome::Skipped(p, why),
-    }
+/// Opens and inspects one file. A file found by walking that is not ELF is
+/// passed over: with `verbose` it is said so, otherwise nothing is kept
+/// (nor its path built).
+pub fn outcome(src: &Source<'_>, opts: &Options, verbose: bool) -> Option<Outcome> {
+    let opened = match src.open() {
+        Ok(o) => o,
+        Err(OpenError::NotElf(_)) if !src.named() => {
+            return verbose.then(|| Outcome::Skipped(src.display(), "not ELF"));
+        }
+        Err(OpenError::NotElf(start)) => {
+            let path = src.display();
+            let e = FileError::NotElf {
+                path: path.clone(),
+                reason: start.reason(),
+            };
+            return Some(Outcome::Failed(path, e.to_string()));
+        }
+        Err(OpenError::Input(e)) => return Some(Outcome::Failed(src.display(), e.to_string())),
+    };
+    let display = src.display();
+    Some(match inspect::inspect_file(&display, opened, opts) {
+        Ok(r) => Outcome::Report(Box::new(r)),
+        Err(e) => Outcome::Failed(display, e.to_string()),
+    })
 }
 
 fn error_path(e: &crate::input::InputError) -> String {
@@ -182,8 +175,10 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: false,
     };
-    let paths = &a.paths;
-    let done = inspect_stream(|sink| resolver.expand_each(paths, sink), &opts, a.verbose);
+    let done = finish(
+        inspect_targets(&resolver, &a.paths, &opts, a.verbose),
+        a.verbose,
+    );
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
         InspectFormat::Json => crate::render::inspect::json(&done.reports),
