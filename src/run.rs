@@ -181,7 +181,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
     );
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
-        InspectFormat::Json => crate::render::inspect::json(&done.reports),
+        InspectFormat::Json => crate::render::inspect::json(done.reports),
     };
     if let Err(e) = write_stdout(out.as_bytes()) {
         eprintln!("elfgate: writing output: {e}");

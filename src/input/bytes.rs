@@ -20,7 +20,6 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 
 use object::read::ReadRef;
 
@@ -89,7 +88,7 @@ struct Buffers {
 }
 
 struct Link {
-    bytes: Box<[u8]>,
+    bytes: Vec<u8>,
     next: OnceCell<Box<Link>>,
 }
 
@@ -117,32 +116,33 @@ impl<'a> FileBytes<'a> {
 
     /// Reads up to `len` bytes at `start` into a new buffer: fewer only if
     /// the file has shrunk since it was opened. An empty result is an error.
+    /// The bytes are read into the buffer's spare capacity: zeroing it first
+    /// would touch every page of a large buffer once more.
     fn fill(&self, start: u64, len: u64) -> Result<&'a [u8], ()> {
-        let len = usize::try_from(len).map_err(|_| ())?;
+        let want = usize::try_from(len).map_err(|_| ())?;
         let mut buf = Vec::new();
-        buf.try_reserve_exact(len).map_err(|_| ())?;
-        buf.resize(len, 0);
-        let mut got = 0usize;
-        while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
-            let at = start.checked_add(got as u64).ok_or(())?;
-            match self.file.read_at(rest, at) {
+        buf.try_reserve_exact(want).map_err(|_| ())?;
+        while buf.len() < want {
+            let at = start.checked_add(buf.len() as u64).ok_or(())?;
+            match rustix::io::pread(&self.file, rustix::buffer::spare_capacity(&mut buf), at) {
                 Ok(0) => break,
-                Ok(n) => got = got.saturating_add(n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => {}
                 Err(_) => return Err(()),
             }
         }
-        if got == 0 {
+        // The capacity may exceed what was asked for.
+        buf.truncate(want);
+        if buf.is_empty() {
             return Err(());
         }
-        buf.truncate(got);
-        let bytes = self.keep(buf.into_boxed_slice());
+        let bytes = self.keep(buf);
         self.index.borrow_mut().insert(start, bytes);
         Ok(bytes)
     }
 
     /// Links a buffer behind the newest one; it stays put from now on.
-    fn keep(&self, bytes: Box<[u8]>) -> &'a [u8] {
+    fn keep(&self, bytes: Vec<u8>) -> &'a [u8] {
         let mut slot = match self.last.get() {
             Some(link) => &link.next,
             None => &self.buffers.first,
@@ -343,7 +343,7 @@ mod tests {
             // Far more links than a test thread's stack could unwind
             // recursively.
             for i in 0..200_000u32 {
-                assert_eq!(b.keep(Box::new([i as u8])), [i as u8]);
+                assert_eq!(b.keep(vec![i as u8]), [i as u8]);
             }
         });
     }
