@@ -222,13 +222,13 @@ impl<'a> ReadRef<'a> for &FileBytes<'a> {
                 .rev()
                 .take(LOOKBACK)
                 .map(|(&at, &bytes)| (at, bytes))
-                .find(|&(at, bytes)| at + bytes.len() as u64 > range.start)
+                .find(|&(at, bytes)| at.saturating_add(bytes.len() as u64) > range.start)
         };
         if let Some((at, bytes)) = cached {
             if let Some(s) = find(bytes, at) {
                 return Ok(s);
             }
-            if at + bytes.len() as u64 >= limit {
+            if at.saturating_add(bytes.len() as u64) >= limit {
                 return Err(());
             }
         }

@@ -504,3 +504,151 @@ fn rustix_type_name(t: FileType) -> &'static str {
         FileType::Unknown => "unknown file type",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Every regular file under `dir` in the order of a sequential walk:
+    /// a directory's entries by name, its subdirectories after its files.
+    fn sequential(dir: &Path, shown: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            let name = format!("{shown}/{}", e.file_name().to_str().unwrap());
+            if e.file_type().unwrap().is_dir() {
+                subdirs.push((e.path(), name));
+            } else {
+                out.push(name);
+            }
+        }
+        for (path, name) in subdirs {
+            sequential(&path, &name, out);
+        }
+    }
+
+    #[test]
+    fn parallel_walk_keeps_the_sequential_order() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("t");
+        // Wide directories (several runs each), nested ones, and names whose
+        // byte order is not their creation order.
+        for (dir, files) in [
+            ("", 150),
+            ("b", 3),
+            ("a", 200),
+            ("a/z", 70),
+            ("a/c/d", 1),
+            ("é", 2),
+        ] {
+            let dir = root.join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in (0..files).rev() {
+                std::fs::write(dir.join(format!("f{i}")), b"x").unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("empty/deeper")).unwrap();
+        let shown = root.to_str().unwrap();
+        let mut want = Vec::new();
+        sequential(&root, shown, &mut want);
+        assert_eq!(want.len(), 150 + 3 + 200 + 70 + 1 + 2);
+        for _ in 0..5 {
+            let got: Vec<String> = Resolver::Host
+                .visit(&[shown.to_string()], &|s: Source<'_>| Some(s.display()))
+                .into_iter()
+                .map(|f| match f {
+                    Found::File(p) => p,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn entry_types_read_by_stat_have_the_names_std_gives() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::write(p.join("file"), b"x").unwrap();
+        std::fs::create_dir(p.join("dir")).unwrap();
+        std::os::unix::fs::symlink("file", p.join("link")).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(p.join("socket")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            p.join("fifo"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let fd = rustix::fs::open(p, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        for name in ["file", "dir", "link", "socket", "fifo"] {
+            let std_type = std::fs::symlink_metadata(p.join(name)).unwrap().file_type();
+            let c = std::ffi::CString::new(name).unwrap();
+            let got = match stat_kind(&fd, &c) {
+                Kind::File => "regular file",
+                Kind::Dir => "directory",
+                Kind::Symlink => "symbolic link",
+                Kind::Other(kind) => kind,
+                Kind::Failed(e) => panic!("{name}: errno {e}"),
+            };
+            assert_eq!(got, super::super::file_type_name(&std_type), "{name}");
+        }
+        let missing = std::ffi::CString::new("missing").unwrap();
+        assert!(matches!(
+            stat_kind(&fd, &missing),
+            Kind::Failed(libc::ENOENT)
+        ));
+    }
+
+    /// A file whose path would reach `PATH_MAX` cannot be opened by path;
+    /// found by walking, it is the same error, though its directory's
+    /// descriptor could reach it.
+    #[test]
+    fn a_file_no_path_can_name_is_an_open_error() {
+        let d = tempfile::tempdir().unwrap();
+        let mut dir = d.path().to_path_buf();
+        while dir.as_os_str().len() < PATH_MAX - 240 {
+            dir.push("d".repeat(200));
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let len = dir.as_os_str().len();
+        let fd = rustix::fs::open(&dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        // `dir/fits` is PATH_MAX - 1 bytes long, `dir/too_long` PATH_MAX.
+        let fits = "f".repeat(PATH_MAX - len - 2);
+        let too_long = "t".repeat(PATH_MAX - len - 1);
+        for name in [&fits, &too_long] {
+            let flags = OFlags::WRONLY | OFlags::CREATE;
+            let f = rustix::fs::openat(&fd, name.as_str(), flags, Mode::from_raw_mode(0o600));
+            rustix::io::write(f.unwrap(), b"text").unwrap();
+        }
+        let found = Resolver::Host.visit(&[dir.to_str().unwrap().to_string()], &|s| {
+            Some(match s.open() {
+                Err(OpenError::NotElf(_)) => "not ELF".to_string(),
+                Err(OpenError::Input(e)) => e.to_string(),
+                Ok(_) => "ELF".to_string(),
+            })
+        });
+        let got: Vec<String> = found
+            .into_iter()
+            .map(|f| match f {
+                Found::File(s) => s,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], "not ELF");
+        assert!(
+            got[1].ends_with(&format!(
+                "/{too_long}: open: File name too long (os error 36)"
+            )),
+            "{}",
+            got[1]
+        );
+    }
+}
