@@ -10,7 +10,7 @@ use crate::input::{self, Expanded, Found, Resolver, Source};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
-use crate::run::{self, EXIT_USAGE};
+use crate::run::{self, EXIT_USAGE, Inspector};
 
 const TOOL: ToolInfo<'static> = ToolInfo {
     name: "elfgate",
@@ -55,7 +55,8 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.needs_symbols(),
     };
-    let inspected = run::finish(inspect(&resolver, &targets, &opts, a.verbose), a.verbose);
+    let found = inspect(&resolver, &targets, &Inspector::new(opts, a.verbose));
+    let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
     let mut verdicts = Verdicts {
         files: inspected
@@ -194,8 +195,7 @@ fn read_policy(path: &str) -> std::io::Result<String> {
 fn inspect(
     resolver: &Resolver,
     targets: &[String],
-    opts: &Options,
-    verbose: bool,
+    inspector: &Inspector,
 ) -> Vec<Found<run::Outcome>> {
     let mut found = Vec::new();
     let mut plain: Vec<String> = Vec::new();
@@ -204,7 +204,7 @@ fn inspect(
             plain.push(t.clone());
             continue;
         }
-        found.extend(run::inspect_targets(resolver, &plain, opts, verbose));
+        found.extend(inspector.targets(resolver, &plain));
         plain.clear();
         let part = expand_glob(resolver, t);
         found.extend(part.errors.into_iter().map(Found::Error));
@@ -216,11 +216,11 @@ fn inspect(
         let outcomes: Vec<Option<run::Outcome>> = part
             .files
             .par_iter()
-            .map(|f| run::outcome(&Source::target(f), opts, verbose))
+            .map(|f| inspector.outcome(&Source::target(f)))
             .collect();
         found.extend(outcomes.into_iter().flatten().map(Found::File));
     }
-    found.extend(run::inspect_targets(resolver, &plain, opts, verbose));
+    found.extend(inspector.targets(resolver, &plain));
     found
 }
 

@@ -275,6 +275,33 @@ fn file_type_name(ft: &std::fs::FileType) -> &'static str {
 pub struct Opened {
     pub file: File,
     pub len: u64,
+    pub id: FileId,
+}
+
+/// Which file an open reached, and which version of it: the same inode
+/// with the same size and change times. Two opens with the same id read the
+/// same bytes (barring a change within one timestamp tick), so a tree's
+/// symlinks and hard links to one library need it read only once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    fn of(meta: &Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
 }
 
 /// Why a file was not opened for inspection.
@@ -354,6 +381,7 @@ fn sniff(file: File, display: impl Fn() -> String) -> Result<Opened, OpenError> 
     Ok(Opened {
         file,
         len: meta.len(),
+        id: FileId::of(&meta),
     })
 }
 

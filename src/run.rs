@@ -1,13 +1,15 @@
 //! Glue between the command line and the layers: expand targets, inspect
 //! files in parallel, evaluate, render, write, and pick the exit status.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
-use crate::input::{Found, OpenError, Resolver, Source};
+use crate::input::{FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
 
 /// Exit statuses (see `cli::EXIT_CODES`).
@@ -59,15 +61,75 @@ pub struct Inspected {
     pub unreadable: bool,
 }
 
-/// Inspects the files of `targets` (walked in parallel, see
-/// [`Resolver::visit`]); reports come out in walk order, errors in place.
-pub fn inspect_targets(
-    resolver: &Resolver,
-    targets: &[String],
-    opts: &Options,
+/// Inspects the files of one run. A file reached by several paths (a
+/// library and the symlinks to it, hard links) is read once: its report is
+/// kept by [`FileId`] and copied for the other paths.
+pub struct Inspector {
+    opts: Options,
     verbose: bool,
-) -> Vec<Found<Outcome>> {
-    resolver.visit(targets, &|src: Source<'_>| outcome(&src, opts, verbose))
+    seen: Mutex<HashMap<FileId, Arc<Report>>>,
+}
+
+impl Inspector {
+    pub fn new(opts: Options, verbose: bool) -> Self {
+        Inspector {
+            opts,
+            verbose,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Inspects the files of `targets` (walked in parallel, see
+    /// [`Resolver::visit`]); reports come out in walk order, errors in place.
+    pub fn targets(&self, resolver: &Resolver, targets: &[String]) -> Vec<Found<Outcome>> {
+        resolver.visit(targets, &|src: Source<'_>| self.outcome(&src))
+    }
+
+    /// Opens and inspects one file. A file found by walking that is not ELF
+    /// is passed over: with `verbose` it is said so, otherwise nothing is
+    /// kept (nor its path built).
+    pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        let opened = match src.open() {
+            Ok(o) => o,
+            Err(OpenError::NotElf(_)) if !src.named() => {
+                return self
+                    .verbose
+                    .then(|| Outcome::Skipped(src.display(), "not ELF"));
+            }
+            Err(OpenError::NotElf(start)) => {
+                let path = src.display();
+                let e = FileError::NotElf {
+                    path: path.clone(),
+                    reason: start.reason(),
+                };
+                return Some(Outcome::Failed(path, e.to_string()));
+            }
+            Err(OpenError::Input(e)) => {
+                return Some(Outcome::Failed(src.display(), e.to_string()));
+            }
+        };
+        let display = src.display();
+        let id = opened.id;
+        // A report depends on the file's bytes only, and names its path.
+        if let Some(known) = self.seen().get(&id).cloned() {
+            let mut r = Report::clone(&known);
+            r.path = display;
+            return Some(Outcome::Report(Arc::new(r)));
+        }
+        Some(match inspect::inspect_file(&display, opened, &self.opts) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                self.seen().insert(id, Arc::clone(&r));
+                Outcome::Report(r)
+            }
+            Err(e) => Outcome::Failed(display, e.to_string()),
+        })
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, Arc<Report>>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Prints what was found to stderr (errors, and with `verbose` what was
@@ -93,7 +155,8 @@ pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                reports.push(*report);
+                // Not copied once the inspector that shared it is gone.
+                reports.push(Arc::unwrap_or_clone(report));
             }
             Outcome::Skipped(path, why) => {
                 if verbose {
@@ -119,37 +182,11 @@ pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
 
 /// What became of one file.
 pub enum Outcome {
-    /// Boxed: the slot of every finding is held until the end.
-    Report(Box<Report>),
+    /// Shared with the inspector while it lives (see [`Inspector`]).
+    Report(Arc<Report>),
     Skipped(String, &'static str),
     /// The path and the error, which names the path itself.
     Failed(String, String),
-}
-
-/// Opens and inspects one file. A file found by walking that is not ELF is
-/// passed over: with `verbose` it is said so, otherwise nothing is kept
-/// (nor its path built).
-pub fn outcome(src: &Source<'_>, opts: &Options, verbose: bool) -> Option<Outcome> {
-    let opened = match src.open() {
-        Ok(o) => o,
-        Err(OpenError::NotElf(_)) if !src.named() => {
-            return verbose.then(|| Outcome::Skipped(src.display(), "not ELF"));
-        }
-        Err(OpenError::NotElf(start)) => {
-            let path = src.display();
-            let e = FileError::NotElf {
-                path: path.clone(),
-                reason: start.reason(),
-            };
-            return Some(Outcome::Failed(path, e.to_string()));
-        }
-        Err(OpenError::Input(e)) => return Some(Outcome::Failed(src.display(), e.to_string())),
-    };
-    let display = src.display();
-    Some(match inspect::inspect_file(&display, opened, opts) {
-        Ok(r) => Outcome::Report(Box::new(r)),
-        Err(e) => Outcome::Failed(display, e.to_string()),
-    })
 }
 
 fn error_path(e: &crate::input::InputError) -> String {
@@ -175,10 +212,8 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: false,
     };
-    let done = finish(
-        inspect_targets(&resolver, &a.paths, &opts, a.verbose),
-        a.verbose,
-    );
+    let found = Inspector::new(opts, a.verbose).targets(&resolver, &a.paths);
+    let done = finish(found, a.verbose);
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
         InspectFormat::Json => crate::render::inspect::json(done.reports),
@@ -227,5 +262,47 @@ fn self_copy(a: &SelfCopyArgs) -> u8 {
             eprintln!("elfgate: self-copy to {}: {e}", a.dest);
             EXIT_UNREADABLE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reports(found: Vec<Found<Outcome>>) -> Vec<Report> {
+        finish(found, false).reports
+    }
+
+    /// A library, a symlink and a hard link to it, and a copy: one file is
+    /// read once and reported under each path exactly as if read alone.
+    #[test]
+    fn a_file_reached_by_several_paths_is_read_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bin/go127-cshared.so");
+        let lib = d.path().join("lib.so.1");
+        std::fs::copy(&fixture, &lib).unwrap();
+        std::fs::copy(&fixture, d.path().join("copy.so")).unwrap();
+        std::fs::hard_link(&lib, d.path().join("hard.so")).unwrap();
+        std::os::unix::fs::symlink("lib.so.1", d.path().join("lib.so")).unwrap();
+
+        let dir = d.path().to_str().unwrap().to_string();
+        let inspector = Inspector::new(Options::default(), false);
+        let shared = reports(inspector.targets(&Resolver::Host, &[dir]));
+        let names: Vec<&str> = shared
+            .iter()
+            .map(|r| r.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["copy.so", "hard.so", "lib.so", "lib.so.1"]);
+        assert_eq!(inspector.seen().len(), 2, "the copy is another file");
+        for r in &shared {
+            let alone = Inspector::new(Options::default(), false);
+            let own = reports(alone.targets(&Resolver::Host, std::slice::from_ref(&r.path)));
+            assert_eq!(
+                serde_json::to_value(&own[0]).unwrap(),
+                serde_json::to_value(r).unwrap()
+            );
+        }
+        assert!(shared[0].go.is_some(), "the fixture is a Go library");
     }
 }

@@ -247,7 +247,8 @@ mod tests {
         f.write_all(content).unwrap();
         let file = File::open(f.path()).unwrap();
         let len = content.len() as u64;
-        (f, Opened { file, len })
+        let id = super::super::FileId::of(&file.metadata().unwrap());
+        (f, Opened { file, len, id })
     }
 
     /// Bytes whose value says where they are, with a NUL every 100 bytes.
