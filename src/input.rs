@@ -40,8 +40,6 @@ pub enum InputError {
     SymlinkLoop { path: String },
     #[error("{path}: not a regular file ({kind})")]
     NotRegular { path: String, kind: &'static str },
-    #[error("{path}: not an ELF file ({reason})")]
-    NotElf { path: String, reason: String },
 }
 
 /// One file to inspect.

@@ -195,8 +195,7 @@ fn error_path(e: &crate::input::InputError) -> String {
         Io { path, .. }
         | NotFound { path, .. }
         | SymlinkLoop { path }
-        | NotRegular { path, .. }
-        | NotElf { path, .. } => path.clone(),
+        | NotRegular { path, .. } => path.clone(),
     }
 }
 
