@@ -4,11 +4,13 @@
 use std::io::Write;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::input::{self, Expanded, Found, Resolver};
+use rayon::prelude::*;
+
+use crate::input::{self, Expanded, Found, Resolver, Source};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
-use crate::run::{self, EXIT_USAGE};
+use crate::run::{self, EXIT_USAGE, Inspector};
 
 const TOOL: ToolInfo<'static> = ToolInfo {
     name: "elfgate",
@@ -53,7 +55,8 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
-    let inspected = run::inspect_stream(|sink| expand(&resolver, &targets, sink), &opts, a.verbose);
+    let found = inspect(&resolver, &targets, &Inspector::new(opts, a.verbose));
+    let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
     let mut verdicts = Verdicts {
         files: inspected
@@ -185,21 +188,40 @@ fn read_policy(path: &str) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// Expands targets; a target with glob characters is matched against the
-/// files found under its longest literal directory prefix.
-fn expand(resolver: &Resolver, targets: &[String], sink: &mut dyn FnMut(Found)) {
+/// Inspects the targets' files, in order; a target with glob characters is
+/// matched against the files found under its longest literal directory
+/// prefix. Consecutive plain targets are walked together, so that their
+/// files are inspected in parallel too.
+fn inspect(
+    resolver: &Resolver,
+    targets: &[String],
+    inspector: &Inspector<'_>,
+) -> Vec<Found<run::Outcome>> {
+    let mut found = Vec::new();
+    let mut plain: Vec<String> = Vec::new();
     for t in targets {
-        if is_glob(t) {
-            let part = expand_glob(resolver, t);
-            part.errors.into_iter().for_each(|e| sink(Found::Error(e)));
+        if !is_glob(t) {
+            plain.push(t.clone());
+            continue;
+        }
+        found.extend(inspector.targets(resolver, &plain));
+        plain.clear();
+        let part = expand_glob(resolver, t);
+        found.extend(part.errors.into_iter().map(Found::Error));
+        found.extend(
             part.skipped
                 .into_iter()
-                .for_each(|(p, why)| sink(Found::Skipped(p, why)));
-            part.files.into_iter().for_each(|f| sink(Found::File(f)));
-        } else {
-            resolver.expand_each(std::slice::from_ref(t), sink);
-        }
+                .map(|(p, why)| Found::Skipped(p, why)),
+        );
+        let outcomes: Vec<Option<run::Outcome>> = part
+            .files
+            .par_iter()
+            .map(|f| inspector.outcome(&Source::target(f)))
+            .collect();
+        found.extend(outcomes.into_iter().flatten().map(Found::File));
     }
+    found.extend(inspector.targets(resolver, &plain));
+    found
 }
 
 fn is_glob(t: &str) -> bool {

@@ -1,10 +1,17 @@
-//! The only I/O in elfgate: expanding targets into files, confining every
-//! path to `--root`, opening files for bounded positional reads, digests.
+//! The only I/O in elfgate: expanding targets into files (in parallel, see
+//! [`walk`]), confining every path to `--root`, opening files for bounded
+//! positional reads, digests.
 //!
-//! Files are read through `object::read::ReadCache` (positional reads of the
-//! ranges a parser asks for, each bounded by the file's length) rather than
+//! Files are read through [`FileBytes`] (positional reads of the ranges a
+//! parser asks for, each bounded by the file's length) rather than
 //! memory-mapped: a file that shrinks while being read yields a read error,
 //! never a SIGBUS, and memory grows only with what is actually read.
+
+mod bytes;
+mod walk;
+
+pub use bytes::{FileBytes, read_with};
+pub use walk::Source;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -33,8 +40,6 @@ pub enum InputError {
     SymlinkLoop { path: String },
     #[error("{path}: not a regular file ({kind})")]
     NotRegular { path: String, kind: &'static str },
-    #[error("{path}: not an ELF file ({reason})")]
-    NotElf { path: String, reason: String },
 }
 
 /// One file to inspect.
@@ -51,10 +56,11 @@ pub struct Target {
     pub follow: bool,
 }
 
-/// One thing found while expanding targets, in order.
+/// One thing found while expanding targets, in order: a file (as `F`,
+/// what visiting it gave), an error, or an entry passed over.
 #[derive(Debug)]
-pub enum Found {
-    File(Target),
+pub enum Found<F = Target> {
+    File(F),
     Error(InputError),
     /// Passed over while walking (FIFOs, sockets, devices, dangling links).
     Skipped(String, &'static str),
@@ -82,44 +88,18 @@ pub enum Resolver {
 }
 
 impl Resolver {
-    /// Expands targets (files and directories, walked recursively) into files.
+    /// Expands targets (files and directories, walked recursively) into
+    /// files known by their paths.
     pub fn expand(&self, targets: &[String]) -> Expanded {
         let mut out = Expanded::default();
-        self.expand_each(targets, &mut |f| match f {
-            Found::File(t) => out.files.push(t),
-            Found::Error(e) => out.errors.push(e),
-            Found::Skipped(p, why) => out.skipped.push((p, why)),
-        });
-        out
-    }
-
-    /// Like [`Resolver::expand`], handing each finding to `sink` as soon as
-    /// it is known, so files can be inspected while the walk goes on.
-    pub fn expand_each(&self, targets: &[String], sink: &mut dyn FnMut(Found)) {
-        for t in targets {
-            // Under a root, paths are shown (and matched by policy globs) as
-            // clean absolute paths inside the image: `app/x`, `//app/x` and
-            // `/tmp/../app/x` are all `/app/x`.
-            let shown = match self {
-                Resolver::Host => t.clone(),
-                Resolver::Root(_) => in_root_display(t),
-            };
-            match self.locate(Path::new(t), &shown) {
-                Ok((fs_path, meta)) => {
-                    if meta.is_dir() {
-                        self.walk(&shown, &fs_path, sink);
-                    } else if meta.is_file() {
-                        sink(Found::File(self.target(shown, fs_path, true)));
-                    } else {
-                        sink(Found::Error(InputError::NotRegular {
-                            path: shown,
-                            kind: kind_name(&meta),
-                        }));
-                    }
-                }
-                Err(e) => sink(Found::Error(e)),
+        for f in self.visit(targets, &|s: Source<'_>| Some(s.to_target())) {
+            match f {
+                Found::File(t) => out.files.push(t),
+                Found::Error(e) => out.errors.push(e),
+                Found::Skipped(p, why) => out.skipped.push((p, why)),
             }
         }
+        out
     }
 
     fn target(&self, display: String, fs_path: PathBuf, named: bool) -> Target {
@@ -141,84 +121,6 @@ impl Resolver {
         };
         let meta = std::fs::metadata(&path).map_err(|e| io_or_missing(display, "stat", e))?;
         Ok((path, meta))
-    }
-
-    /// Walks a directory without recursion (deep trees cannot overflow the
-    /// stack), collecting regular files and symlinks to regular files, like
-    /// `go version`'s WalkDir. Symlinks to directories are not followed.
-    fn walk(&self, display: &str, fs_path: &Path, sink: &mut dyn FnMut(Found)) {
-        let mut stack = vec![(
-            display.trim_end_matches('/').to_string(),
-            fs_path.to_path_buf(),
-        )];
-        while let Some((disp, dir)) = stack.pop() {
-            let rd = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    sink(Found::Error(io_or_missing(&disp, "read directory", e)));
-                    continue;
-                }
-            };
-            let mut entries: Vec<_> = rd
-                .filter_map(|e| match e {
-                    Ok(e) => Some(e),
-                    Err(err) => {
-                        sink(Found::Error(io_or_missing(
-                            &disp,
-                            "read directory entry",
-                            err,
-                        )));
-                        None
-                    }
-                })
-                .collect();
-            // Sorted, so that output does not depend on directory order.
-            entries.sort_by_key(|e| e.file_name());
-            let mut subdirs = Vec::new();
-            for entry in entries {
-                let name = entry.file_name();
-                let child_disp = format!("{}/{}", disp, escape_bytes(name.as_encoded_bytes()));
-                let child_fs = entry.path();
-                let ft = match entry.file_type() {
-                    Ok(ft) => ft,
-                    Err(e) => {
-                        sink(Found::Error(io_or_missing(&child_disp, "stat", e)));
-                        continue;
-                    }
-                };
-                if ft.is_dir() {
-                    subdirs.push((child_disp, child_fs));
-                } else if ft.is_file() {
-                    sink(Found::File(self.target(child_disp, child_fs, false)));
-                } else if ft.is_symlink() {
-                    // Resolved from the raw name (not the escaped display),
-                    // relative to the root for an image: `dir` is a real
-                    // directory under the root, found by the walk itself.
-                    let raw = match self {
-                        Resolver::Host => child_fs.clone(),
-                        Resolver::Root(root) => match child_fs.strip_prefix(root) {
-                            Ok(inside) => Path::new("/").join(inside),
-                            Err(_) => child_fs.clone(),
-                        },
-                    };
-                    match self.locate(&raw, &child_disp) {
-                        Ok((real, meta)) if meta.is_file() => {
-                            sink(Found::File(self.target(child_disp, real, false)))
-                        }
-                        Ok((_, meta)) => sink(Found::Skipped(child_disp, kind_name(&meta))),
-                        // A dangling link found while walking is noted, not fatal.
-                        Err(InputError::NotFound { .. }) => {
-                            sink(Found::Skipped(child_disp, "dangling symlink"))
-                        }
-                        Err(e) => sink(Found::Error(e)),
-                    }
-                } else {
-                    sink(Found::Skipped(child_disp, file_type_name(&ft)));
-                }
-            }
-            // Reverse so that the stack pops them in sorted order.
-            stack.extend(subdirs.into_iter().rev());
-        }
     }
 }
 
@@ -365,20 +267,88 @@ fn file_type_name(ft: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// Opens a target for reading without following a final symlink (resolution
-/// already happened) and without blocking (a FIFO swapped in after the walk
-/// must not hang the gate); anything but a regular file is refused.
-///
-/// The first four bytes are read before anything else: most files of a
-/// tree are not ELF, and for them open, one read and close are the whole cost.
-pub fn open(target: &Target) -> Result<(File, u64), InputError> {
-    use std::os::unix::fs::FileExt;
+/// An ELF file opened for reading: it starts with the ELF magic, and is a
+/// regular file of `len` bytes when it was opened.
+#[derive(Debug)]
+pub struct Opened {
+    pub file: File,
+    pub len: u64,
+    pub id: FileId,
+}
+
+/// Which file an open reached, and which version of it: the same inode
+/// with the same size and change times. Two opens with the same id read the
+/// same bytes (barring a change within one timestamp tick), so a tree's
+/// symlinks and hard links to one library need it read only once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    fn of(meta: &Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// Why a file was not opened for inspection.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Not ELF: kept apart, and cheap (no path, no text), since a walk meets
+    /// it for most files and says nothing about them.
+    NotElf(Start),
+    Input(InputError),
+}
+
+/// The first bytes of a file that is not ELF (at most four).
+#[derive(Debug, Clone, Copy)]
+pub struct Start {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Start {
+    /// Why the file is not ELF, in words.
+    pub fn reason(&self) -> String {
+        let start = self.bytes.get(..self.len).unwrap_or_default();
+        if start.is_empty() {
+            "the file is empty".to_string()
+        } else {
+            format!("it starts with {:?}", String::from_utf8_lossy(start))
+        }
+    }
+}
+
+/// Opens a target by its path without following a final symlink (unless
+/// `follow`: resolution already happened) and without blocking (a FIFO
+/// swapped in after the walk must not hang the gate); see [`sniff`].
+pub fn open(target: &Target) -> Result<Opened, OpenError> {
     let nofollow = if target.follow { 0 } else { libc::O_NOFOLLOW };
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(nofollow | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&target.fs_path)
-        .map_err(|e| io_or_missing(&target.display, "open", e))?;
+        .map_err(|e| OpenError::Input(io_or_missing(&target.display, "open", e)))?;
+    sniff(file, || target.display.clone())
+}
+
+/// Reads the first four bytes of an opened file before anything else: most
+/// files of a tree are not ELF, and for them open, one read and close are
+/// the whole cost. Only an ELF file is then `fstat`ed: anything but a
+/// regular file is refused. `display` names the file in errors.
+fn sniff(file: File, display: impl Fn() -> String) -> Result<Opened, OpenError> {
+    use std::os::unix::fs::FileExt;
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
@@ -388,119 +358,29 @@ pub fn open(target: &Target) -> Result<(File, u64), InputError> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             // A FIFO or socket swapped in after the walk cannot be read at an offset.
             Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => break,
-            Err(e) => return Err(io_or_missing(&target.display, "read", e)),
+            Err(e) => return Err(OpenError::Input(io_or_missing(&display(), "read", e))),
         }
     }
     if magic.get(..got) != Some(b"\x7fELF".as_slice()) {
-        let start = magic.get(..got).unwrap_or_default();
-        return Err(InputError::NotElf {
-            path: target.display.clone(),
-            reason: if start.is_empty() {
-                "the file is empty".to_string()
-            } else {
-                format!("it starts with {:?}", String::from_utf8_lossy(start))
-            },
-        });
+        return Err(OpenError::NotElf(Start {
+            bytes: magic,
+            len: got,
+        }));
     }
     let meta = file
         .metadata()
-        .map_err(|e| io_or_missing(&target.display, "fstat", e))?;
+        .map_err(|e| OpenError::Input(io_or_missing(&display(), "fstat", e)))?;
     if !meta.is_file() {
-        return Err(InputError::NotRegular {
-            path: target.display.clone(),
+        return Err(OpenError::Input(InputError::NotRegular {
+            path: display(),
             kind: kind_name(&meta),
-        });
+        }));
     }
-    Ok((file, meta.len()))
-}
-
-/// Positional reads over a borrowed file of known length, for object's
-/// `ReadCache`: no seek system calls, and the length from the one `fstat`.
-pub struct PositionalFile<'f> {
-    file: &'f File,
-    len: u64,
-    pos: u64,
-}
-
-impl<'f> PositionalFile<'f> {
-    pub fn new(file: &'f File, len: u64) -> Self {
-        PositionalFile { file, len, pos: 0 }
-    }
-}
-
-impl object::read::ReadCacheOps for PositionalFile<'_> {
-    fn len(&mut self) -> Result<u64, ()> {
-        Ok(self.len)
-    }
-
-    fn seek(&mut self, pos: u64) -> Result<u64, ()> {
-        self.pos = pos;
-        Ok(pos)
-    }
-
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
-        use std::os::unix::fs::FileExt;
-        let n = self.file.read_at(buf, self.pos).map_err(|_| ())?;
-        self.pos = self.pos.saturating_add(n as u64);
-        Ok(n)
-    }
-
-    /// A file that shrank since it was opened fails here, as a read error.
-    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), ()> {
-        use std::os::unix::fs::FileExt;
-        self.file.read_exact_at(buf, self.pos).map_err(|_| ())?;
-        self.pos = self.pos.saturating_add(buf.len() as u64);
-        Ok(())
-    }
-}
-
-/// A file as the readers see it: object's cache for the structures they
-/// borrow (headers, notes, build info), and plain positional reads into
-/// their own buffers for tables streamed through (the pclntab's names),
-/// which would otherwise stay cached whole.
-pub struct FileData<'f> {
-    cache: object::read::ReadCache<PositionalFile<'f>>,
-    file: &'f File,
-}
-
-impl<'f> FileData<'f> {
-    pub fn new(file: &'f File, len: u64) -> Self {
-        FileData {
-            cache: object::read::ReadCache::new(PositionalFile::new(file, len)),
-            file,
-        }
-    }
-}
-
-impl<'a> object::read::ReadRef<'a> for &'a FileData<'_> {
-    fn len(self) -> Result<u64, ()> {
-        (&self.cache).len()
-    }
-
-    fn read_bytes_at(self, offset: u64, size: u64) -> Result<&'a [u8], ()> {
-        (&self.cache).read_bytes_at(offset, size)
-    }
-
-    fn read_bytes_at_until(
-        self,
-        range: std::ops::Range<u64>,
-        delimiter: u8,
-    ) -> Result<&'a [u8], ()> {
-        (&self.cache).read_bytes_at_until(range, delimiter)
-    }
-}
-
-impl crate::go::Positional for &FileData<'_> {
-    fn positional(&self) -> &(dyn crate::go::ReadAt + Sync + '_) {
-        self.file
-    }
-}
-
-impl crate::go::ReadAt for File {
-    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> bool {
-        use std::os::unix::fs::FileExt;
-        FileExt::read_exact_at(self, buf, offset).is_ok()
-    }
+    Ok(Opened {
+        file,
+        len: meta.len(),
+        id: FileId::of(&meta),
+    })
 }
 
 /// SHA-256 of a whole file, streamed through a fixed buffer so memory does
@@ -667,7 +547,7 @@ mod tests {
         assert!(ex.errors.is_empty(), "{:?}", ex.errors);
         assert_eq!(ex.files.len(), 1);
         // Opened through the link: the content is read (and is not ELF).
-        let not_elf = |t: &Target| matches!(open(t), Err(InputError::NotElf { .. }));
+        let not_elf = |t: &Target| matches!(open(t), Err(OpenError::NotElf(_)));
         assert!(not_elf(&ex.files[0]));
         let ex = Resolver::Host.expand(&[d.path().to_string_lossy().into_owned()]);
         assert!(ex.errors.is_empty(), "{:?}", ex.errors);

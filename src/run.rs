@@ -1,14 +1,15 @@
 //! Glue between the command line and the layers: expand targets, inspect
 //! files in parallel, evaluate, render, write, and pick the exit status.
 
+use std::collections::HashMap;
 use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use clap::Parser;
-use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
-use crate::input::{Found, Resolver};
+use crate::input::{FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
 
 /// Exit statuses (see `cli::EXIT_CODES`).
@@ -60,51 +61,92 @@ pub struct Inspected {
     pub unreadable: bool,
 }
 
-/// Inspects files while they are being found: one thread walks and feeds
-/// the findings to rayon's workers, so the walk overlaps the reading. Every
-/// finding carries its index, and reports come out in that order, errors
-/// in place. Errors are also printed to stderr, and recorded in a report
-/// for the file, so JSON consumers see every file named.
-pub fn inspect_stream<P>(produce: P, opts: &Options, verbose: bool) -> Inspected
-where
-    P: FnOnce(&mut dyn FnMut(Found)) + Send,
-{
-    // Findings travel in batches: one hand-off per file would cost more in
-    // synchronisation than opening a non-ELF file does.
-    const BATCH: usize = 64;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Found)>>(64);
-    let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut n = 0usize;
-            let mut batch = Vec::with_capacity(BATCH);
-            produce(&mut |f| {
-                batch.push((n, f));
-                n += 1;
-                if batch.len() == BATCH {
-                    // The receiver lives until every batch is consumed.
-                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                }
-            });
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-        });
-        rx.into_iter()
-            .par_bridge()
-            .flat_map_iter(|batch| {
-                batch
-                    .into_iter()
-                    .map(|(i, found)| (i, outcome(found, opts)))
-            })
-            .collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
+/// Inspects the files of one run. A file reached by several paths (a
+/// library and the symlinks to it, hard links) is read once: its report is
+/// kept by [`FileId`] and copied for the other paths.
+pub struct Inspector<'q> {
+    opts: Options<'q>,
+    verbose: bool,
+    seen: Mutex<HashMap<FileId, Arc<Report>>>,
+}
 
+impl<'q> Inspector<'q> {
+    pub fn new(opts: Options<'q>, verbose: bool) -> Self {
+        Inspector {
+            opts,
+            verbose,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Inspects the files of `targets` (walked in parallel, see
+    /// [`Resolver::visit`]); reports come out in walk order, errors in place.
+    pub fn targets(&self, resolver: &Resolver, targets: &[String]) -> Vec<Found<Outcome>> {
+        resolver.visit(targets, &|src: Source<'_>| self.outcome(&src))
+    }
+
+    /// Opens and inspects one file. A file found by walking that is not ELF
+    /// is passed over: with `verbose` it is said so, otherwise nothing is
+    /// kept (nor its path built).
+    pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        let opened = match src.open() {
+            Ok(o) => o,
+            Err(OpenError::NotElf(_)) if !src.named() => {
+                return self
+                    .verbose
+                    .then(|| Outcome::Skipped(src.display(), "not ELF"));
+            }
+            Err(OpenError::NotElf(start)) => {
+                let path = src.display();
+                let e = FileError::NotElf {
+                    path: path.clone(),
+                    reason: start.reason(),
+                };
+                return Some(Outcome::Failed(path, e.to_string()));
+            }
+            Err(OpenError::Input(e)) => {
+                return Some(Outcome::Failed(src.display(), e.to_string()));
+            }
+        };
+        let display = src.display();
+        let id = opened.id;
+        // A report depends on the file's bytes only, and names its path.
+        if let Some(known) = self.seen().get(&id).cloned() {
+            let mut r = Report::clone(&known);
+            r.path = display;
+            return Some(Outcome::Report(Arc::new(r)));
+        }
+        Some(match inspect::inspect_file(&display, opened, &self.opts) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                self.seen().insert(id, Arc::clone(&r));
+                Outcome::Report(r)
+            }
+            Err(e) => Outcome::Failed(display, e.to_string()),
+        })
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, Arc<Report>>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Prints what was found to stderr (errors, and with `verbose` what was
+/// skipped), in order, and keeps the reports. A file that could not be
+/// read gets a report too, naming it with its error, so JSON consumers see
+/// every file named.
+pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let mut unreadable = false;
     let mut reports = Vec::new();
-    for (_, o) in results {
+    for f in found {
+        let o = match f {
+            Found::File(o) => o,
+            Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
+            Found::Skipped(p, why) => Outcome::Skipped(p, why),
+        };
         match o {
             Outcome::Report(report) => {
                 if !report.errors.is_empty() {
@@ -113,7 +155,8 @@ where
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                reports.push(*report);
+                // Not copied once the inspector that shared it is gone.
+                reports.push(Arc::unwrap_or_clone(report));
             }
             Outcome::Skipped(path, why) => {
                 if verbose {
@@ -137,26 +180,13 @@ where
     }
 }
 
-/// What became of one finding.
-enum Outcome {
-    /// Boxed: most findings of a tree are skips, and the slot of every
-    /// finding is held until the end.
-    Report(Box<Report>),
+/// What became of one file.
+pub enum Outcome {
+    /// Shared with the inspector while it lives (see [`Inspector`]).
+    Report(Arc<Report>),
     Skipped(String, &'static str),
     /// The path and the error, which names the path itself.
     Failed(String, String),
-}
-
-fn outcome(found: Found, opts: &Options) -> Outcome {
-    match found {
-        Found::File(t) => match inspect::inspect_target(&t, opts) {
-            Ok(r) => Outcome::Report(Box::new(r)),
-            Err(FileError::NotElf { .. }) if !t.named => Outcome::Skipped(t.display, "not ELF"),
-            Err(e) => Outcome::Failed(t.display, e.to_string()),
-        },
-        Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
-        Found::Skipped(p, why) => Outcome::Skipped(p, why),
-    }
 }
 
 fn error_path(e: &crate::input::InputError) -> String {
@@ -165,8 +195,7 @@ fn error_path(e: &crate::input::InputError) -> String {
         Io { path, .. }
         | NotFound { path, .. }
         | SymlinkLoop { path }
-        | NotRegular { path, .. }
-        | NotElf { path, .. } => path.clone(),
+        | NotRegular { path, .. } => path.clone(),
     }
 }
 
@@ -182,11 +211,11 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: None,
     };
-    let paths = &a.paths;
-    let done = inspect_stream(|sink| resolver.expand_each(paths, sink), &opts, a.verbose);
+    let found = Inspector::new(opts, a.verbose).targets(&resolver, &a.paths);
+    let done = finish(found, a.verbose);
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
-        InspectFormat::Json => crate::render::inspect::json(&done.reports),
+        InspectFormat::Json => crate::render::inspect::json(done.reports),
     };
     if let Err(e) = write_stdout(out.as_bytes()) {
         eprintln!("elfgate: writing output: {e}");
@@ -232,5 +261,47 @@ fn self_copy(a: &SelfCopyArgs) -> u8 {
             eprintln!("elfgate: self-copy to {}: {e}", a.dest);
             EXIT_UNREADABLE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reports(found: Vec<Found<Outcome>>) -> Vec<Report> {
+        finish(found, false).reports
+    }
+
+    /// A library, a symlink and a hard link to it, and a copy: one file is
+    /// read once and reported under each path exactly as if read alone.
+    #[test]
+    fn a_file_reached_by_several_paths_is_read_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bin/go127-cshared.so");
+        let lib = d.path().join("lib.so.1");
+        std::fs::copy(&fixture, &lib).unwrap();
+        std::fs::copy(&fixture, d.path().join("copy.so")).unwrap();
+        std::fs::hard_link(&lib, d.path().join("hard.so")).unwrap();
+        std::os::unix::fs::symlink("lib.so.1", d.path().join("lib.so")).unwrap();
+
+        let dir = d.path().to_str().unwrap().to_string();
+        let inspector = Inspector::new(Options::default(), false);
+        let shared = reports(inspector.targets(&Resolver::Host, &[dir]));
+        let names: Vec<&str> = shared
+            .iter()
+            .map(|r| r.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["copy.so", "hard.so", "lib.so", "lib.so.1"]);
+        assert_eq!(inspector.seen().len(), 2, "the copy is another file");
+        for r in &shared {
+            let alone = Inspector::new(Options::default(), false);
+            let own = reports(alone.targets(&Resolver::Host, std::slice::from_ref(&r.path)));
+            assert_eq!(
+                serde_json::to_value(&own[0]).unwrap(),
+                serde_json::to_value(r).unwrap()
+            );
+        }
+        assert!(shared[0].go.is_some(), "the fixture is a Go library");
     }
 }

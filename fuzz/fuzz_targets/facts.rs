@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let reports = std::slice::from_ref(&report);
     let _ = render::inspect::text(reports);
-    let _ = render::inspect::json(reports);
+    let _ = render::inspect::json(reports.to_vec());
     let verdicts = Verdicts {
         files: vec![policy::evaluate(&report, &POLICY_PARSED, Some("amd64"))],
     };

@@ -201,8 +201,8 @@ impl<'data, R: ReadRef<'data>> AddressSpace for ElfView<'data, R> {
     /// Through the first `PT_LOAD` mapping `vaddr` within `p_filesz`
     /// (Go's `elfExe.DataReader` takes the first program header of any type;
     /// other types lie inside a `PT_LOAD` in linked files). Each call is one
-    /// read of at most `len` bytes; through a `ReadCache` the bytes stay
-    /// cached for the life of the cache.
+    /// read of at most `len` bytes; through `input::FileBytes` the bytes
+    /// stay in memory as long as the file is read.
     fn read(&self, vaddr: u64, len: u64) -> Option<&[u8]> {
         let (offset, avail) = self.vaddr_to_offset(vaddr)?;
         self.data.read_bytes_at(offset, len.min(avail)).ok()

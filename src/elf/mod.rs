@@ -3,10 +3,10 @@
 //!
 //! [`open`] reads the ELF header, the program headers and the section
 //! headers (with their names) and nothing else. Every other part is read
-//! when asked, each region once, as one `read_bytes_at` call: through an
-//! `object::read::ReadCache` every call is a seek, a read and an allocation,
-//! so parsers work on the returned slices and never go back to the reader
-//! per entry or per string.
+//! when asked, each region once, as one `read_bytes_at` call: through a file
+//! reader (`input::FileBytes`) a call can be a system call and an
+//! allocation, so parsers work on the returned slices and never go back to
+//! the reader per entry or per string.
 //!
 //! Layout (gABI, "ELF Header", "Program Header", "Section Header"):
 //!
@@ -194,7 +194,7 @@ impl Section<'_> {
 /// the other parts read on demand through `R`.
 ///
 /// `R` is `&[u8]` (tests, fuzzers, mapped files) or
-/// `&object::read::ReadCache<File>` (bounded positional reads).
+/// `&input::FileBytes` (bounded positional reads).
 pub struct ElfView<'data, R: ReadRef<'data>> {
     data: R,
     header: Header,

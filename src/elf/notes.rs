@@ -35,8 +35,8 @@ use super::{
 const MAX_NOTES: usize = 4096;
 /// Upper bounds on the work of one scan: note headers visited (kept or
 /// already seen), regions read, and bytes read. Many overlapping headers
-/// over one large region must not make the scan quadratic, and through a
-/// `ReadCache` every distinct region read stays in memory. Real files have
+/// over one large region must not make the scan quadratic, and through
+/// `input::FileBytes` every distinct region read stays in memory. Real files have
 /// a handful of note sections of a few hundred bytes.
 const MAX_VISITS: usize = 1 << 16;
 const MAX_REGIONS: usize = 256;

@@ -15,7 +15,7 @@ use object::read::ReadRef;
 
 use crate::elf::{self, ByteOrder, Class, ElfError, ElfView, FileType, Linkage};
 use crate::facts::{ElfFacts, NeededVersions, Report, SymbolQuery};
-use crate::input::{self, InputError, Target};
+use crate::input::{self, InputError};
 
 pub use gofacts::pclntab_region;
 
@@ -40,38 +40,41 @@ pub enum FileError {
     Elf { path: String, source: ElfError },
 }
 
-/// Opens, reads and reports on one target. The file is read with bounded
-/// positional reads; only the digest (when asked) reads all of it.
-pub fn inspect_target(target: &Target, opts: &Options) -> Result<Report, FileError> {
-    let (file, size) = input::open(target).map_err(|e| match e {
-        InputError::NotElf { path, reason } => FileError::NotElf { path, reason },
-        e => FileError::Input(e),
-    })?;
+/// Reads and reports on one opened file, shown as `display`. The file is
+/// read with bounded positional reads; only the digest (when asked) reads
+/// all of it.
+pub fn inspect_file(
+    display: &str,
+    opened: input::Opened,
+    opts: &Options,
+) -> Result<Report, FileError> {
+    let size = opened.len;
     let sha256 = if opts.digest {
-        Some(input::sha256(&file, &target.display)?)
+        Some(input::sha256(&opened.file, display)?)
     } else {
         None
     };
-    let data = input::FileData::new(&file, size);
-    // The file starts with the ELF magic (`input::open` checked), so a bad
-    // identification is damage to report, not a file to skip.
-    let mut report = inspect_data(&target.display, &data, opts).map_err(|e| match e {
-        FileError::NotElf { path, reason } => FileError::Elf {
-            path,
-            source: ElfError::Invalid {
-                structure: "ELF identification (e_ident)".into(),
-                reason,
+    // The file starts with the ELF magic (`input::Source::open` checked), so
+    // a bad identification is damage to report, not a file to skip.
+    let mut report = input::read_with(opened, |data| inspect_data(display, data, opts)).map_err(
+        |e| match e {
+            FileError::NotElf { path, reason } => FileError::Elf {
+                path,
+                source: ElfError::Invalid {
+                    structure: "ELF identification (e_ident)".into(),
+                    reason,
+                },
             },
+            e => e,
         },
-        e => e,
-    })?;
+    )?;
     report.size = size;
     report.sha256 = sha256;
     Ok(report)
 }
 
 /// The pure part: a report from any byte source (a `&[u8]` in tests and
-/// fuzzing, a `ReadCache` over a file in the product).
+/// fuzzing, an [`input::FileBytes`] over a file in the product).
 pub fn inspect_data<'d, R: ReadRef<'d> + crate::go::Positional>(
     path: &str,
     data: R,

@@ -17,10 +17,11 @@ pub fn text(reports: &[Report]) -> String {
 }
 
 /// The JSON document `{"schema": ..., "files": [...]}`, pretty-printed.
-pub fn json(reports: &[Report]) -> String {
+/// Takes the reports (the document holds them) rather than copying them all.
+pub fn json(reports: Vec<Report>) -> String {
     let doc = Document {
         schema: crate::facts::SCHEMA.to_string(),
-        files: reports.to_vec(),
+        files: reports,
     };
     // Serializing plain data with string keys cannot fail.
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();

@@ -1,0 +1,654 @@
+//! Expanding targets into files, in parallel, with results in walk order.
+//!
+//! Every directory is a job on rayon's pool: it is opened once, listed with
+//! `getdents64` (the entry types come with the names, so nothing is
+//! `stat`ed), and its files are opened relative to its descriptor, so the
+//! kernel looks up one name per file instead of the whole path. A large
+//! directory's files are split into runs of [`RUN`] that other threads may
+//! take. Each job numbers its output; the pieces are put back in the order a
+//! sequential depth-first walk would give (a directory's files, links and
+//! special files by name, then its subdirectories by name, each whole).
+//!
+//! Descriptors: a directory is opened by its path when its job starts (not
+//! relative to its parent's descriptor, which would have to stay open until
+//! every subdirectory started: one per level of a deep tree) and closed when
+//! its last run of files is done, so at most a few are open at a time.
+
+use std::ffi::CStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+
+use super::{
+    Found, InputError, OpenError, Opened, Resolver, Target, escape_bytes, io_or_missing, kind_name,
+    sniff,
+};
+
+/// Entries (other than subdirectories) handled by one job: large enough that
+/// handing a run to another thread costs little beside opening its files,
+/// small enough that a directory of thousands of files is shared out.
+const RUN: usize = 64;
+
+/// Buffer for one `getdents64` call; any entry fits (names are at most 255 bytes).
+const LISTING_BUFFER: usize = 32 * 1024;
+
+/// `PATH_MAX`: the kernel refuses a path of this many bytes or more.
+const PATH_MAX: usize = 4096;
+
+/// A regular file to visit: either an entry of a directory being walked
+/// (opened relative to the directory's descriptor), or a [`Target`] (a file
+/// named on the command line, or found through a symlink), opened by path.
+pub struct Source<'a>(Place<'a>);
+
+enum Place<'a> {
+    Entry(&'a Listing, &'a Entry),
+    Target(&'a Target),
+}
+
+impl<'a> Source<'a> {
+    /// A file known by its path.
+    pub fn target(t: &'a Target) -> Self {
+        Source(Place::Target(t))
+    }
+
+    /// The path shown to the user (built on demand: a walk shows few of them).
+    pub fn display(&self) -> String {
+        match self.0 {
+            Place::Entry(dir, e) => dir.child_display(e),
+            Place::Target(t) => t.display.clone(),
+        }
+    }
+
+    /// Named on the command line, rather than found by walking.
+    pub fn named(&self) -> bool {
+        match self.0 {
+            Place::Entry(..) => false,
+            Place::Target(t) => t.named,
+        }
+    }
+
+    /// The file as a [`Target`], known by its path.
+    pub fn to_target(&self) -> Target {
+        match self.0 {
+            Place::Entry(dir, e) => Target {
+                display: dir.child_display(e),
+                fs_path: dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e))),
+                named: false,
+                follow: dir.follow,
+            },
+            Place::Target(t) => t.clone(),
+        }
+    }
+
+    /// Opens the file and reads its first bytes; see [`super::sniff`].
+    pub fn open(&self) -> Result<Opened, OpenError> {
+        match self.0 {
+            Place::Target(t) => super::open(t),
+            Place::Entry(dir, e) => {
+                let fail = |op, err: std::io::Error| {
+                    OpenError::Input(io_or_missing(&dir.child_display(e), op, err))
+                };
+                // A file a path could not name stays out of reach, as it
+                // was when files were opened by path.
+                if dir.child_path_len(e) >= PATH_MAX {
+                    return Err(fail(
+                        "open",
+                        std::io::Error::from_raw_os_error(libc::ENAMETOOLONG),
+                    ));
+                }
+                let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+                if !dir.follow {
+                    flags |= OFlags::NOFOLLOW;
+                }
+                let fd = rustix::fs::openat(&dir.fd, dir.c_name(e), flags, Mode::empty())
+                    .map_err(|err| fail("open", err.into()))?;
+                sniff(std::fs::File::from(fd), || dir.child_display(e))
+            }
+        }
+    }
+}
+
+/// One listed directory: its descriptor and its entries other than
+/// subdirectories, sorted by name.
+struct Listing {
+    fd: OwnedFd,
+    /// Shown path, without a trailing `/` (empty for `/` under a root).
+    display: String,
+    fs_path: PathBuf,
+    /// Whether files found here may be opened through a final symlink (host paths).
+    follow: bool,
+    /// The names, each with its NUL, one after the other.
+    names: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    /// Where the name starts in `names`, and its length without the NUL.
+    start: usize,
+    len: usize,
+    kind: Kind,
+}
+
+/// What an entry is, from `d_type` (or `fstatat` when the file system does
+/// not say).
+#[derive(Clone, Copy)]
+enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Other(&'static str),
+    /// `fstatat` failed, with this `errno`.
+    Failed(i32),
+}
+
+impl Listing {
+    fn name(&self, e: &Entry) -> &[u8] {
+        self.names
+            .get(e.start..)
+            .and_then(|n| n.get(..e.len))
+            .unwrap_or_default()
+    }
+
+    /// The name with its NUL. The listing stored it so; an empty string
+    /// (which no open succeeds on) stands for the impossible.
+    fn c_name(&self, e: &Entry) -> &CStr {
+        self.names
+            .get(e.start..)
+            .and_then(|n| CStr::from_bytes_until_nul(n).ok())
+            .unwrap_or_default()
+    }
+
+    fn child_display(&self, e: &Entry) -> String {
+        format!("{}/{}", self.display, escape_bytes(self.name(e)))
+    }
+
+    /// The length of the path that names the entry (as `Path::join` would
+    /// build it), without building it.
+    fn child_path_len(&self, e: &Entry) -> usize {
+        let dir = self.fs_path.as_os_str().as_bytes();
+        let slash = usize::from(!dir.ends_with(b"/"));
+        dir.len().saturating_add(slash).saturating_add(e.len)
+    }
+}
+
+/// A directory to walk.
+struct DirJob {
+    display: String,
+    fs_path: PathBuf,
+    /// Named on the command line: its path may end in a symlink (on the
+    /// host) that the user meant. Directories found by walking never do.
+    top: bool,
+}
+
+/// Part of a result: a finding, or the number of a piece another job sends.
+enum Item<T> {
+    Found(Found<T>),
+    Piece(usize),
+}
+
+/// What all jobs share.
+struct Walk<'w, T, V> {
+    resolver: &'w Resolver,
+    visit: &'w V,
+    ids: AtomicUsize,
+    done: mpsc::Sender<(usize, Vec<Item<T>>)>,
+}
+
+impl Resolver {
+    /// Expands targets (files and directories, walked recursively) and
+    /// calls `visit` on every regular file and symlink to one, on rayon's
+    /// threads, in no particular order; returns what `visit` gave (`None`
+    /// is left out), errors and skipped entries, in walk order.
+    ///
+    /// The walk collects regular files and symlinks to regular files, like
+    /// `go version`'s WalkDir; symlinks to directories are not followed.
+    pub fn visit<T, V>(&self, targets: &[String], visit: &V) -> Vec<Found<T>>
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        let (done, results) = mpsc::channel();
+        let walk = Walk {
+            resolver: self,
+            visit,
+            ids: AtomicUsize::new(1),
+            done,
+        };
+        rayon::scope(|s| walk.top(s, targets));
+        let count = walk.ids.load(Ordering::Relaxed);
+        drop(walk);
+        let mut pieces: Vec<Option<Vec<Item<T>>>> = (0..count).map(|_| None).collect();
+        for (id, piece) in results.try_iter() {
+            if let Some(slot) = pieces.get_mut(id) {
+                *slot = Some(piece);
+            }
+        }
+        // Depth-first, with an explicit stack: a deep tree cannot overflow
+        // the call stack here either.
+        let mut out = Vec::new();
+        let mut stack = Vec::new();
+        if let Some(top) = pieces.get_mut(0).and_then(Option::take) {
+            stack.push(top.into_iter());
+        }
+        while let Some(items) = stack.last_mut() {
+            match items.next() {
+                None => {
+                    stack.pop();
+                }
+                Some(Item::Found(f)) => out.push(f),
+                Some(Item::Piece(id)) => {
+                    if let Some(p) = pieces.get_mut(id).and_then(Option::take) {
+                        stack.push(p.into_iter());
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl<'w, T, V> Walk<'w, T, V>
+where
+    T: Send,
+    V: Fn(Source<'_>) -> Option<T> + Sync,
+{
+    fn id(&self) -> usize {
+        self.ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn send(&self, id: usize, items: Vec<Item<T>>) {
+        // The receiver outlives every job.
+        let _ = self.done.send((id, items));
+    }
+
+    fn found(&self, out: &mut Vec<Item<T>>, source: Source<'_>) {
+        if let Some(t) = (self.visit)(source) {
+            out.push(Item::Found(Found::File(t)));
+        }
+    }
+
+    /// The targets, in order: piece 0.
+    fn top<'s>(&'s self, s: &rayon::Scope<'s>, targets: &[String]) {
+        let mut items = Vec::new();
+        for t in targets {
+            // Under a root, paths are shown (and matched by policy globs) as
+            // clean absolute paths inside the image: `app/x`, `//app/x` and
+            // `/tmp/../app/x` are all `/app/x`.
+            let shown = match self.resolver {
+                Resolver::Host => t.clone(),
+                Resolver::Root(_) => super::in_root_display(t),
+            };
+            match self.resolver.locate(Path::new(t), &shown) {
+                Ok((fs_path, meta)) if meta.is_dir() => {
+                    let id = self.id();
+                    items.push(Item::Piece(id));
+                    let job = DirJob {
+                        display: shown.trim_end_matches('/').to_string(),
+                        fs_path,
+                        top: true,
+                    };
+                    s.spawn(move |s| self.dir(s, id, job));
+                }
+                Ok((fs_path, meta)) if meta.is_file() => {
+                    let id = self.id();
+                    items.push(Item::Piece(id));
+                    let target = self.resolver.target(shown, fs_path, true);
+                    s.spawn(move |_| {
+                        let mut out = Vec::new();
+                        self.found(&mut out, Source::target(&target));
+                        self.send(id, out);
+                    });
+                }
+                Ok((_, meta)) => items.push(Item::Found(Found::Error(InputError::NotRegular {
+                    path: shown,
+                    kind: kind_name(&meta),
+                }))),
+                Err(e) => items.push(Item::Found(Found::Error(e))),
+            }
+        }
+        self.send(0, items);
+    }
+
+    /// Lists a directory, then hands out its subdirectories and its runs of
+    /// other entries as jobs (keeping the first run).
+    fn dir<'s>(&'s self, s: &rayon::Scope<'s>, id: usize, job: DirJob) {
+        let mut items = Vec::new();
+        let (listing, subdirs) = match self.list(job, &mut items) {
+            Some(l) => l,
+            None => return self.send(id, items),
+        };
+        let runs: Vec<(usize, std::ops::Range<usize>)> = (0..listing.entries.len())
+            .step_by(RUN)
+            .map(|start| {
+                let end = start.saturating_add(RUN).min(listing.entries.len());
+                (self.id(), start..end)
+            })
+            .collect();
+        items.extend(runs.iter().map(|(run, _)| Item::Piece(*run)));
+        // Subdirectories first, then runs: a thread takes its own newest job
+        // first, so the runs (which hold the descriptor) finish soonest.
+        for sub in subdirs {
+            let sub_id = self.id();
+            items.push(Item::Piece(sub_id));
+            s.spawn(move |s| self.dir(s, sub_id, sub));
+        }
+        self.send(id, items);
+        let listing = Arc::new(listing);
+        let mut runs = runs.into_iter();
+        let first = runs.next();
+        for (run, range) in runs {
+            let listing = Arc::clone(&listing);
+            s.spawn(move |_| self.run(run, &listing, range));
+        }
+        if let Some((run, range)) = first {
+            self.run(run, &listing, range);
+        }
+    }
+
+    /// Opens and lists a directory: its other entries sorted by name, and
+    /// its subdirectories as jobs, also by name. Errors go to `items`.
+    fn list(&self, job: DirJob, items: &mut Vec<Item<T>>) -> Option<(Listing, Vec<DirJob>)> {
+        let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        if !job.top {
+            // Found by the walk as a directory: a symlink swapped in since
+            // must not lead it elsewhere.
+            flags |= OFlags::NOFOLLOW;
+        }
+        let fd = match rustix::fs::open(&job.fs_path, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) => {
+                let e = io_or_missing(&job.display, "read directory", e.into());
+                items.push(Item::Found(Found::Error(e)));
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        let mut entries = Vec::new();
+        let mut buf = Vec::with_capacity(LISTING_BUFFER);
+        let mut raw = RawDir::new(&fd, buf.spare_capacity_mut());
+        while let Some(next) = raw.next() {
+            match next {
+                Ok(e) => {
+                    let name = e.file_name().to_bytes_with_nul();
+                    if name == b".\0" || name == b"..\0" {
+                        continue;
+                    }
+                    let kind = match e.file_type() {
+                        FileType::RegularFile => Kind::File,
+                        FileType::Directory => Kind::Dir,
+                        FileType::Symlink => Kind::Symlink,
+                        FileType::Unknown => stat_kind(&fd, e.file_name()),
+                        other => Kind::Other(rustix_type_name(other)),
+                    };
+                    entries.push(Entry {
+                        start: names.len(),
+                        len: name.len().saturating_sub(1),
+                        kind,
+                    });
+                    names.extend_from_slice(name);
+                }
+                Err(e) => {
+                    let e = io_or_missing(&job.display, "read directory entry", e.into());
+                    items.push(Item::Found(Found::Error(e)));
+                    break;
+                }
+            }
+        }
+        drop(buf);
+        let name = |e: &Entry| names.get(e.start..).and_then(|n| n.get(..e.len));
+        // Sorted, so that output does not depend on directory order.
+        entries.sort_unstable_by(|a, b| name(a).cmp(&name(b)));
+        let (dirs, entries): (Vec<Entry>, Vec<Entry>) = entries
+            .into_iter()
+            .partition(|e| matches!(e.kind, Kind::Dir));
+        let listing = Listing {
+            fd,
+            display: job.display,
+            fs_path: job.fs_path,
+            follow: matches!(self.resolver, Resolver::Host),
+            names,
+            entries,
+        };
+        let subdirs = dirs
+            .iter()
+            .map(|e| DirJob {
+                display: listing.child_display(e),
+                fs_path: listing
+                    .fs_path
+                    .join(std::ffi::OsStr::from_bytes(listing.name(e))),
+                top: false,
+            })
+            .collect();
+        Some((listing, subdirs))
+    }
+
+    /// Visits a run of a directory's entries (other than subdirectories).
+    fn run(&self, id: usize, dir: &Listing, range: std::ops::Range<usize>) {
+        let mut out = Vec::new();
+        for e in dir.entries.get(range).unwrap_or_default() {
+            match e.kind {
+                Kind::File => self.found(&mut out, Source(Place::Entry(dir, e))),
+                Kind::Symlink => self.symlink(&mut out, dir, e),
+                Kind::Other(kind) => {
+                    out.push(Item::Found(Found::Skipped(dir.child_display(e), kind)));
+                }
+                Kind::Failed(errno) => {
+                    let err = std::io::Error::from_raw_os_error(errno);
+                    let e = io_or_missing(&dir.child_display(e), "stat", err);
+                    out.push(Item::Found(Found::Error(e)));
+                }
+                // Partitioned out by `list`.
+                Kind::Dir => {}
+            }
+        }
+        self.send(id, out);
+    }
+
+    /// A symlink found while walking: followed to a regular file (inside
+    /// the root, under `--root`), noted otherwise.
+    fn symlink(&self, out: &mut Vec<Item<T>>, dir: &Listing, e: &Entry) {
+        let display = dir.child_display(e);
+        let fs_path = dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e)));
+        // Resolved from the raw name (not the escaped display), relative to
+        // the root for an image: `dir` is a real directory under the root,
+        // found by the walk itself.
+        let raw = match self.resolver {
+            Resolver::Host => fs_path.clone(),
+            Resolver::Root(root) => match fs_path.strip_prefix(root) {
+                Ok(inside) => Path::new("/").join(inside),
+                Err(_) => fs_path.clone(),
+            },
+        };
+        let found = match self.resolver.locate(&raw, &display) {
+            Ok((real, meta)) if meta.is_file() => {
+                let target = self.resolver.target(display, real, false);
+                return self.found(out, Source::target(&target));
+            }
+            Ok((_, meta)) => Found::Skipped(display, kind_name(&meta)),
+            // A dangling link found while walking is noted, not fatal.
+            Err(InputError::NotFound { .. }) => Found::Skipped(display, "dangling symlink"),
+            Err(e) => Found::Error(e),
+        };
+        out.push(Item::Found(found));
+    }
+}
+
+/// The kind of an entry whose type the directory did not give.
+fn stat_kind(dir: &OwnedFd, name: &CStr) -> Kind {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => match FileType::from_raw_mode(st.st_mode) {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            other => Kind::Other(rustix_type_name(other)),
+        },
+        Err(e) => Kind::Failed(e.raw_os_error()),
+    }
+}
+
+/// The words [`file_type_name`] uses, for a type from the directory.
+fn rustix_type_name(t: FileType) -> &'static str {
+    match t {
+        FileType::RegularFile => "regular file",
+        FileType::Directory => "directory",
+        FileType::Symlink => "symbolic link",
+        FileType::Fifo => "FIFO",
+        FileType::Socket => "socket",
+        FileType::CharacterDevice => "character device",
+        FileType::BlockDevice => "block device",
+        FileType::Unknown => "unknown file type",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Every regular file under `dir` in the order of a sequential walk:
+    /// a directory's entries by name, its subdirectories after its files.
+    fn sequential(dir: &Path, shown: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            let name = format!("{shown}/{}", e.file_name().to_str().unwrap());
+            if e.file_type().unwrap().is_dir() {
+                subdirs.push((e.path(), name));
+            } else {
+                out.push(name);
+            }
+        }
+        for (path, name) in subdirs {
+            sequential(&path, &name, out);
+        }
+    }
+
+    #[test]
+    fn parallel_walk_keeps_the_sequential_order() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("t");
+        // Wide directories (several runs each), nested ones, and names whose
+        // byte order is not their creation order.
+        for (dir, files) in [
+            ("", 150),
+            ("b", 3),
+            ("a", 200),
+            ("a/z", 70),
+            ("a/c/d", 1),
+            ("é", 2),
+        ] {
+            let dir = root.join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in (0..files).rev() {
+                std::fs::write(dir.join(format!("f{i}")), b"x").unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("empty/deeper")).unwrap();
+        let shown = root.to_str().unwrap();
+        let mut want = Vec::new();
+        sequential(&root, shown, &mut want);
+        assert_eq!(want.len(), 150 + 3 + 200 + 70 + 1 + 2);
+        for _ in 0..5 {
+            let got: Vec<String> = Resolver::Host
+                .visit(&[shown.to_string()], &|s: Source<'_>| Some(s.display()))
+                .into_iter()
+                .map(|f| match f {
+                    Found::File(p) => p,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn entry_types_read_by_stat_have_the_names_std_gives() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::write(p.join("file"), b"x").unwrap();
+        std::fs::create_dir(p.join("dir")).unwrap();
+        std::os::unix::fs::symlink("file", p.join("link")).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(p.join("socket")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            p.join("fifo"),
+            FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let fd = rustix::fs::open(p, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        for name in ["file", "dir", "link", "socket", "fifo"] {
+            let std_type = std::fs::symlink_metadata(p.join(name)).unwrap().file_type();
+            let c = std::ffi::CString::new(name).unwrap();
+            let got = match stat_kind(&fd, &c) {
+                Kind::File => "regular file",
+                Kind::Dir => "directory",
+                Kind::Symlink => "symbolic link",
+                Kind::Other(kind) => kind,
+                Kind::Failed(e) => panic!("{name}: errno {e}"),
+            };
+            assert_eq!(got, super::super::file_type_name(&std_type), "{name}");
+        }
+        let missing = std::ffi::CString::new("missing").unwrap();
+        assert!(matches!(
+            stat_kind(&fd, &missing),
+            Kind::Failed(libc::ENOENT)
+        ));
+    }
+
+    /// A file whose path would reach `PATH_MAX` cannot be opened by path;
+    /// found by walking, it is the same error, though its directory's
+    /// descriptor could reach it.
+    #[test]
+    fn a_file_no_path_can_name_is_an_open_error() {
+        let d = tempfile::tempdir().unwrap();
+        let mut dir = d.path().to_path_buf();
+        while dir.as_os_str().len() < PATH_MAX - 240 {
+            dir.push("d".repeat(200));
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let len = dir.as_os_str().len();
+        let fd = rustix::fs::open(&dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        // `dir/fits` is PATH_MAX - 1 bytes long, `dir/too_long` PATH_MAX.
+        let fits = "f".repeat(PATH_MAX - len - 2);
+        let too_long = "t".repeat(PATH_MAX - len - 1);
+        for name in [&fits, &too_long] {
+            let flags = OFlags::WRONLY | OFlags::CREATE;
+            let f = rustix::fs::openat(&fd, name.as_str(), flags, Mode::from_raw_mode(0o600));
+            rustix::io::write(f.unwrap(), b"text").unwrap();
+        }
+        let found = Resolver::Host.visit(&[dir.to_str().unwrap().to_string()], &|s| {
+            Some(match s.open() {
+                Err(OpenError::NotElf(_)) => "not ELF".to_string(),
+                Err(OpenError::Input(e)) => e.to_string(),
+                Ok(_) => "ELF".to_string(),
+            })
+        });
+        let got: Vec<String> = found
+            .into_iter()
+            .map(|f| match f {
+                Found::File(s) => s,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], "not ELF");
+        assert!(
+            got[1].ends_with(&format!(
+                "/{too_long}: open: File name too long (os error 36)"
+            )),
+            "{}",
+            got[1]
+        );
+    }
+}
