@@ -1105,22 +1105,35 @@ mod tests {
     /// 20 000 symbols pointing at successive suffixes of one 200 KB name:
     /// names beyond the budget are dropped with an error, so the sort
     /// stays fast.
-    #[test]
-    fn overlapping_long_names_are_bounded() {
+    /// A `.symtab` of 20 000 symbols pointing at successive suffixes of
+    /// one 200 KB name, then `tail` in the string table and one symbol per
+    /// offset of `more` (relative to the tail's start). Returns the file,
+    /// the string table's length and where the tail starts.
+    fn overlapping_names(tail: &[u8], more: &[u32]) -> (Vec<u8>, usize, usize) {
         let b = Builder::new(true, false, 62, 2);
         let e = b.enc;
         let mut strings = vec![0u8];
         strings.extend(std::iter::repeat_n(b'x', 200_000));
         strings.push(0);
+        let at = strings.len();
+        strings.extend_from_slice(tail);
         let mut syms = e.sym(0, 0, 0, 0, 0, 0);
         for i in 0..20_000u32 {
             syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
         }
-        let bytes = symtab_only(b, &strings, &syms);
+        for &m in more {
+            syms.extend(e.sym((at as u32).saturating_add(m), 0, 0, 0x12, 0, 1));
+        }
+        (symtab_only(b, &strings, &syms), strings.len(), at)
+    }
+
+    #[test]
+    fn overlapping_long_names_are_bounded() {
+        let (bytes, strings_len, _) = overlapping_names(b"", &[]);
         let index = open(&bytes[..]).unwrap().symbol_index().unwrap();
         assert_eq!(index.len(), 20_000);
         let total: usize = index.iter().map(|s| s.name.len()).sum();
-        assert!(total <= 4 * strings.len() + (1 << 20), "{total}");
+        assert!(total <= 4 * strings_len + (1 << 20), "{total}");
         assert!(
             index
                 .errors()
@@ -1133,21 +1146,7 @@ mod tests {
     /// named inside a picked string.
     #[test]
     fn symtab_search_picks_and_bounds() {
-        let b = Builder::new(true, false, 62, 2);
-        let e = b.enc;
-        let mut strings = vec![0u8];
-        strings.extend(std::iter::repeat_n(b'x', 200_000));
-        strings.push(0);
-        let short = strings.len();
-        strings.extend_from_slice(b"main.main\0other\0");
-        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
-        for i in 0..20_000u32 {
-            syms.extend(e.sym(1 + i, 0, 0, 0x12, 0, 1));
-        }
-        syms.extend(e.sym(short as u32, 0, 0, 0x12, 0, 1));
-        syms.extend(e.sym(short as u32 + 10, 0, 0, 0x12, 0, 1));
-        syms.extend(e.sym(1 << 30, 0, 0, 0x12, 0, 1));
-        let bytes = symtab_only(b, &strings, &syms);
+        let (bytes, strings_len, _) = overlapping_names(b"main.main\0other\0", &[0, 10, 1 << 30]);
         let view = open(&bytes[..]).unwrap();
 
         let mut names = Vec::new();
@@ -1173,7 +1172,7 @@ mod tests {
             }
         };
         let errors = view.search_symtab(&pick_all, &mut |s| total += s.name.len());
-        assert!(total <= 4 * strings.len() + (1 << 20), "{total}");
+        assert!(total <= 4 * strings_len + (1 << 20), "{total}");
         assert!(
             errors
                 .iter()

@@ -671,31 +671,12 @@ mod tests {
             count: 1,
             examples: vec!["runtime.mallocgc (pclntab)".into()],
         };
-        assert!(is_pass(&check_required(
-            &req,
-            Some(idx.present.as_slice()),
-            Some(&hit),
-            "f"
-        )));
-        assert!(is_fail(&check_forbidden(
-            &req,
-            Some(idx.present.as_slice()),
-            Some(&hit),
-            "f"
-        )));
+        let tables = Some(idx.present.as_slice());
+        assert!(is_pass(&check_required(&req, tables, Some(&hit), "f")));
+        assert!(is_fail(&check_forbidden(&req, tables, Some(&hit), "f")));
         let none = Hit::default();
-        assert!(is_fail(&check_required(
-            &req,
-            Some(idx.present.as_slice()),
-            Some(&none),
-            "f"
-        )));
-        assert!(is_pass(&check_forbidden(
-            &req,
-            Some(idx.present.as_slice()),
-            Some(&none),
-            "f"
-        )));
+        assert!(is_fail(&check_required(&req, tables, Some(&none), "f")));
+        assert!(is_pass(&check_forbidden(&req, tables, Some(&none), "f")));
         // No index at all: unknown both ways.
         assert!(is_unknown(&check_required(&req, None, None, "f")));
         assert!(is_unknown(&check_forbidden(&req, None, None, "f")));
