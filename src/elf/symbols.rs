@@ -149,6 +149,31 @@ struct Entry {
     hidden: bool,
 }
 
+impl Entry {
+    /// The fixed fields of a raw symbol, with the name and version the
+    /// caller resolved.
+    fn of<Elf: FileHeader<Endian = Endianness>>(
+        sym: &Elf::Sym,
+        endian: Endianness,
+        table: SymbolTableKind,
+        name: (u32, u32),
+        version: u16,
+        hidden: bool,
+    ) -> Self {
+        Entry {
+            name,
+            value: sym.st_value(endian).into(),
+            size: sym.st_size(endian).into(),
+            info: sym.st_info().0,
+            other: sym.st_other().0,
+            shndx: sym.st_shndx(endian).0,
+            table,
+            version,
+            hidden,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct VersionEntry {
     name: (u32, u32),
@@ -775,17 +800,9 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
                 };
             }
         }
-        index.entries.push(Entry {
-            name,
-            value: sym.st_value(endian).into(),
-            size: sym.st_size(endian).into(),
-            info: sym.st_info().0,
-            other: sym.st_other().0,
-            shndx: sym.st_shndx(endian).0,
-            table: table.kind,
-            version,
-            hidden,
-        });
+        index.entries.push(Entry::of::<Elf>(
+            sym, endian, table.kind, name, version, hidden,
+        ));
     }
     for (count, what) in [
         (
@@ -854,17 +871,7 @@ fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
         if at > end {
             continue;
         }
-        let entry = Entry {
-            name: (0, 0),
-            value: sym.st_value(endian).into(),
-            size: sym.st_size(endian).into(),
-            info: sym.st_info().0,
-            other: sym.st_other().0,
-            shndx: sym.st_shndx(endian).0,
-            table: table.kind,
-            version: 0,
-            hidden: false,
-        };
+        let entry = Entry::of::<Elf>(sym, endian, table.kind, (0, 0), 0, false);
         let name = strings.get(at..end).unwrap_or_default();
         match budget.checked_sub(name.len() as u64) {
             Some(left) => budget = left,
