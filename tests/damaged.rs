@@ -873,6 +873,35 @@ fn pclntab_one_function_name_past_the_table() {
     }
 }
 
+/// The name table's last byte overwritten: its last name runs into the
+/// next table. Reading names (cgo evidence, symbol rules) must make it an
+/// error, reported once, not a name cut short.
+#[test]
+fn pclntab_name_table_without_final_nul() {
+    let dir = tempdir();
+    for name in ["go127-exe", "go127-static"] {
+        let fx = Fixture::load(name);
+        let s = fx.sec(".gopclntab");
+        // Go 1.20 header word 4: cuOffset, where the name table ends.
+        let at = s.offset + 8 + 8 * 4;
+        let cu = u64::from_le_bytes(fx.bytes[at..at + 8].try_into().unwrap());
+        let mut b = fx.copy();
+        b[s.offset + usize::try_from(cu).unwrap() - 1] = b'x';
+        assert_forbid_symbol_fails(
+            dir.path(),
+            &format!("{name}.pcln-unterm-c"),
+            &b,
+            "main.main",
+        );
+        assert_rejected(
+            dir.path(),
+            &format!("{name}.pcln-unterm"),
+            &b,
+            Expect::All(&[".gopclntab at 0x", "runs to the table end without a NUL"]),
+        );
+    }
+}
+
 /// `.dynsym` whose bytes are not in the file: an error at open (the
 /// section's range) and when symbols are indexed, so a forbidden dynamic
 /// symbol cannot pass because the table was left out.

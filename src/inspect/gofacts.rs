@@ -142,8 +142,13 @@ fn pcln_symbol(name: &[u8]) -> SymbolRef<'_> {
 }
 
 impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
+    /// Records damage once: lazy reads of one table (the cgo evidence,
+    /// then the symbol rules) may meet the same damage again.
     fn error(&self, e: String) {
-        self.errors.borrow_mut().push(e);
+        let mut errors = self.errors.borrow_mut();
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
     }
 
     /// An error of the pclntab, located by its file offset.
