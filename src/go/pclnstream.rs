@@ -314,9 +314,11 @@ impl Candidates {
                 .bytes
                 .get(start..start.saturating_add(len))
                 .unwrap_or_default();
+            // Up to and including the NUL: a function pointing at it is
+            // named by the empty string.
             let end = at.saturating_add(len as u64);
             let first = offsets.partition_point(|&o| u64::from(o) < at);
-            let last = offsets.partition_point(|&o| u64::from(o) < end);
+            let last = offsets.partition_point(|&o| u64::from(o) <= end);
             offsets
                 .get(first..last.max(first))
                 .unwrap_or_default()
@@ -442,6 +444,15 @@ mod tests {
             let t = table(endian, blob, &[0, 26], &[0, 1]);
             assert_eq!(found(&t, &every), ["main.main", "runtime.f"]);
         }
+    }
+
+    /// A function pointing at a NUL is named by the empty string, as the
+    /// whole-table reader names it.
+    #[test]
+    fn empty_names_are_found() {
+        let blob = b"main.main\0\0";
+        let t = table(Endianness::Little, blob, &[0, 9, 10], &[0, 1, 2]);
+        assert_eq!(found(&t, &every), ["main.main", "", ""]);
     }
 
     /// A function pointing into a string's tail names that tail.
