@@ -11,11 +11,7 @@ pub mod facts;
 pub mod go;
 pub mod input;
 pub mod inspect;
+pub mod pick;
 pub mod policy;
 pub mod render;
 pub mod run;
-
-/// Picks strings worth keeping from a block of NUL-separated strings (a
-/// string table, the pclntab's name table): appends the `(start, end)` of
-/// each, `end` at its NUL. Readers stream large tables through one.
-pub type Pick<'p> = &'p dyn Fn(&[u8], &mut Vec<(usize, usize)>);

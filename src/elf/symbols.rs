@@ -611,7 +611,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// [`SymbolIndex::errors`] would.
     pub fn search_symtab(
         &self,
-        pick: crate::Pick<'_>,
+        pick: crate::pick::Pick<'_>,
         f: &mut dyn FnMut(Symbol<'data>),
     ) -> Vec<ElfError> {
         let table = match self.raw_table(SHT_SYMTAB, SymbolTableKind::Symtab) {
@@ -872,7 +872,8 @@ fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
             continue;
         }
         let entry = Entry::of::<Elf>(sym, endian, table.kind, (0, 0), 0, false);
-        let name = strings.get(at..end).unwrap_or_default();
+        // A kept range may hold several strings: the name ends at its NUL.
+        let name = crate::pick::name_at(strings.get(..end).unwrap_or_default(), at);
         match budget.checked_sub(name.len() as u64) {
             Some(left) => budget = left,
             None => {

@@ -4,8 +4,8 @@
 //! two of its parts (Go 1.16 and later): `funcnametab`, every name once,
 //! NUL-terminated; and the `nameOff` of each `_func`, which says which of
 //! those strings name a function (the rest name functions that were only
-//! inlined). Both are streamed here through fixed buffers; pctab, filetab
-//! and the rest are never read.
+//! inlined). Both are streamed here through small buffers (one grows to
+//! the longest name); pctab, filetab and the rest are never read.
 //!
 //! ```text
 //! table + funcnameOffset   funcnametab: name\0 name\0 ...   (up to cuOffset)
@@ -23,7 +23,7 @@ use object::Endianness;
 
 use super::ReadAt;
 use super::pclntab::{NameLayout, PclnError};
-use crate::Pick;
+use crate::pick::{self, Pick};
 
 /// Bytes read per call: large enough that system calls do not dominate,
 /// small enough to stay in cache.
@@ -237,7 +237,7 @@ pub fn name_blocks<S: ReadAt + ?Sized>(
     l: &NameLayout,
     f: &mut dyn FnMut(u64, &[u8]),
 ) -> Result<(), PclnError> {
-    let names_len = l.names.1 - l.names.0;
+    let names_len = l.names.1.saturating_sub(l.names.0);
     let start = table.saturating_add(l.names.0);
     let mut buf = Vec::new();
     let mut done = 0u64;
@@ -287,9 +287,10 @@ impl Candidates {
     /// `nameOff` falls in a string names that string from there to its
     /// NUL. Go's linker points every function at a string's start; other
     /// linkers may share a string's tail, which this also finds.
-    /// Like [`Candidates::functions`], but stops with an error once the
-    /// names yielded pass `budget` bytes: hostile offsets can point many
-    /// functions into one long string.
+    /// Calls `f` with each function name among the candidates until it
+    /// returns true (the result); stops with an error once the names given
+    /// pass `budget` bytes: hostile offsets can point many functions into
+    /// one long string.
     pub fn try_each_function(
         &self,
         offsets: &[u32],
@@ -308,14 +309,18 @@ impl Candidates {
         Ok(false)
     }
 
+    /// The function names among the candidates: a function whose
+    /// `nameOff` falls in a kept range names the string from there to its
+    /// NUL. Go's linker points every function at a string's start; other
+    /// linkers may share a string's tail, which this also finds, and a
+    /// function pointing at a NUL is named by the empty string.
     pub fn functions<'a>(&'a self, offsets: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.items.iter().flat_map(move |&(at, start, len)| {
             let bytes = self
                 .bytes
                 .get(start..start.saturating_add(len))
                 .unwrap_or_default();
-            // Up to and including the NUL: a function pointing at it is
-            // named by the empty string.
+            // Up to and including the last NUL of the range.
             let end = at.saturating_add(len as u64);
             let first = offsets.partition_point(|&o| u64::from(o) < at);
             let last = offsets.partition_point(|&o| u64::from(o) <= end);
@@ -325,7 +330,7 @@ impl Candidates {
                 .iter()
                 .filter_map(move |&o| {
                     let from = usize::try_from(u64::from(o) - at).ok()?;
-                    bytes.get(from..)
+                    Some(pick::name_at(bytes, from))
                 })
         })
     }

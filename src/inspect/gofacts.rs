@@ -5,7 +5,9 @@
 //! The fallbacks run only when something already says "Go" (a pclntab, a Go
 //! build-id note, gccgo's export data), so a C library costs nothing here.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
+
+use aho_corasick::AhoCorasick;
 
 use object::read::ReadRef;
 
@@ -17,6 +19,7 @@ use crate::facts::{
 };
 use crate::go::pclnstream::{self, NameOffsets};
 use crate::go::{AddressSpace, Positional, buildinfo, dwarf, modinfo, pclntab, scan, version};
+use crate::pick;
 
 /// Go ≥ 1.24 scans for the build-info magic in chunks of this size; the
 /// 16-byte-aligned, 32-byte header cannot straddle two chunks that start at
@@ -125,6 +128,8 @@ struct Ctx<'a, 'd, R: ReadRef<'d> + Positional> {
     /// name".
     errors: RefCell<Vec<String>>,
     warnings: RefCell<Vec<String>>,
+    /// The pclntab turned out damaged: its names cannot rule anything out.
+    pcln_failed: Cell<bool>,
 }
 
 /// A function the pclntab names, as symbol rules see it.
@@ -153,6 +158,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
 
     /// An error of the pclntab, located by its file offset.
     fn pcln_error(&self, e: &pclntab::PclnError) {
+        self.pcln_failed.set(true);
         let off = self.pcln_region.map_or(0, |((off, _), _)| off);
         self.error(format!(".gopclntab at {off:#x}: {e}"));
     }
@@ -180,24 +186,31 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// through `pick`, and, on another thread at the same time, every
     /// function's name offset. Other tables are read whole and every name
     /// is offered. A damaged table is an error in the report.
-    fn pcln_names(&self, pick: crate::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        if let (Some(layout), Some(((off, _), _))) = (self.names, self.pcln_region) {
+    fn pcln_names(&self, pick: crate::pick::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        if let (Some(layout), Some(((off, len), _))) = (self.names, self.pcln_region) {
             let data = self.view.data();
             let src = data.positional();
-            let found = if self.name_offsets.get().is_some() {
-                pclnstream::candidates(src, off, &layout, pick)
-            } else {
-                let mut offsets = None;
-                let found = rayon::in_place_scope(|s| {
-                    s.spawn(|_| offsets = Some(pclnstream::name_offsets(src, off, &layout)));
-                    pclnstream::candidates(src, off, &layout, pick)
-                });
-                let offsets = offsets.and_then(|o| o.map_err(|e| self.pcln_error(&e)).ok());
-                let _ = self.name_offsets.set(offsets);
-                found
+            let found = match self.name_offsets.get() {
+                // Damage, already reported.
+                Some(None) => return false,
+                // Records out of order: read the whole table below.
+                Some(Some(NameOffsets::Unordered)) => None,
+                Some(Some(NameOffsets::Sorted(_))) => {
+                    Some(pclnstream::candidates(src, off, &layout, pick))
+                }
+                None => {
+                    let mut offsets = None;
+                    let found = rayon::in_place_scope(|s| {
+                        s.spawn(|_| offsets = Some(pclnstream::name_offsets(src, off, &layout)));
+                        pclnstream::candidates(src, off, &layout, pick)
+                    });
+                    let offsets = offsets.and_then(|o| o.map_err(|e| self.pcln_error(&e)).ok());
+                    let _ = self.name_offsets.set(offsets);
+                    Some(found)
+                }
             };
-            match self.name_offsets.get() {
-                Some(Some(NameOffsets::Sorted(offsets))) => {
+            match (self.name_offsets.get(), found) {
+                (Some(Some(NameOffsets::Sorted(offsets))), Some(found)) => {
                     let found = match found {
                         Ok(found) => found,
                         Err(e) => {
@@ -205,11 +218,9 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                             return false;
                         }
                     };
-                    // As many name bytes as four name tables, as
-                    // `PclnTab::funcs` allows; real tables stay far below.
-                    let budget = (layout.names.1.saturating_sub(layout.names.0))
-                        .saturating_mul(4)
-                        .saturating_add(1 << 20);
+                    // As many name bytes as `PclnTab::funcs` allows: four
+                    // times the table; real tables stay far below.
+                    let budget = len.saturating_mul(4).saturating_add(1 << 20);
                     return found
                         .try_each_function(offsets, budget, f)
                         .unwrap_or_else(|e| {
@@ -217,9 +228,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                             false
                         });
                 }
-                // Records out of order: read the whole table below.
-                Some(Some(NameOffsets::Unordered)) => {}
-                // Damage, already reported.
+                (Some(Some(NameOffsets::Unordered)), _) => {}
                 _ => return false,
             }
         }
@@ -265,28 +274,37 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         self.pcln_region.is_some() || self.symbols().is_some_and(|s| !s.is_empty())
     }
 
-    /// Whether a function or symbol exists. A Go binary's pclntab names
-    /// every Go and assembly function, so when it is present it decides
-    /// alone and the (larger) symbol tables are not indexed for this.
-    fn has_symbol(&self, name: &[u8]) -> bool {
+    /// Whether a function or symbol has one of `names`. A Go binary's
+    /// pclntab names every Go and assembly function, so when it is present
+    /// it decides alone and the (larger) symbol tables are not read for
+    /// this. One pass over the table for all the names.
+    fn has_symbol(&self, names: &[&[u8]]) -> bool {
         if self.pcln_region.is_some() {
-            return self.pcln_names(&|block, out| strings_holding(block, name, out), &mut |n| {
-                n == name
-            });
-        }
-        self.symbols()
-            .is_some_and(|s| s.lookup(name).next().is_some())
-    }
-
-    fn has_prefix(&self, prefix: &[u8]) -> bool {
-        if self.pcln_region.is_some() {
+            let Ok(ac) = AhoCorasick::new(names) else {
+                return false;
+            };
             return self.pcln_names(
-                &|block, out| strings_holding(block, prefix, out),
-                &mut |n| n.starts_with(prefix),
+                &|block, out| pick::strings_holding(&ac, block, out),
+                &mut |n| names.contains(&n),
             );
         }
         self.symbols()
-            .is_some_and(|s| s.with_prefix(prefix).next().is_some())
+            .is_some_and(|s| names.iter().any(|n| s.lookup(n).next().is_some()))
+    }
+
+    /// Whether a function or symbol starts with one of `prefixes`.
+    fn has_prefix(&self, prefixes: &[&[u8]]) -> bool {
+        if self.pcln_region.is_some() {
+            let Ok(ac) = AhoCorasick::new(prefixes) else {
+                return false;
+            };
+            return self.pcln_names(
+                &|block, out| pick::strings_holding(&ac, block, out),
+                &mut |n| prefixes.iter().any(|p| n.starts_with(p)),
+            );
+        }
+        self.symbols()
+            .is_some_and(|s| prefixes.iter().any(|p| s.with_prefix(p).next().is_some()))
     }
 
     /// Answers a symbol query over symtab, dynsym and the pclntab. The
@@ -313,9 +331,10 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         } else {
             match self.view.dynsym_index() {
                 Ok(index) => {
-                    self.errors
-                        .borrow_mut()
-                        .extend(index.errors().iter().map(ToString::to_string));
+                    index
+                        .errors()
+                        .iter()
+                        .for_each(|e| self.error(e.to_string()));
                     self.warnings
                         .borrow_mut()
                         .extend(index.warnings().iter().map(ToString::to_string));
@@ -328,34 +347,20 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                 .search_symtab(&|block, out| query.candidates(block, out), &mut |sym| {
                     query.offer(&from_elf(sym), &mut hits)
                 });
-            self.errors
-                .borrow_mut()
-                .extend(errors.iter().map(ToString::to_string));
+            errors.iter().for_each(|e| self.error(e.to_string()));
         }
         if self.pcln_region.is_some() {
-            present.push(SymbolTable::Pclntab);
             self.pcln_names(&|block, out| query.candidates(block, out), &mut |name| {
                 query.offer(&pcln_symbol(name), &mut hits);
                 false
             });
+            // A damaged table is not searched, so "no match" there would
+            // mean nothing: the rule is unknown unless another table decides.
+            if !self.pcln_failed.get() {
+                present.push(SymbolTable::Pclntab);
+            }
         }
         SymbolSearch { hits, present }
-    }
-}
-
-/// The NUL-separated strings of `block` that hold `needle`.
-fn strings_holding(block: &[u8], needle: &[u8], out: &mut Vec<(usize, usize)>) {
-    let mut pos = 0;
-    while let Some(at) = block
-        .get(pos..)
-        .and_then(|rest| memchr::memmem::find(rest, needle))
-        .map(|i| pos + i)
-    {
-        let start = memchr::memrchr(0, block.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
-        let end =
-            memchr::memchr(0, block.get(at..).unwrap_or_default()).map_or(block.len(), |i| at + i);
-        out.push((start, end));
-        pos = end.saturating_add(1);
     }
 }
 
@@ -406,6 +411,7 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
         pcln: OnceCell::new(),
         errors: RefCell::new(Vec::new()),
         warnings: RefCell::new(Vec::new()),
+        pcln_failed: Cell::new(false),
     };
     let mut go = GoFacts::default();
     let mut is_go = false;
@@ -792,7 +798,7 @@ fn derive<'d, R: ReadRef<'d> + Positional>(
         Some("0") => Some(false),
         // gccgo links C through libgo, not runtime/cgo: nothing here tells.
         _ if go.compiler.as_deref() == Some("gccgo") => None,
-        _ if CGO_SYMBOLS.iter().any(|s| ctx.has_symbol(s)) => Some(true),
+        _ if ctx.has_symbol(&CGO_SYMBOLS) => Some(true),
         _ if ctx.searchable() => Some(false),
         _ => None,
     };
@@ -811,7 +817,7 @@ fn derive<'d, R: ReadRef<'d> + Positional>(
         .experiments
         .iter()
         .any(|e| e == "boringcrypto" || e == "boring");
-    if boring && BORING_PREFIXES.iter().any(|p| ctx.has_prefix(p)) {
+    if boring && ctx.has_prefix(&BORING_PREFIXES) {
         evidence.push("BoringCrypto linked".to_string());
     }
     go.fips = if !evidence.is_empty() {

@@ -17,13 +17,14 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::{Outcome, escape_bytes};
 use crate::facts::{SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef, SymbolTable};
+use crate::pick;
 
 /// Tables searched by a pattern without `table`.
 const ALL_TABLES: [SymbolTable; 3] = [
@@ -261,7 +262,7 @@ impl<'de> Deserialize<'de> for SymbolPattern {
 pub(crate) type Hit = SymbolHit;
 
 /// All symbol patterns of a policy, compiled for one pass per file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SymbolMatcher {
     patterns: Vec<SymbolPattern>,
     exact: HashMap<Vec<u8>, Vec<usize>>,
@@ -270,27 +271,38 @@ pub struct SymbolMatcher {
     glob_ids: Vec<usize>,
     /// A literal every name matching some pattern contains (the whole name,
     /// or the longest literal run of a glob), for the block search.
-    literals: Option<AhoCorasick>,
+    literals: AhoCorasick,
     /// Some glob has no literal part (`*`, `?*`): every name is a candidate.
     every_name: bool,
 }
 
 /// The longest run of literal bytes a glob's matches must contain: taken
 /// before the first `[` or `{`, whose contents are alternatives; `None`
-/// when there is no such run (`*`, `?x`, `[ab]c`).
+/// when there is no such run (`*`, `?x`, `[ab]c`). A `/` next to `**` is
+/// not kept: globset makes the one in a leading `**/` optional (`**/x`
+/// matches `x`), so none is relied on.
 fn glob_literal(glob: &str) -> Option<Vec<u8>> {
     let mut best: Vec<u8> = Vec::new();
     let mut run: Vec<u8> = Vec::new();
-    let mut chars = glob.chars();
+    let mut chars = glob.chars().peekable();
     let mut utf8 = [0u8; 4];
+    let mut end_run = |run: &mut Vec<u8>| {
+        if run.len() > best.len() {
+            best = std::mem::take(run);
+        }
+        run.clear();
+    };
     while let Some(c) = chars.next() {
         match c {
-            '*' | '?' => {
-                if run.len() > best.len() {
-                    best = std::mem::take(&mut run);
+            '*' if chars.peek() == Some(&'*') => {
+                if run.last() == Some(&b'/') {
+                    run.pop();
                 }
-                run.clear();
+                end_run(&mut run);
+                while chars.next_if_eq(&'*').is_some() {}
+                let _ = chars.next_if_eq(&'/');
             }
+            '*' | '?' => end_run(&mut run),
             '[' | '{' => break,
             '\\' => match chars.next() {
                 Some(e) => run.extend_from_slice(e.encode_utf8(&mut utf8).as_bytes()),
@@ -299,9 +311,7 @@ fn glob_literal(glob: &str) -> Option<Vec<u8>> {
             c => run.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
         }
     }
-    if run.len() > best.len() {
-        best = run;
-    }
+    end_run(&mut run);
     (!best.is_empty()).then_some(best)
 }
 
@@ -345,7 +355,7 @@ impl SymbolMatcher {
             exact,
             globs,
             glob_ids,
-            literals: Some(literals),
+            literals,
             every_name,
         })
     }
@@ -356,7 +366,7 @@ impl SymbolMatcher {
 
     /// Whether `name` holds a literal of some pattern (or some pattern has none).
     fn may_match(&self, name: &[u8]) -> bool {
-        self.every_name || self.literals.as_ref().is_some_and(|ac| ac.is_match(name))
+        self.every_name || self.literals.is_match(name)
     }
 }
 
@@ -393,30 +403,9 @@ impl SymbolQuery for SymbolMatcher {
 
     fn candidates(&self, block: &[u8], out: &mut Vec<(usize, usize)>) {
         if self.every_name {
-            let mut start = 0;
-            for end in memchr::memchr_iter(0, block) {
-                out.push((start, end));
-                start = end + 1;
-            }
-            if start < block.len() {
-                out.push((start, block.len()));
-            }
-            return;
-        }
-        let Some(ac) = &self.literals else { return };
-        let mut pos = 0;
-        while pos < block.len() {
-            let Some(m) = ac.find(Input::new(block).span(pos..block.len())) else {
-                break;
-            };
-            let at = m.start();
-            let start =
-                memchr::memrchr(0, block.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
-            let end = memchr::memchr(0, block.get(at..).unwrap_or_default())
-                .map_or(block.len(), |i| at + i);
-            out.push((start, end));
-            // Past this string: it is matched whole, whatever else it holds.
-            pos = end.saturating_add(1);
+            pick::every_string(block, out);
+        } else {
+            pick::strings_holding(&self.literals, block, out);
         }
     }
 }
@@ -468,7 +457,7 @@ fn examples(hit: &Hit) -> String {
     s
 }
 
-const NOT_INDEXED: &str = "symbols were not indexed for this file";
+const NOT_INDEXED: &str = "symbols were not searched for this file";
 
 /// What a pattern search found, before a rule says whether that is good.
 enum Search<'a> {
@@ -760,10 +749,10 @@ mod tests {
             both(None, None),
             (
                 Outcome::Unknown(s(
-                    "cannot look for runtime.mallocgc in bin/x: symbols were not indexed for this file"
+                    "cannot look for runtime.mallocgc in bin/x: symbols were not searched for this file"
                 )),
                 Outcome::Unknown(s(
-                    "cannot rule out runtime.mallocgc in bin/x: symbols were not indexed for this file"
+                    "cannot rule out runtime.mallocgc in bin/x: symbols were not searched for this file"
                 ))
             )
         );
@@ -824,6 +813,11 @@ mod tests {
         assert_eq!(lit("{alpha,beta}").as_deref(), None);
         assert_eq!(lit("*"), None);
         assert_eq!(lit("?"), None);
+        // globset's leading `**/` may match nothing at all: `**/main` matches `main`.
+        assert_eq!(lit("**/main").as_deref(), Some("main"));
+        assert_eq!(lit("**/**/os/exec.*").as_deref(), Some("os/exec."));
+        assert_eq!(lit("vendor/**/x").as_deref(), Some("vendor"));
+        assert_eq!(lit("a/**").as_deref(), Some("a"));
     }
 
     /// The strings a block search keeps: each holding a literal, whole,
@@ -842,10 +836,15 @@ mod tests {
         let strings = |q: &SymbolMatcher| {
             let mut out = Vec::new();
             q.candidates(block, &mut out);
+            // Adjacent picks share a range: split it back into strings.
             out.iter()
-                .map(|&(s, e)| String::from_utf8_lossy(&block[s..e]).into_owned())
+                .flat_map(|&(s, e)| block[s..e].split(|&b| b == 0))
+                .map(|n| String::from_utf8_lossy(n).into_owned())
                 .collect::<Vec<_>>()
         };
+        let mut one = Vec::new();
+        m(&["main.main", "*boring*", "*.main"]).candidates(block, &mut one);
+        assert_eq!(one, [(0, 38)], "three adjacent strings, one range");
         assert_eq!(
             strings(&m(&["main.main", "*boring*", "*.main"])),
             ["runtime.main", "main.main", "x.boring.boring"]
@@ -862,5 +861,85 @@ mod tests {
             ]
         );
         assert!(strings(&m(&["nosuch"])).is_empty());
+    }
+
+    /// The literal prefilter (block candidates, then the per-name check)
+    /// never drops a name the glob itself matches.
+    #[test]
+    fn literal_prefilter_never_drops_a_match() {
+        let globs = [
+            "**/main",
+            "**/**/x.*",
+            "a/**/b",
+            "a/**",
+            "**",
+            "*a*",
+            r"\*x",
+            r"x\?",
+            "[ab]c*",
+            "{a,b}*main",
+            "main.?ain",
+            "é*",
+            "*/*",
+            "?",
+            "*.main",
+            "x/*",
+            "/main",
+            "main",
+        ];
+        let names: [&[u8]; 16] = [
+            b"main",
+            b"x/main",
+            b"a/b",
+            b"a/x/b",
+            b"ab",
+            b"*x",
+            b"x?",
+            b"ac",
+            b"bmain",
+            b"main.main",
+            "éa".as_bytes(),
+            b"a/",
+            b"",
+            b"/main",
+            b"x.y",
+            b"q/x.y",
+        ];
+        let mut block = Vec::new();
+        for n in names {
+            block.extend_from_slice(n);
+            block.push(0);
+        }
+        for g in globs {
+            let matcher = name_glob(g).unwrap().compile_matcher();
+            let want = names
+                .iter()
+                .filter(|n| matcher.is_match_candidate(&Candidate::from_bytes(n)))
+                .count();
+            let q = SymbolMatcher::new(vec![SymbolPattern::parse(g).unwrap()]).unwrap();
+            let mut picked = Vec::new();
+            q.candidates(&block, &mut picked);
+            let mut hits = vec![Hit::default()];
+            for (s, e) in picked {
+                // A picked range may hold several strings: offer each.
+                for name in block[s..e].split(|&b| b == 0) {
+                    q.offer(&sym_named(name), &mut hits);
+                }
+            }
+            assert_eq!(hits[0].count as usize, want, "{g}");
+        }
+    }
+
+    fn sym_named(name: &[u8]) -> SymbolRef<'_> {
+        SymbolRef {
+            name,
+            table: SymbolTable::Pclntab,
+            kind: SymbolKind::Func,
+            binding: SymbolBinding::Global,
+            defined: true,
+            size: 0,
+            version: None,
+            version_hidden: false,
+        }
     }
 }
