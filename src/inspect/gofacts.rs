@@ -7,8 +7,6 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 
-use aho_corasick::AhoCorasick;
-
 use object::read::ReadRef;
 
 use super::{Options, text};
@@ -280,11 +278,8 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// this. One pass over the table for all the names.
     fn has_symbol(&self, names: &[&[u8]]) -> bool {
         if self.pcln_region.is_some() {
-            let Ok(ac) = AhoCorasick::new(names) else {
-                return false;
-            };
             return self.pcln_names(
-                &|block, out| pick::strings_holding(&ac, block, out),
+                &|block, out| pick::strings_holding_any(names, block, out),
                 &mut |n| names.contains(&n),
             );
         }
@@ -295,11 +290,8 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// Whether a function or symbol starts with one of `prefixes`.
     fn has_prefix(&self, prefixes: &[&[u8]]) -> bool {
         if self.pcln_region.is_some() {
-            let Ok(ac) = AhoCorasick::new(prefixes) else {
-                return false;
-            };
             return self.pcln_names(
-                &|block, out| pick::strings_holding(&ac, block, out),
+                &|block, out| pick::strings_holding_any(prefixes, block, out),
                 &mut |n| prefixes.iter().any(|p| n.starts_with(p)),
             );
         }

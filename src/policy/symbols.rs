@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -344,11 +344,7 @@ impl SymbolMatcher {
             .map_err(|e| format!("cannot compile symbol globs: {e}"))?;
         literals.sort();
         literals.dedup();
-        // Leftmost-first lets the automaton use its SIMD prefilters; which
-        // literal is reported does not matter, as the whole name is matched.
-        let literals = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&literals)
+        let literals = pick::searcher(&literals)
             .map_err(|e| format!("cannot compile symbol patterns: {e}"))?;
         Ok(SymbolMatcher {
             patterns,
