@@ -214,6 +214,23 @@ pub struct SymbolRef<'a> {
     pub version_hidden: bool,
 }
 
+impl<'a> SymbolRef<'a> {
+    /// A function the pclntab names: always a defined global function, of
+    /// no known size or version.
+    pub fn pclntab_function(name: &'a [u8]) -> Self {
+        SymbolRef {
+            name,
+            table: SymbolTable::Pclntab,
+            kind: SymbolKind::Func,
+            binding: SymbolBinding::Global,
+            defined: true,
+            size: 0,
+            version: None,
+            version_hidden: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     name: (u32, u32),

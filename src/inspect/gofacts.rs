@@ -12,8 +12,8 @@ use object::read::ReadRef;
 use super::{Options, text};
 use crate::elf::{self, DecompressBudget, ElfView, Notes, SymbolIndex as ElfSymbols};
 use crate::facts::{
-    GoFacts, Report, Setting, SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef,
-    SymbolSearch, SymbolTable, VersionSource, from_elf,
+    GoFacts, Report, Setting, SymbolHit, SymbolQuery, SymbolRef, SymbolSearch, SymbolTable,
+    VersionSource, from_elf,
 };
 use crate::go::pclnstream::{self, NameOffsets};
 use crate::go::{AddressSpace, Positional, buildinfo, dwarf, modinfo, pclntab, scan, version};
@@ -128,20 +128,6 @@ struct Ctx<'a, 'd, R: ReadRef<'d> + Positional> {
     warnings: RefCell<Vec<String>>,
     /// The pclntab turned out damaged: its names cannot rule anything out.
     pcln_failed: Cell<bool>,
-}
-
-/// A function the pclntab names, as symbol rules see it.
-fn pcln_symbol(name: &[u8]) -> SymbolRef<'_> {
-    SymbolRef {
-        name,
-        table: SymbolTable::Pclntab,
-        kind: SymbolKind::Func,
-        binding: SymbolBinding::Global,
-        defined: true,
-        size: 0,
-        version: None,
-        version_hidden: false,
-    }
 }
 
 impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
@@ -343,7 +329,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         }
         if self.pcln_region.is_some() {
             self.pcln_names(&|block, out| query.candidates(block, out), &mut |name| {
-                query.offer(&pcln_symbol(name), &mut hits);
+                query.offer(&SymbolRef::pclntab_function(name), &mut hits);
                 false
             });
             // A damaged table is not searched, so "no match" there would

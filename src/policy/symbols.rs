@@ -919,23 +919,10 @@ mod tests {
             for (s, e) in picked {
                 // A picked range may hold several strings: offer each.
                 for name in block[s..e].split(|&b| b == 0) {
-                    q.offer(&sym_named(name), &mut hits);
+                    q.offer(&SymbolRef::pclntab_function(name), &mut hits);
                 }
             }
             assert_eq!(hits[0].count as usize, want, "{g}");
-        }
-    }
-
-    fn sym_named(name: &[u8]) -> SymbolRef<'_> {
-        SymbolRef {
-            name,
-            table: SymbolTable::Pclntab,
-            kind: SymbolKind::Func,
-            binding: SymbolBinding::Global,
-            defined: true,
-            size: 0,
-            version: None,
-            version_hidden: false,
         }
     }
 }
