@@ -1009,20 +1009,26 @@ pub(crate) mod tests {
         b.build()
     }
 
-    /// vn_next 0 ends the chain even when the count says more; vna_next 0
-    /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
-    #[test]
-    fn lying_counts_and_self_links() {
+    /// Versions of a file needing GLIBC_2.17 from libc.so.6, with the
+    /// entry's `vn_cnt` and the table's entry count as given.
+    fn one_glibc_need(vn_cnt: u16, count: u32) -> Versions<'static> {
         let b = Builder::new(true, false, 62, 3);
         let e = b.enc;
         let mut s = Strtab::new();
         let libc = s.add("libc.so.6");
         let g = s.add("GLIBC_2.17");
         let mut need = Vec::new();
-        need.extend(e.verneed(65535, libc, 16, 0));
+        need.extend(e.verneed(vn_cnt, libc, 16, 0));
         need.extend(e.vernaux(0, 0, 2, g, 0));
-        let bytes = verneed_only(b, &s.bytes, &need, 1000);
-        let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
+        let bytes: &'static [u8] = Vec::leak(verneed_only(b, &s.bytes, &need, count));
+        open(bytes).unwrap().versions().unwrap().unwrap()
+    }
+
+    /// vn_next 0 ends the chain even when the count says more; vna_next 0
+    /// ends the aux chain even when vn_cnt says 65535. Both warn, neither loops.
+    #[test]
+    fn lying_counts_and_self_links() {
+        let vs = one_glibc_need(65535, 1000);
         assert_eq!(vs.requirements.len(), 1);
         assert_eq!(vs.requirements[0].versions.len(), 1);
         assert_eq!(vs.max_glibc(), Some(v(2, 17, 0)));
@@ -1044,16 +1050,7 @@ pub(crate) mod tests {
     /// hold: the loader never reads them, so they are warnings.
     #[test]
     fn counts_that_fit_but_disagree_are_warnings() {
-        let b = Builder::new(true, false, 62, 3);
-        let e = b.enc;
-        let mut s = Strtab::new();
-        let libc = s.add("libc.so.6");
-        let g = s.add("GLIBC_2.17");
-        let mut need = Vec::new();
-        need.extend(e.verneed(2, libc, 16, 0));
-        need.extend(e.vernaux(0, 0, 2, g, 0));
-        let bytes = verneed_only(b, &s.bytes, &need, 2);
-        let vs = open(&bytes[..]).unwrap().versions().unwrap().unwrap();
+        let vs = one_glibc_need(2, 2);
         assert_eq!(vs.max_glibc(), Some(v(2, 17, 0)));
         assert!(vs.errors.is_empty(), "{:?}", vs.errors);
         let text: Vec<String> = vs.warnings.iter().map(|w| w.to_string()).collect();
