@@ -342,9 +342,14 @@ impl SymbolIndex {
 /// What one symbol pattern matched in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SymbolHit {
+    /// Matching symbols found (a lower bound when `more_names` is not 0).
     pub count: u64,
     /// The first few matching symbols, as `name@VER (table)`.
     pub examples: Vec<String>,
+    /// Further names in the pclntab's name table that match but were not
+    /// looked up as functions: once a pattern is decided, the rest of the
+    /// table's function records are not read to count them.
+    pub more_names: u64,
 }
 
 /// Symbol patterns, asked of a file while it is open: the tables are read
@@ -361,6 +366,16 @@ pub trait SymbolQuery: Sync + std::fmt::Debug {
 
     /// Counts `sym` for every pattern it matches.
     fn offer(&self, sym: &SymbolRef<'_>, hits: &mut [SymbolHit]);
+
+    /// Appends the index of every pattern `sym` matches, without counting:
+    /// the pclntab's names are matched first and looked up as functions
+    /// afterwards.
+    fn matching(&self, sym: &SymbolRef<'_>, out: &mut Vec<usize>);
+
+    /// Whether pattern `i` matches a proper tail of `sym.name` (down to
+    /// the empty one): a function may be named by a string's tail, so a
+    /// string whose tail matches keeps a pattern undecided.
+    fn tail_matches(&self, sym: &SymbolRef<'_>, i: usize) -> bool;
 
     /// Appends the `(start, end)` of every NUL-separated string of `block`
     /// that may match a pattern (`end` at its NUL or the block end): each

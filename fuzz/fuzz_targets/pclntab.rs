@@ -2,7 +2,8 @@
 //! through `funcs()`, `contains`/`try_contains` for a found name and an
 //! absent one; and the streamed reader (`pclnstream`: name offsets, name
 //! blocks, candidates), which must find exactly the names `funcs()` does
-//! whenever both read the whole table. Seeds: `.gopclntab` sections.
+//! whenever both read the whole table; and the function lookups, which
+//! may only find a name offset some function has. Seeds: `.gopclntab` sections.
 #![no_main]
 
 use elfgate::go::pclnstream::{self, NameOffsets};
@@ -69,6 +70,24 @@ fn streamed(data: &[u8]) {
     let Ok(found) = pclnstream::candidates(&data, 0, &l, &every) else {
         return;
     };
+    // A lookup says "found" only where some function's name starts.
+    let mut look = pclnstream::FuncLookup::new(&data, 0, &l, 64);
+    for (at, _) in found.strings().take(32) {
+        let at = u32::try_from(at).unwrap_or(u32::MAX);
+        if look.names_function(at) {
+            assert!(offsets.binary_search(&at).is_ok(), "lookup found no function at {at}");
+        }
+    }
+    // A walk that stops at the first record reads no further.
+    let mut seen = 0;
+    let walk = pclnstream::name_offsets_until(&data, 0, &l, &mut |_| {
+        seen += 1;
+        true
+    });
+    if l.nfunc > 0 {
+        assert!(matches!(walk, Ok(pclnstream::Walk::Stopped)), "{walk:?}");
+        assert_eq!(seen, 1);
+    }
     let budget = (l.names.1 - l.names.0).saturating_mul(4).saturating_add(1 << 20);
     let mut streamed = Vec::new();
     if found

@@ -18,8 +18,14 @@
 //! once. A table whose records go backwards is not streamed: the caller
 //! reads the whole table instead ([`NameOffsets::Unordered`]). Go 1.2-1.15
 //! tables keep names among other data and are never streamed.
+//!
+//! It also lays names out in function order (each function's name, then
+//! the names of the callees it inlined that were not named yet), so a
+//! name's offset says roughly where its function's record is: a
+//! [`FuncLookup`] reads a few records around there instead of all of them.
 
 use object::Endianness;
+use rayon::prelude::*;
 
 use super::ReadAt;
 use super::pclntab::{NameLayout, PclnError};
@@ -28,6 +34,9 @@ use crate::pick::{self, Pick};
 /// Bytes read per call: large enough that system calls do not dominate,
 /// small enough to stay in cache.
 const CHUNK: usize = 64 << 10;
+
+/// The first read of a walk over records: most searches stop early.
+const FIRST_READ: usize = 4 << 10;
 
 /// What [`name_offsets`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +55,9 @@ struct Window<'s, S: ReadAt + ?Sized> {
     /// File offset of `buf[0]`, and how much of `buf` is valid.
     at: u64,
     len: usize,
+    /// Bytes to read at the next refill: small first, for a walk that may
+    /// stop early, doubling up to [`CHUNK`].
+    want: usize,
 }
 
 impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
@@ -56,6 +68,7 @@ impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
             buf: Vec::new(),
             at: 0,
             len: 0,
+            want: FIRST_READ,
         }
     }
 
@@ -81,7 +94,9 @@ impl<'s, S: ReadAt + ?Sized> Window<'s, S> {
         if want_end > have_end {
             // Refill at `pos`: windows only move forward, so no byte is read
             // twice except the few of a value split at a window's end.
-            let len = usize::try_from(self.end - pos).map_or(CHUNK, |r| r.min(CHUNK).max(n));
+            let want = self.want;
+            self.want = want.saturating_mul(2).min(CHUNK);
+            let len = usize::try_from(self.end - pos).map_or(want, |r| r.min(want).max(n));
             if self.buf.len() < len {
                 self.buf.resize(len, 0);
             }
@@ -125,6 +140,32 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
     table: u64,
     l: &NameLayout,
 ) -> Result<NameOffsets, PclnError> {
+    match name_offsets_until(src, table, l, &mut |_| false)? {
+        Walk::Read(offsets) => Ok(offsets),
+        // Not reached (nothing asks to stop); if it were, the caller would
+        // read the whole table instead.
+        Walk::Stopped => Ok(NameOffsets::Unordered),
+    }
+}
+
+/// How far [`name_offsets_until`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Walk {
+    /// `f` returned true: not every record was read.
+    Stopped,
+    /// Every record was read.
+    Read(NameOffsets),
+}
+
+/// [`name_offsets`], calling `f` with each `nameOff` in functab order and
+/// stopping as soon as it returns true: a search that only needs to find
+/// one function per pattern reads as few records as that takes.
+pub fn name_offsets_until<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    f: &mut dyn FnMut(u32) -> bool,
+) -> Result<Walk, PclnError> {
     let end = table.saturating_add(l.table_len);
     let entry = 2 * l.field_size;
     let names_len = l.names.1.saturating_sub(l.names.0);
@@ -139,8 +180,10 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
     let mut rest: Vec<u32> = Vec::new();
     let mut last_func = 0u64;
     let mut index = 0u64;
+    let mut per_batch = (FIRST_READ / entry).max(1);
     while index < l.nfunc {
-        let batch = usize::try_from(l.nfunc - index).map_or(per_read, |r| r.min(per_read));
+        let batch = usize::try_from(l.nfunc - index).map_or(per_batch, |r| r.min(per_batch));
+        per_batch = per_batch.saturating_mul(2).min(per_read);
         let at = index
             .checked_mul(entry as u64)
             .and_then(|o| o.checked_add(ftab_at));
@@ -157,7 +200,7 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
             let index_usize = usize::try_from(index).unwrap_or(usize::MAX);
             let funcoff = uint(e.get(l.field_size..).unwrap_or_default(), l.endian);
             if funcoff < last_func {
-                return Ok(NameOffsets::Unordered);
+                return Ok(Walk::Read(NameOffsets::Unordered));
             }
             last_func = funcoff;
             let func_at = l.funcdata.saturating_add(funcoff);
@@ -173,7 +216,7 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
             };
             let raw = match funcs.get(pos, 4) {
                 Ok(Some(b)) => uint(b, l.endian),
-                Ok(None) => return Ok(NameOffsets::Unordered),
+                Ok(None) => return Ok(Walk::Read(NameOffsets::Unordered)),
                 Err(()) => return Err(past),
             };
             // The runtime declares nameOff int32.
@@ -200,13 +243,16 @@ pub fn name_offsets<S: ReadAt + ?Sized>(
                 rest.push(name_off);
             }
             index += 1;
+            if f(name_off) {
+                return Ok(Walk::Stopped);
+            }
         }
     }
     if rest.is_empty() {
-        return Ok(NameOffsets::Sorted(out));
+        return Ok(Walk::Read(NameOffsets::Sorted(out)));
     }
     rest.sort_unstable();
-    Ok(NameOffsets::Sorted(merge(&out, &rest)))
+    Ok(Walk::Read(NameOffsets::Sorted(merge(&out, &rest))))
 }
 
 /// Merges two ascending lists.
@@ -237,23 +283,70 @@ pub fn name_blocks<S: ReadAt + ?Sized>(
     l: &NameLayout,
     f: &mut dyn FnMut(u64, &[u8]),
 ) -> Result<(), PclnError> {
+    name_blocks_in(src, table, l, (0, u64::MAX), f)
+}
+
+/// [`name_blocks`] for the strings that start in `[from, to)` of the name
+/// table, so that parts of one table can be read at the same time: a
+/// string starts at 0 or after a NUL, so each string is in exactly one
+/// part however the table is cut.
+fn name_blocks_in<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    (from, to): (u64, u64),
+    f: &mut dyn FnMut(u64, &[u8]),
+) -> Result<(), PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
+    let to = to.min(names_len);
     let start = table.saturating_add(l.names.0);
+    let unterminated = |at: u64| PclnError::NameTableUnterminated {
+        offset: l.names.0.saturating_add(at),
+    };
+    let past_end = |at: u64| PclnError::NameTablePastEnd {
+        offset: l.names.0.saturating_add(at),
+    };
     let mut buf = Vec::new();
-    let mut done = 0u64;
+    // The first string that starts at or after `from`: after the first NUL
+    // at or after `from - 1`.
+    let mut done = from.min(names_len);
+    if done > 0 {
+        let mut at = done - 1;
+        loop {
+            if at >= names_len {
+                return Err(unterminated(done));
+            }
+            let len = usize::try_from(names_len - at).map_or(CHUNK, |r| r.min(CHUNK));
+            buf.resize(len, 0);
+            if !src.read_exact_at(start.saturating_add(at), &mut buf) {
+                return Err(past_end(at));
+            }
+            if let Some(i) = memchr::memchr(0, &buf) {
+                done = at.saturating_add(i as u64 + 1);
+                break;
+            }
+            at = at.saturating_add(len as u64);
+        }
+    }
     let mut want = CHUNK;
-    while done < names_len {
+    while done < to {
         let len = usize::try_from(names_len - done).map_or(want, |r| r.min(want));
         if buf.len() < len {
             buf.resize(len, 0);
         }
         let block = buf.get_mut(..len).unwrap_or_default();
         if !src.read_exact_at(start.saturating_add(done), block) {
-            return Err(PclnError::NameTablePastEnd {
-                offset: l.names.0.saturating_add(done),
-            });
+            return Err(past_end(done));
         }
-        match memchr::memrchr(0, block) {
+        // The last string that starts before `to` ends at the first NUL at
+        // or after `to - 1`; past it, strings belong to the next part.
+        let limit = usize::try_from(to - 1 - done).unwrap_or(usize::MAX);
+        let last = block
+            .get(limit..)
+            .and_then(|tail| memchr::memchr(0, tail))
+            .map(|i| i + limit)
+            .or_else(|| memchr::memrchr(0, block));
+        match last {
             Some(last) => {
                 let whole = block.get(..=last).unwrap_or_default();
                 f(done, whole);
@@ -263,11 +356,7 @@ pub fn name_blocks<S: ReadAt + ?Sized>(
             // One name longer than the buffer: read more of it at once,
             // never more than the table holds.
             None if (len as u64) < names_len - done => want = want.saturating_mul(2),
-            None => {
-                return Err(PclnError::NameTableUnterminated {
-                    offset: l.names.0.saturating_add(done),
-                });
-            }
+            None => return Err(unterminated(done)),
         }
     }
     Ok(())
@@ -335,22 +424,266 @@ impl Candidates {
         })
     }
 
+    /// Every picked string with its offset in the name table.
+    pub fn strings(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.items.iter().flat_map(move |&(at, start, len)| {
+            let bytes = self
+                .bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default();
+            let mut from = 0usize;
+            bytes.split(|&b| b == 0).map(move |s| {
+                let here = at.saturating_add(from as u64);
+                from = from.saturating_add(s.len() + 1);
+                (here, s)
+            })
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 }
 
+/// Finds the function that a name-table offset names, reading a few
+/// records instead of all of them: whether some `_func`'s `nameOff` equals
+/// the offset. Names are laid out in function order, so a name's offset
+/// says roughly where its function is; the search reads windows of
+/// consecutive records, guessing by that proportion and halving in turn.
+/// A function first named as another's inlined callee points back at that
+/// earlier name, so a window's values can mislead the search: it is a
+/// guess that only answers "found" (a record was read that points there)
+/// or "not found within the budget", never "no such function".
+pub struct FuncLookup<'s, S: ReadAt + ?Sized> {
+    src: &'s S,
+    table: u64,
+    l: &'s NameLayout,
+    /// Windows left to read, for every lookup of this table together.
+    budget: u32,
+    ftab: Vec<u8>,
+    recs: Vec<u8>,
+    vals: Vec<u32>,
+}
+
+/// Records per window: one read of functab entries, one of records.
+const WINDOW: u64 = 32;
+/// Windows placed by guessing before a lookup falls back to halving.
+const GUESSES: u32 = 6;
+/// A window's records further apart than this are read one by one.
+const WINDOW_SPAN: u64 = 16 << 10;
+
+impl<'s, S: ReadAt + ?Sized> FuncLookup<'s, S> {
+    /// A lookup that reads at most `budget` windows in all.
+    pub fn new(src: &'s S, table: u64, l: &'s NameLayout, budget: u32) -> Self {
+        FuncLookup {
+            src,
+            table,
+            l,
+            budget,
+            ftab: Vec::new(),
+            recs: Vec::new(),
+            vals: Vec::new(),
+        }
+    }
+
+    /// Whether the search found a function whose `nameOff` is `name_off`.
+    /// False means not found: the caller must read every record to know.
+    pub fn names_function(&mut self, name_off: u32) -> bool {
+        let target = u64::from(name_off);
+        let names_len = self.l.names.1.saturating_sub(self.l.names.0);
+        let (mut lo, mut hi) = (0u64, self.l.nfunc);
+        // The largest name offset seen below `lo` and at or above `hi`.
+        let (mut v_lo, mut v_hi) = (0u64, names_len.max(target + 1));
+        // Where the last window's own spacing of names says to look next.
+        let mut next: Option<u64> = None;
+        let mut probes = 0;
+        while lo < hi && self.budget > 0 {
+            self.budget -= 1;
+            probes += 1;
+            let span = hi - lo;
+            // Guesses first (the names' spacing varies along the table);
+            // halving after a few, so that a lookup ends in any case.
+            let guess = match next.take() {
+                Some(g) if probes <= GUESSES => g.clamp(lo, hi - 1),
+                _ if probes <= GUESSES && v_hi > v_lo && target >= v_lo => {
+                    let frac =
+                        u128::from(target - v_lo) * u128::from(span) / u128::from(v_hi - v_lo);
+                    lo + u64::try_from(frac).unwrap_or(span).min(span - 1)
+                }
+                _ => lo + span / 2,
+            };
+            let start = guess
+                .saturating_sub(WINDOW / 2)
+                .min(hi.saturating_sub(WINDOW))
+                .max(lo);
+            let end = start.saturating_add(WINDOW).min(hi);
+            if !self.read_window(start, end) {
+                return false;
+            }
+            if self.vals.contains(&name_off) {
+                return true;
+            }
+            let (Some(&min), Some(&max)) = (self.vals.iter().min(), self.vals.iter().max()) else {
+                return false;
+            };
+            let (min, max) = (u64::from(min), u64::from(max));
+            let gaps = (end - start).saturating_sub(1);
+            let step = |bytes: u64| -> Option<u64> {
+                let n =
+                    u128::from(bytes) * u128::from(gaps) / u128::from(max.checked_sub(min)?.max(1));
+                u64::try_from(n).ok()
+            };
+            if max < target {
+                (lo, v_lo) = (end, max);
+                next = step(target - max).map(|n| end.saturating_add(n));
+            } else {
+                (hi, v_hi) = (start, max);
+                next = (target < min)
+                    .then(|| step(min - target))
+                    .flatten()
+                    .map(|n| start.saturating_sub(n.max(1)));
+            }
+        }
+        false
+    }
+
+    /// The `nameOff`s of functions `[start, end)` into `vals`; false when
+    /// they cannot be read (the caller's full read reports the damage).
+    fn read_window(&mut self, start: u64, end: u64) -> bool {
+        let l = self.l;
+        let entry = 2 * l.field_size as u64;
+        let n = usize::try_from(end - start).unwrap_or(0);
+        let Some(at) = start
+            .checked_mul(entry)
+            .and_then(|o| o.checked_add(self.table.checked_add(l.functab)?))
+        else {
+            return false;
+        };
+        self.ftab.resize(n * 2 * l.field_size, 0);
+        if !self.src.read_exact_at(at, &mut self.ftab) {
+            return false;
+        }
+        let offs: Vec<u64> = self
+            .ftab
+            .chunks_exact(2 * l.field_size)
+            .map(|e| uint(e.get(l.field_size..).unwrap_or_default(), l.endian))
+            .collect();
+        let base = self.table.saturating_add(l.funcdata);
+        let field = l.name_field as u64;
+        self.vals.clear();
+        let (Some(&first), Some(&last)) = (offs.first(), offs.last()) else {
+            return true;
+        };
+        let together = first <= last && last - first <= WINDOW_SPAN;
+        if together {
+            let Some(from) = base.checked_add(first).and_then(|o| o.checked_add(field)) else {
+                return false;
+            };
+            if from.saturating_add(last - first + 4) > self.end() {
+                return false;
+            }
+            self.recs
+                .resize(usize::try_from(last - first + 4).unwrap_or(0), 0);
+            if !self.src.read_exact_at(from, &mut self.recs) {
+                // The window may reach past a truncated file: read one by one.
+                return self.read_each(&offs);
+            }
+            for &o in &offs {
+                // Records in one window go forward unless damaged.
+                let Some(b) = usize::try_from(o.saturating_sub(first))
+                    .ok()
+                    .and_then(|i| self.recs.get(i..i.checked_add(4)?))
+                else {
+                    return false;
+                };
+                self.vals.push(uint(b, l.endian) as u32);
+            }
+            return true;
+        }
+        self.read_each(&offs)
+    }
+
+    /// Records lie inside the table, as [`name_offsets`] requires.
+    fn end(&self) -> u64 {
+        self.table.saturating_add(self.l.table_len)
+    }
+
+    fn read_each(&mut self, offs: &[u64]) -> bool {
+        let l = self.l;
+        let base = self.table.saturating_add(l.funcdata);
+        let mut b = [0u8; 4];
+        self.vals.clear();
+        for &o in offs {
+            let at = base
+                .checked_add(o)
+                .and_then(|p| p.checked_add(l.name_field as u64));
+            let inside = at.is_some_and(|at| at.saturating_add(4) <= self.end());
+            if !inside || !at.is_some_and(|at| self.src.read_exact_at(at, &mut b)) {
+                return false;
+            }
+            self.vals.push(uint(&b, l.endian) as u32);
+        }
+        true
+    }
+}
+
+/// Name tables at least this large are read in parts at the same time:
+/// copying tens of MiB out of the page cache is most of a search's time.
+const PARALLEL_FROM: u64 = 1 << 20;
+
 /// Streams the name table through `pick`, which returns the `(start, end)`
-/// of the strings of a block worth keeping, and copies those out.
-pub fn candidates<S: ReadAt + ?Sized>(
+/// of the strings of a block worth keeping, and copies those out. A large
+/// table is cut into one part per thread, read at the same time.
+pub fn candidates<S: ReadAt + Sync + ?Sized>(
     src: &S,
     table: u64,
     l: &NameLayout,
     pick: Pick<'_>,
 ) -> Result<Candidates, PclnError> {
+    let names_len = l.names.1.saturating_sub(l.names.0);
+    let parts = (names_len / PARALLEL_FROM)
+        .min(rayon::current_num_threads() as u64)
+        .max(1);
+    if parts == 1 {
+        return candidates_in(src, table, l, pick, (0, u64::MAX));
+    }
+    let per = names_len / parts;
+    let found: Vec<Result<Candidates, PclnError>> = (0..parts)
+        .into_par_iter()
+        .map(|i| {
+            let to = if i + 1 == parts {
+                u64::MAX
+            } else {
+                per * (i + 1)
+            };
+            candidates_in(src, table, l, pick, (per * i, to))
+        })
+        .collect();
+    let mut out = Candidates::default();
+    for part in found {
+        let part = part?;
+        let base = out.bytes.len();
+        out.items.extend(
+            part.items
+                .iter()
+                .map(|&(at, start, len)| (at, start + base, len)),
+        );
+        out.bytes.extend_from_slice(&part.bytes);
+    }
+    Ok(out)
+}
+
+/// [`candidates`] for the strings that start in `range` of the name table.
+fn candidates_in<S: ReadAt + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    pick: Pick<'_>,
+    range: (u64, u64),
+) -> Result<Candidates, PclnError> {
     let mut out = Candidates::default();
     let mut ranges = Vec::new();
-    name_blocks(src, table, l, &mut |at, block| {
+    name_blocks_in(src, table, l, range, &mut |at, block| {
         ranges.clear();
         pick(block, &mut ranges);
         for &(s, e) in &ranges {
@@ -552,6 +885,118 @@ mod tests {
             }
         };
         assert_eq!(found(&t, &pick), ["runtime.mallocgc"]);
+    }
+
+    /// Cutting the name table anywhere gives each string to exactly one
+    /// part: the parts together are the whole, whatever the cut points.
+    #[test]
+    fn parts_of_the_name_table_make_the_whole() {
+        let mut blob = Vec::new();
+        for (i, len) in [3usize, 0, 1, 2 * CHUNK + 5, 7, 0, 0, CHUNK - 1, 4, 1]
+            .iter()
+            .enumerate()
+        {
+            blob.extend(std::iter::repeat_n(b'a' + i as u8, *len));
+            blob.push(0);
+        }
+        let t = table(Endianness::Little, &blob, &[0], &[0]);
+        let l = layout(&t);
+        let strings = |c: &Candidates| -> Vec<(u64, Vec<u8>)> {
+            c.strings().map(|(at, s)| (at, s.to_vec())).collect()
+        };
+        let whole = strings(&candidates_in(&&t[..], 0, &l, &every, (0, u64::MAX)).unwrap());
+        assert_eq!(whole.len(), 10);
+        let n = blob.len() as u64;
+        let cuts = [
+            1,
+            3,
+            4,
+            5,
+            6,
+            CHUNK as u64,
+            2 * CHUNK as u64 + 9,
+            n - 2,
+            n - 1,
+            n,
+        ];
+        for &a in &cuts {
+            for &b in cuts.iter().filter(|&&b| b >= a) {
+                let mut parts = Vec::new();
+                for range in [(0, a), (a, b), (b, u64::MAX)] {
+                    let c = candidates_in(&&t[..], 0, &l, &every, range).unwrap();
+                    parts.extend(strings(&c));
+                }
+                assert_eq!(parts, whole, "cut at {a} and {b}");
+            }
+        }
+    }
+
+    /// A lookup finds functions named where their names are laid out
+    /// (the usual case); for a name no function has, or one whose function
+    /// points back at an earlier copy, it only ever answers "not found".
+    #[test]
+    fn lookups_find_functions_and_nothing_else() {
+        // 500 functions named in order, every 7th also inlining the name
+        // that follows its own (no function has it); function 499 is named
+        // by the inlined name of function 7.
+        let mut blob = Vec::new();
+        let mut offs = Vec::new();
+        let mut inlined = Vec::new();
+        for i in 0..500u32 {
+            offs.push(blob.len() as u32);
+            blob.extend_from_slice(format!("pkg.f{i}").as_bytes());
+            blob.push(0);
+            if i % 7 == 0 {
+                inlined.push(blob.len() as u32);
+                blob.extend_from_slice(format!("pkg.inl{i}").as_bytes());
+                blob.push(0);
+            }
+        }
+        offs[499] = inlined[1];
+        let order: Vec<usize> = (0..500).collect();
+        for endian in [Endianness::Little, Endianness::Big] {
+            let t = table(endian, &blob, &offs, &order);
+            let l = layout(&t);
+            let src = &t[..];
+            let mut look = FuncLookup::new(&src, 0, &l, 10_000);
+            let found = offs[..499]
+                .iter()
+                .filter(|&&o| look.names_function(o))
+                .count();
+            assert_eq!(found, 499);
+            for (k, &o) in inlined.iter().enumerate() {
+                // Only the one function 499 points at is found, if at all.
+                if look.names_function(o) {
+                    assert_eq!(k, 1);
+                }
+            }
+            // Offsets inside names, or past the table, are never functions.
+            assert!(!look.names_function(offs[3] + 1));
+            assert!(!look.names_function(u32::MAX));
+        }
+        // The budget bounds the reads of every lookup together.
+        let t = table(Endianness::Little, &blob, &offs, &order);
+        let l = layout(&t);
+        let src = &t[..];
+        let mut look = FuncLookup::new(&src, 0, &l, 3);
+        let found = offs.iter().filter(|&&o| look.names_function(o)).count();
+        assert!(found <= 3, "{found}");
+    }
+
+    /// A table cut short: a lookup whose records are not all there finds
+    /// nothing (the full read that follows reports the damage).
+    #[test]
+    fn lookups_in_a_cut_table_find_nothing_past_it() {
+        let blob = b"a\0b\0c\0";
+        let t = table(Endianness::Little, blob, &[0, 2, 4], &[0, 1, 2]);
+        let l = layout(&t);
+        let whole = &t[..];
+        assert!(FuncLookup::new(&whole, 0, &l, 100).names_function(4));
+        let short = &t[..t.len() - 40];
+        let mut look = FuncLookup::new(&short, 0, &l, 100);
+        for o in [0, 2, 4] {
+            assert!(!look.names_function(o));
+        }
     }
 
     /// Many functions pointing into one long name stop at the budget.

@@ -6,6 +6,8 @@
 //! build-id note, gccgo's export data), so a C library costs nothing here.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use object::read::ReadRef;
 
@@ -171,7 +173,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// function's name offset. Other tables are read whole and every name
     /// is offered. A damaged table is an error in the report.
     fn pcln_names(&self, pick: crate::pick::Pick<'_>, f: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        if let (Some(layout), Some(((off, len), _))) = (self.names, self.pcln_region) {
+        if let (Some(layout), Some(((off, _), _))) = (self.names, self.pcln_region) {
             let data = self.view.data();
             let src = data.positional();
             let found = match self.name_offsets.get() {
@@ -202,15 +204,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                             return false;
                         }
                     };
-                    // As many name bytes as `PclnTab::funcs` allows: four
-                    // times the table; real tables stay far below.
-                    let budget = len.saturating_mul(4).saturating_add(1 << 20);
-                    return found
-                        .try_each_function(offsets, budget, f)
-                        .unwrap_or_else(|e| {
-                            self.pcln_error(&e);
-                            false
-                        });
+                    return self.each_function(&found, offsets, &layout, f);
                 }
                 (Some(Some(NameOffsets::Unordered)), _) => {}
                 _ => return false,
@@ -231,6 +225,165 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
             }
         }
         false
+    }
+
+    /// Decides the patterns not yet found elsewhere from the picked names
+    /// of the pclntab at `off`, reading as few function records as that
+    /// takes. A pattern is found when one of its names is a function's
+    /// name: a few are looked up ([`pclnstream::FuncLookup`]), then records
+    /// are read in order until every pattern has one. It is absent when no
+    /// picked string, nor any tail of one, matches it: every function is
+    /// named by a string of the table or a tail of one. `None` when that
+    /// takes every record (a pattern whose names were all only inlined, or
+    /// whose tails match); the caller then offers every function.
+    fn decide<'c>(
+        &self,
+        query: &dyn SymbolQuery,
+        found: &'c pclnstream::Candidates,
+        hits: &[SymbolHit],
+        layout: &pclntab::NameLayout,
+        off: u64,
+    ) -> Option<Decided<'c>> {
+        if layout.nfunc > 0 && layout.names.1 <= layout.names.0 {
+            return None;
+        }
+        let open: Vec<bool> = hits.iter().map(|h| h.count == 0).collect();
+        let mut names: Vec<Vec<(u32, &[u8])>> = vec![Vec::new(); hits.len()];
+        let mut ids = Vec::new();
+        for (at, s) in found.strings() {
+            ids.clear();
+            query.matching(&SymbolRef::pclntab_function(s), &mut ids);
+            for &i in &ids {
+                if open.get(i) == Some(&true)
+                    && let Some(n) = names.get_mut(i)
+                {
+                    n.push((u32::try_from(at).ok()?, s));
+                }
+            }
+        }
+        // Absent patterns, unless a function may be named by a tail.
+        let mut tail_bytes = 0u64;
+        for (i, n) in names.iter().enumerate() {
+            if open.get(i) == Some(&true) && n.is_empty() {
+                for (_, s) in found.strings() {
+                    tail_bytes = tail_bytes.saturating_add(s.len() as u64 + 1);
+                    if tail_bytes > TAIL_BYTES
+                        || query.tail_matches(&SymbolRef::pclntab_function(s), i)
+                    {
+                        return None;
+                    }
+                }
+            }
+        }
+        let data = self.view.data();
+        let src = data.positional();
+        let mut lookup = pclnstream::FuncLookup::new(src, off, layout, LOOKUP_WINDOWS);
+        let mut functions: HashMap<u32, &[u8]> = HashMap::new();
+        // Name offsets looked up: whether a function was found there.
+        let mut looked: HashMap<u32, bool> = HashMap::new();
+        let mut waiting: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            let (mut yes, mut tries) = (0, 0);
+            for &(at, s) in n {
+                if yes == CONFIRM || tries == TRIES {
+                    break;
+                }
+                match looked.entry(at) {
+                    Entry::Occupied(e) => yes += usize::from(*e.get()),
+                    Entry::Vacant(e) => {
+                        tries += 1;
+                        if *e.insert(lookup.names_function(at)) {
+                            functions.insert(at, s);
+                            yes += 1;
+                        }
+                    }
+                }
+            }
+            if yes == 0 {
+                for &(at, _) in n {
+                    waiting.entry(at).or_default().push(i);
+                }
+            }
+        }
+        // Patterns none of whose lookups found a function: read records in
+        // order until each has one.
+        let mut undecided: Vec<usize> = waiting.values().flatten().copied().collect();
+        undecided.sort_unstable();
+        undecided.dedup();
+        if !undecided.is_empty() {
+            let by_off: HashMap<u32, &[u8]> = names.iter().flatten().copied().collect();
+            let mut left = undecided.len();
+            let mut done = vec![false; hits.len()];
+            let walk = pclnstream::name_offsets_until(src, off, layout, &mut |name_off| {
+                if let Some(ids) = waiting.get(&name_off) {
+                    if let Some(&s) = by_off.get(&name_off) {
+                        functions.insert(name_off, s);
+                    }
+                    for &i in ids {
+                        if let Some(d) = done.get_mut(i)
+                            && !*d
+                        {
+                            *d = true;
+                            left -= 1;
+                        }
+                    }
+                }
+                left == 0
+            });
+            match walk {
+                Ok(pclnstream::Walk::Stopped) => {}
+                // Every record was read: keep them for the caller's full search.
+                Ok(pclnstream::Walk::Read(all)) => {
+                    let _ = self.name_offsets.set(Some(all));
+                    return None;
+                }
+                Err(e) => {
+                    self.pcln_error(&e);
+                    let _ = self.name_offsets.set(None);
+                    return None;
+                }
+            }
+        }
+        let more_names = names
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| open.get(*i) == Some(&true))
+            .map(|(i, n)| {
+                let confirmed = n
+                    .iter()
+                    .filter(|(at, _)| functions.contains_key(at))
+                    .count();
+                (i, (n.len() - confirmed) as u64)
+            })
+            .collect();
+        // In table order, so that examples are too.
+        let mut functions: Vec<(u32, &[u8])> = functions.into_iter().collect();
+        functions.sort_unstable_by_key(|&(at, _)| at);
+        Some(Decided {
+            functions: functions.into_iter().map(|(_, s)| s).collect(),
+            more_names,
+        })
+    }
+
+    /// Calls `f` with each function named among `found` until it returns
+    /// true (the result); damage (names overlapping past the budget) is an
+    /// error of the table.
+    fn each_function(
+        &self,
+        found: &pclnstream::Candidates,
+        offsets: &[u32],
+        layout: &pclntab::NameLayout,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> bool {
+        // As many name bytes as `PclnTab::funcs` allows: four times the
+        // table; real tables stay far below.
+        let budget = layout.table_len.saturating_mul(4).saturating_add(1 << 20);
+        found
+            .try_each_function(offsets, budget, f)
+            .unwrap_or_else(|e| {
+                self.pcln_error(&e);
+                false
+            })
     }
 
     /// The ELF symbol index, built at most once and only when a fact needs
@@ -292,6 +445,62 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     fn search(&self, query: &dyn SymbolQuery) -> SymbolSearch {
         let mut hits = vec![SymbolHit::default(); query.len()];
         let mut present = Vec::new();
+        let pick = |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
+        // A Go 1.16+ name table is searched on another thread while the
+        // symbol tables are read on this one: forbidden patterns need every
+        // table, so it is nearly always needed.
+        let streamable = !matches!(
+            self.name_offsets.get(),
+            Some(Some(NameOffsets::Unordered) | None)
+        );
+        let stream = match (self.names.as_ref(), self.pcln_region, streamable) {
+            (Some(layout), Some(((off, _), _)), true) => Some((layout, off)),
+            _ => None,
+        };
+        let data = self.view.data();
+        let mut names = None;
+        rayon::in_place_scope(|s| {
+            if let Some((layout, off)) = stream {
+                let src = data.positional();
+                let names = &mut names;
+                let pick = &pick;
+                s.spawn(move |_| *names = Some(pclnstream::candidates(src, off, layout, pick)));
+            }
+            self.search_symbol_tables(query, &mut hits, &mut present);
+        });
+        // Once every pattern is found in a symbol table, the pclntab
+        // cannot change a verdict.
+        if self.pcln_region.is_some() && hits.iter().any(|h| h.count == 0) {
+            match (stream, names) {
+                (Some((layout, off)), Some(found)) => {
+                    self.search_pcln_names(query, &mut hits, layout, off, found);
+                }
+                _ => {
+                    self.pcln_names(&pick, &mut |name| {
+                        query.offer(&SymbolRef::pclntab_function(name), &mut hits);
+                        false
+                    });
+                }
+            }
+            // A damaged table is not searched, so "no match" there would
+            // mean nothing: the rule is unknown unless another table decides.
+            if !self.pcln_failed.get() {
+                present.push(SymbolTable::Pclntab);
+            }
+        }
+        SymbolSearch { hits, present }
+    }
+
+    /// Offers `.dynsym` and `.symtab` symbols to `query`, from the symbol
+    /// index when a fact already built it; otherwise `.dynsym` is indexed
+    /// alone (it has versions to resolve) and `.symtab`, often the larger,
+    /// is streamed through the query.
+    fn search_symbol_tables(
+        &self,
+        query: &dyn SymbolQuery,
+        hits: &mut [SymbolHit],
+        present: &mut Vec<SymbolTable>,
+    ) {
         let mut offer_all = |index: &ElfSymbols, hits: &mut [SymbolHit]| {
             let counts = index.counts();
             if counts.symtab.is_some() {
@@ -305,41 +514,98 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
             }
         };
         if let Some(Some(index)) = self.symbols.get() {
-            offer_all(index, &mut hits);
-        } else {
-            match self.view.dynsym_index() {
-                Ok(index) => {
-                    index
-                        .errors()
-                        .iter()
-                        .for_each(|e| self.error(e.to_string()));
-                    self.warnings
-                        .borrow_mut()
-                        .extend(index.warnings().iter().map(ToString::to_string));
-                    offer_all(&index, &mut hits);
-                }
-                Err(e) => self.error(e.to_string()),
-            }
-            let errors = self
-                .view
-                .search_symtab(&|block, out| query.candidates(block, out), &mut |sym| {
-                    query.offer(&from_elf(sym), &mut hits)
-                });
-            errors.iter().for_each(|e| self.error(e.to_string()));
+            offer_all(index, hits);
+            return;
         }
-        if self.pcln_region.is_some() {
-            self.pcln_names(&|block, out| query.candidates(block, out), &mut |name| {
-                query.offer(&SymbolRef::pclntab_function(name), &mut hits);
-                false
+        match self.view.dynsym_index() {
+            Ok(index) => {
+                index
+                    .errors()
+                    .iter()
+                    .for_each(|e| self.error(e.to_string()));
+                self.warnings
+                    .borrow_mut()
+                    .extend(index.warnings().iter().map(ToString::to_string));
+                offer_all(&index, hits);
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+        let errors = self
+            .view
+            .search_symtab(&|block, out| query.candidates(block, out), &mut |sym| {
+                query.offer(&from_elf(sym), hits)
             });
-            // A damaged table is not searched, so "no match" there would
-            // mean nothing: the rule is unknown unless another table decides.
-            if !self.pcln_failed.get() {
-                present.push(SymbolTable::Pclntab);
-            }
-        }
-        SymbolSearch { hits, present }
+        errors.iter().for_each(|e| self.error(e.to_string()));
     }
+
+    /// Offers the functions of a Go 1.16+ pclntab at `off` whose names
+    /// the query picked (`found`) to `query`: decided from those names and
+    /// a few function records when that can be done ([`Ctx::decide`]),
+    /// otherwise by reading every function record.
+    fn search_pcln_names(
+        &self,
+        query: &dyn SymbolQuery,
+        hits: &mut [SymbolHit],
+        layout: &pclntab::NameLayout,
+        off: u64,
+        found: Result<pclnstream::Candidates, pclntab::PclnError>,
+    ) {
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => return self.pcln_error(&e),
+        };
+        let data = self.view.data();
+        let src = data.positional();
+        if let Some(d) = self.decide(query, &found, hits, layout, off) {
+            for name in d.functions {
+                query.offer(&SymbolRef::pclntab_function(name), hits);
+            }
+            for (i, n) in d.more_names {
+                if let Some(h) = hits.get_mut(i) {
+                    h.more_names = h.more_names.saturating_add(n);
+                }
+            }
+            return;
+        }
+        let offsets = self.name_offsets.get_or_init(|| {
+            pclnstream::name_offsets(src, off, layout)
+                .map_err(|e| self.pcln_error(&e))
+                .ok()
+        });
+        let mut offer = |name: &[u8]| {
+            query.offer(&SymbolRef::pclntab_function(name), hits);
+            false
+        };
+        match offsets {
+            Some(NameOffsets::Sorted(offsets)) => {
+                self.each_function(&found, offsets, layout, &mut offer);
+            }
+            Some(NameOffsets::Unordered) => {
+                let pick =
+                    |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
+                self.pcln_names(&pick, &mut offer);
+            }
+            None => {}
+        }
+    }
+}
+
+/// Windows of function records read in all by the lookups of one file
+/// (two reads each) before the records are read in order instead.
+const LOOKUP_WINDOWS: u32 = 256;
+/// Functions looked up per pattern: one decides it (the rest are counted
+/// as matching names); and how many lookups may fail (names only inlined)
+/// before the records are read in order.
+const CONFIRM: usize = 1;
+const TRIES: usize = 2;
+/// Name bytes whose tails may be matched against undecided patterns.
+const TAIL_BYTES: u64 = 4 << 20;
+
+/// What [`Ctx::decide`] found: functions to offer, and per pattern how
+/// many matching names were not looked up as functions.
+struct Decided<'c> {
+    functions: Vec<&'c [u8]>,
+    more_names: Vec<(usize, u64)>,
 }
 
 /// Fills `r.go` (and `r.symbol_search` when asked).

@@ -17,7 +17,6 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::AhoCorasick;
 use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -271,9 +270,75 @@ pub struct SymbolMatcher {
     glob_ids: Vec<usize>,
     /// A literal every name matching some pattern contains (the whole name,
     /// or the longest literal run of a glob), for the block search.
-    literals: AhoCorasick,
+    literals: pick::Literals,
     /// Some glob has no literal part (`*`, `?*`): every name is a candidate.
     every_name: bool,
+    /// Per pattern: how it matches a name on its own (for tails).
+    alone: Vec<Alone>,
+    /// Globs simple enough to match without the glob set, by pattern index.
+    simple: Vec<(usize, Shape)>,
+}
+
+/// A glob whose only wildcards are one `*` at either end: matched with a
+/// byte search, much cheaper per name than the glob set's regex.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// The literal, and a finder of it (for tails).
+    Prefix(Vec<u8>, memchr::memmem::Finder<'static>),
+    Suffix(Vec<u8>),
+    Contains(memchr::memmem::Finder<'static>),
+}
+
+impl Shape {
+    fn of(glob: &str) -> Option<Shape> {
+        let (lead, rest) = match glob.strip_prefix('*') {
+            Some(r) => (true, r),
+            None => (false, glob),
+        };
+        let (trail, lit) = match rest.strip_suffix('*') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        if lit.is_empty() || lit.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+            return None;
+        }
+        let lit = lit.as_bytes().to_vec();
+        Some(match (lead, trail) {
+            (false, true) => {
+                let f = memchr::memmem::Finder::new(&lit).into_owned();
+                Shape::Prefix(lit, f)
+            }
+            (true, false) => Shape::Suffix(lit),
+            (true, true) => Shape::Contains(memchr::memmem::Finder::new(&lit).into_owned()),
+            (false, false) => return None,
+        })
+    }
+
+    fn matches(&self, name: &[u8]) -> bool {
+        match self {
+            Shape::Prefix(l, _) => name.starts_with(l),
+            Shape::Suffix(l) => name.ends_with(l),
+            Shape::Contains(f) => f.find(name).is_some(),
+        }
+    }
+
+    /// Whether a proper tail `name[j..]`, `j >= 1`, matches.
+    fn tail_matches(&self, name: &[u8]) -> bool {
+        match self {
+            Shape::Prefix(_, f) => f.find(name.get(1..).unwrap_or_default()).is_some(),
+            Shape::Suffix(l) => name.len() > l.len() && name.ends_with(l),
+            Shape::Contains(f) => f.find(name.get(1..).unwrap_or_default()).is_some(),
+        }
+    }
+}
+
+/// One pattern's name test on its own.
+#[derive(Debug, Clone)]
+enum Alone {
+    Exact(Vec<u8>),
+    Simple(Shape),
+    /// The glob, and a literal its matches contain.
+    Glob(GlobMatcher, Option<Vec<u8>>),
 }
 
 /// The longest run of literal bytes a glob's matches must contain: taken
@@ -323,19 +388,29 @@ impl SymbolMatcher {
         let mut glob_ids = Vec::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut every_name = false;
+        let mut alone = Vec::new();
+        let mut simple = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match &p.name {
                 NameMatch::Exact(n) => {
                     exact.entry(n.clone()).or_default().push(i);
                     literals.push(n.clone());
+                    alone.push(Alone::Exact(n.clone()));
                 }
                 NameMatch::Glob(g) => {
-                    builder.add(name_glob(g)?);
-                    glob_ids.push(i);
                     match glob_literal(g) {
                         Some(l) => literals.push(l),
                         None => every_name = true,
                     }
+                    if let Some(shape) = Shape::of(g) {
+                        simple.push((i, shape.clone()));
+                        alone.push(Alone::Simple(shape));
+                        continue;
+                    }
+                    let glob = name_glob(g)?;
+                    alone.push(Alone::Glob(glob.compile_matcher(), glob_literal(g)));
+                    builder.add(glob);
+                    glob_ids.push(i);
                 }
             }
         }
@@ -353,6 +428,8 @@ impl SymbolMatcher {
             glob_ids,
             literals,
             every_name,
+            alone,
+            simple,
         })
     }
 
@@ -372,6 +449,19 @@ impl SymbolQuery for SymbolMatcher {
     }
 
     fn offer(&self, sym: &SymbolRef<'_>, hits: &mut [Hit]) {
+        let mut ids = Vec::new();
+        self.matching(sym, &mut ids);
+        for id in ids {
+            if let Some(hit) = hits.get_mut(id) {
+                hit.count = hit.count.saturating_add(1);
+                if hit.examples.len() < EXAMPLES {
+                    hit.examples.push(describe(sym));
+                }
+            }
+        }
+    }
+
+    fn matching(&self, sym: &SymbolRef<'_>, out: &mut Vec<usize>) {
         if !self.may_match(sym.name) {
             return;
         }
@@ -384,15 +474,48 @@ impl SymbolQuery for SymbolMatcher {
         let from_globs = glob_buf
             .iter()
             .filter_map(|&g| self.glob_ids.get(g).copied());
-        for id in exact.iter().copied().chain(from_globs) {
-            let (Some(p), Some(hit)) = (self.patterns.get(id), hits.get_mut(id)) else {
-                continue;
-            };
-            if p.accepts(sym) {
-                hit.count = hit.count.saturating_add(1);
-                if hit.examples.len() < EXAMPLES {
-                    hit.examples.push(describe(sym));
-                }
+        let from_simple = self
+            .simple
+            .iter()
+            .filter(|(_, shape)| shape.matches(sym.name))
+            .map(|&(i, _)| i);
+        let start = out.len();
+        for id in exact.iter().copied().chain(from_simple).chain(from_globs) {
+            if self.patterns.get(id).is_some_and(|p| p.accepts(sym)) {
+                out.push(id);
+            }
+        }
+        // In pattern order, whichever test matched.
+        if let Some(new) = out.get_mut(start..) {
+            new.sort_unstable();
+        }
+    }
+
+    fn tail_matches(&self, sym: &SymbolRef<'_>, i: usize) -> bool {
+        let (Some(p), Some(alone)) = (self.patterns.get(i), self.alone.get(i)) else {
+            return false;
+        };
+        if !p.accepts(sym) {
+            return false;
+        }
+        let name = sym.name;
+        match alone {
+            Alone::Exact(n) => name.len() > n.len() && name.ends_with(n),
+            Alone::Simple(shape) => shape.tail_matches(name),
+            Alone::Glob(g, literal) => {
+                // A matching tail holds the literal, so it starts at or
+                // before the literal's last occurrence.
+                let last = match literal {
+                    Some(l) => match memchr::memmem::rfind(name, l) {
+                        Some(at) => at,
+                        None => return false,
+                    },
+                    None => name.len(),
+                };
+                (1..=last).any(|j| {
+                    name.get(j..)
+                        .is_some_and(|t| g.is_match_candidate(&Candidate::from_bytes(t)))
+                })
             }
         }
     }
@@ -449,6 +572,15 @@ fn examples(hit: &Hit) -> String {
     let mut s = hit.examples.join(", ");
     if more > 0 {
         s.push_str(&format!(" and {more} more"));
+    }
+    // Names the pclntab search matched but did not look up as functions
+    // (a verdict needs one): some may name functions that were only inlined.
+    if hit.more_names > 0 {
+        s.push_str(&format!(
+            "{} {} more matching names in the pclntab",
+            if more > 0 { ", and" } else { " and" },
+            hit.more_names
+        ));
     }
     s
 }
@@ -655,6 +787,7 @@ mod tests {
         let hit = Hit {
             count: 1,
             examples: vec!["runtime.mallocgc (pclntab)".into()],
+            more_names: 0,
         };
         let tables = Some(idx.present.as_slice());
         assert!(is_pass(&check_required(&req, tables, Some(&hit), "f")));
@@ -702,6 +835,7 @@ mod tests {
         let hit = Hit {
             count: 1,
             examples: vec!["runtime.mallocgc (pclntab)".into()],
+            more_names: 0,
         };
         let none = Hit::default();
         let mut dyn_only = SymbolIndex::default();
@@ -720,6 +854,17 @@ mod tests {
                 Outcome::Pass(s("found runtime.mallocgc (pclntab)")),
                 Outcome::Fail(s("forbidden symbol present: runtime.mallocgc (pclntab)"))
             )
+        );
+        // Matching names of the pclntab that were not looked up.
+        let unlooked = Hit {
+            more_names: 3,
+            ..hit.clone()
+        };
+        assert_eq!(
+            both(Some(dyn_only.present.as_slice()), Some(&unlooked)).1,
+            Outcome::Fail(s(
+                "forbidden symbol present: runtime.mallocgc (pclntab) and 3 more matching names in the pclntab"
+            ))
         );
         assert_eq!(
             both(Some(dyn_only.present.as_slice()), Some(&none)),
@@ -860,7 +1005,8 @@ mod tests {
     }
 
     /// The literal prefilter (block candidates, then the per-name check)
-    /// never drops a name the glob itself matches.
+    /// never drops a name the glob itself matches; globs matched without
+    /// the glob set (`x*`, `*x`, `*x*`) and tails agree with globset.
     #[test]
     fn literal_prefilter_never_drops_a_match() {
         let globs = [
@@ -882,6 +1028,9 @@ mod tests {
             "x/*",
             "/main",
             "main",
+            "ma*",
+            "*in",
+            "*x.y*",
         ];
         let names: [&[u8]; 16] = [
             b"main",
@@ -923,6 +1072,18 @@ mod tests {
                 }
             }
             assert_eq!(hits[0].count as usize, want, "{g}");
+            // And a tail matches exactly when globset matches one.
+            for n in names {
+                let tail = (1..=n.len())
+                    .any(|j| matcher.is_match_candidate(&Candidate::from_bytes(&n[j..])));
+                let got = q.tail_matches(&SymbolRef::pclntab_function(n), 0);
+                assert_eq!(
+                    got,
+                    tail,
+                    "{g} on a tail of {:?}",
+                    String::from_utf8_lossy(n)
+                );
+            }
         }
     }
 }
