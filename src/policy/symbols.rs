@@ -577,9 +577,10 @@ fn examples(hit: &Hit) -> String {
     // (a verdict needs one): some may name functions that were only inlined.
     if hit.more_names > 0 {
         s.push_str(&format!(
-            "{} {} more matching names in the pclntab",
+            "{} {} more matching {} in the pclntab",
             if more > 0 { ", and" } else { " and" },
-            hit.more_names
+            hit.more_names,
+            if hit.more_names == 1 { "name" } else { "names" }
         ));
     }
     s
@@ -864,6 +865,16 @@ mod tests {
             both(Some(dyn_only.present.as_slice()), Some(&unlooked)).1,
             Outcome::Fail(s(
                 "forbidden symbol present: runtime.mallocgc (pclntab) and 3 more matching names in the pclntab"
+            ))
+        );
+        let one = Hit {
+            more_names: 1,
+            ..hit.clone()
+        };
+        assert_eq!(
+            both(Some(dyn_only.present.as_slice()), Some(&one)).0,
+            Outcome::Pass(s(
+                "found runtime.mallocgc (pclntab) and 1 more matching name in the pclntab"
             ))
         );
         assert_eq!(
