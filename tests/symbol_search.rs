@@ -9,15 +9,20 @@ use elfgate::go::pclntab;
 use elfgate::inspect::{Options, inspect_data};
 use elfgate::policy::{SymbolMatcher, SymbolPattern};
 
-/// Every function name of the fixture's `.gopclntab`, by the whole-table reader.
-fn all_functions(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// The file range of the fixture's `.gopclntab` (by goblin).
+fn pclntab_range(bytes: &[u8]) -> Option<(usize, usize)> {
     let elf = goblin::elf::Elf::parse(bytes).ok()?;
     let sh = elf
         .section_headers
         .iter()
         .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".gopclntab"))?;
-    let start = sh.sh_offset as usize;
-    let table = &bytes[start..start + sh.sh_size as usize];
+    Some((sh.sh_offset as usize, sh.sh_size as usize))
+}
+
+/// Every function name of the fixture's `.gopclntab`, by the whole-table reader.
+fn all_functions(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let (start, len) = pclntab_range(bytes)?;
+    let table = &bytes[start..start + len];
     let tab = pclntab::parse_header(table).unwrap();
     Some(tab.funcs().map(|n| n.unwrap().to_vec()).collect())
 }
@@ -146,13 +151,8 @@ fn near_misses_are_not_found() {
 #[test]
 fn inlined_only_names_are_not_found() {
     let bytes = std::fs::read(common::root().join("testdata/bin/go127-exe")).unwrap();
-    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".gopclntab"))
-        .unwrap();
-    let table = &bytes[sh.sh_offset as usize..][..sh.sh_size as usize];
+    let (start, len) = pclntab_range(&bytes).unwrap();
+    let table = &bytes[start..][..len];
     let layout = pclntab::name_layout(table, table.len() as u64)
         .unwrap()
         .unwrap();
@@ -180,14 +180,8 @@ fn inlined_only_names_are_not_found() {
 #[test]
 fn functions_named_by_a_tail_are_found() {
     let mut bytes = std::fs::read(common::root().join("testdata/bin/go127-exe")).unwrap();
-    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".gopclntab"))
-        .unwrap();
-    let start = sh.sh_offset as usize;
-    let table = &bytes[start..][..sh.sh_size as usize];
+    let (start, len) = pclntab_range(&bytes).unwrap();
+    let table = &bytes[start..][..len];
     // Go 1.20 header words: nfunc, nfiles, textStart, funcnameOffset,
     // cuOffset, filetabOffset, pctabOffset, pclnOffset.
     let word = |i: usize| u64::from_le_bytes(table[8 + 8 * i..][..8].try_into().unwrap()) as usize;
