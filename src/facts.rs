@@ -374,7 +374,8 @@ pub trait SymbolQuery: Sync + std::fmt::Debug {
 
     /// Whether pattern `i` matches a proper tail of `sym.name` (down to
     /// the empty one): a function may be named by a string's tail, so a
-    /// string whose tail matches keeps a pattern undecided.
+    /// string whose tail matches keeps a pattern undecided. True also when
+    /// that would cost too much to tell (the caller then reads more).
     fn tail_matches(&self, sym: &SymbolRef<'_>, i: usize) -> bool;
 
     /// Appends the `(start, end)` of every NUL-separated string of `block`

@@ -571,10 +571,12 @@ impl<'s, S: ReadAt + ?Sized> FuncLookup<'s, S> {
         let base = self.table.saturating_add(l.funcdata);
         let field = l.name_field as u64;
         self.vals.clear();
-        let (Some(&first), Some(&last)) = (offs.first(), offs.last()) else {
+        // One read from the lowest record to the highest, when they are
+        // close (records out of order, or far apart, are read one by one).
+        let (Some(&first), Some(&last)) = (offs.iter().min(), offs.iter().max()) else {
             return true;
         };
-        let together = first <= last && last - first <= WINDOW_SPAN;
+        let together = last - first <= WINDOW_SPAN;
         if together {
             let Some(from) = base.checked_add(first).and_then(|o| o.checked_add(field)) else {
                 return false;
@@ -589,8 +591,7 @@ impl<'s, S: ReadAt + ?Sized> FuncLookup<'s, S> {
                 return self.read_each(&offs);
             }
             for &o in &offs {
-                // Records in one window go forward unless damaged.
-                let Some(b) = usize::try_from(o.saturating_sub(first))
+                let Some(b) = usize::try_from(o - first)
                     .ok()
                     .and_then(|i| self.recs.get(i..i.checked_add(4)?))
                 else {

@@ -469,8 +469,15 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
             self.search_symbol_tables(query, &mut hits, &mut present);
         });
         // Once every pattern is found in a symbol table, the pclntab
-        // cannot change a verdict.
-        if self.pcln_region.is_some() && hits.iter().any(|h| h.count == 0) {
+        // cannot change a verdict; damage met in its name table is still
+        // reported.
+        if self.pcln_region.is_some() && hits.iter().all(|h| h.count > 0) {
+            if let Some(Err(e)) = &names {
+                self.pcln_error(e);
+            }
+            return SymbolSearch { hits, present };
+        }
+        if self.pcln_region.is_some() {
             match (stream, names) {
                 (Some((layout, off)), Some(found)) => {
                     self.search_pcln_names(query, &mut hits, layout, off, found);

@@ -332,6 +332,10 @@ impl Shape {
     }
 }
 
+/// Bytes a glob may be matched over in the tails of one name: a hostile
+/// name of a few MiB would otherwise take hours (quadratic in its length).
+const TAIL_WORK: u64 = 1 << 20;
+
 /// One pattern's name test on its own.
 #[derive(Debug, Clone)]
 enum Alone {
@@ -512,6 +516,11 @@ impl SymbolQuery for SymbolMatcher {
                     },
                     None => name.len(),
                 };
+                // Each tail costs a match over its length: past a budget,
+                // "may match" (the caller then reads every record).
+                if (last as u64).saturating_mul(name.len() as u64) > TAIL_WORK {
+                    return true;
+                }
                 (1..=last).any(|j| {
                     name.get(j..)
                         .is_some_and(|t| g.is_match_candidate(&Candidate::from_bytes(t)))
@@ -1013,6 +1022,19 @@ mod tests {
             ]
         );
         assert!(strings(&m(&["nosuch"])).is_empty());
+    }
+
+    /// Matching a glob over every tail of a long name is quadratic: past a
+    /// budget the answer is "may match", which makes the caller read more
+    /// instead of taking hours over a hostile name.
+    #[test]
+    fn long_tails_are_not_matched_one_by_one() {
+        let q = SymbolMatcher::new(vec![SymbolPattern::parse("?*qz").unwrap()]).unwrap();
+        let short = b"qzqzx";
+        assert!(!q.tail_matches(&SymbolRef::pclntab_function(short), 0));
+        let mut long = b"qz".repeat(32 << 10);
+        long.push(b'x');
+        assert!(q.tail_matches(&SymbolRef::pclntab_function(&long), 0));
     }
 
     /// The literal prefilter (block candidates, then the per-name check)
