@@ -273,23 +273,13 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-/// Streams `funcnametab` in blocks of whole names: `f(offset, block)`,
-/// where `offset` is the block's position in the name table and `block`
-/// ends with a NUL. A table whose last byte is not NUL is damaged (the
-/// linker ends every name with one) and an error.
-pub fn name_blocks<S: ReadAt + ?Sized>(
-    src: &S,
-    table: u64,
-    l: &NameLayout,
-    f: &mut dyn FnMut(u64, &[u8]),
-) -> Result<(), PclnError> {
-    name_blocks_in(src, table, l, (0, u64::MAX), f)
-}
-
-/// [`name_blocks`] for the strings that start in `[from, to)` of the name
-/// table, so that parts of one table can be read at the same time: a
-/// string starts at 0 or after a NUL, so each string is in exactly one
-/// part however the table is cut.
+/// Streams the strings of `funcnametab` that start in `[from, to)` in
+/// blocks of whole names: `f(offset, block)`, where `offset` is the block's
+/// position in the name table and `block` ends with a NUL. A string starts
+/// at 0 or after a NUL, so each string is in exactly one part however the
+/// table is cut, and parts of one table can be read at the same time. A
+/// table whose last byte is not NUL is damaged (the linker ends every name
+/// with one) and an error.
 fn name_blocks_in<S: ReadAt + ?Sized>(
     src: &S,
     table: u64,
