@@ -49,7 +49,8 @@ pub fn resolver(root: Option<&str>) -> Result<Resolver, String> {
             if !p.is_dir() {
                 return Err(format!("--root {r}: not a directory"));
             }
-            Ok(Resolver::Root(p))
+            let tree = crate::input::DiskTree::open(&p).map_err(|e| format!("--root {r}: {e}"))?;
+            Ok(Resolver::Root(std::sync::Arc::new(tree)))
         }
     }
 }
