@@ -340,6 +340,20 @@ impl Tree for DiskTree {
     }
 }
 
+/// A tree with nothing in it: every path is missing.
+#[derive(Debug)]
+pub struct EmptyTree;
+
+impl Tree for EmptyTree {
+    fn open(&self, path: &[u8]) -> Result<Node, TreeError> {
+        Err(TreeError::new(path, libc::ENOENT))
+    }
+
+    fn canonical(&self, path: &[u8]) -> Result<Vec<u8>, TreeError> {
+        Err(TreeError::new(path, libc::ENOENT))
+    }
+}
+
 fn node_of(st: &rustix::fs::Stat) -> Node {
     Node {
         dev: st.st_dev,

@@ -64,6 +64,15 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Where the file is on this machine (a symlink named under `--root`
+    /// is given resolved).
+    pub fn fs_path(&self) -> PathBuf {
+        match self.0 {
+            Place::Entry(dir, e) => dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e))),
+            Place::Target(t) => t.fs_path.clone(),
+        }
+    }
+
     /// Named on the command line, rather than found by walking.
     pub fn named(&self) -> bool {
         match self.0 {
