@@ -143,6 +143,10 @@ impl Found {
     }
 }
 
+/// Per library of a set, the indexes of its references no library of the
+/// set defines.
+type OpenRefs = Vec<(FileId, Vec<u32>)>;
+
 /// One run of simulations over one tree.
 pub struct Session {
     tree: Arc<dyn Tree>,
@@ -156,7 +160,7 @@ pub struct Session {
     /// none of them defines: most programs of an image share their
     /// libraries, so each set is checked once and only the program's own
     /// definitions are looked at per program.
-    scopes: Memo<(bool, Vec<FileId>), Vec<(FileId, Vec<u32>)>>,
+    scopes: Memo<(bool, Vec<FileId>), OpenRefs>,
 }
 
 impl std::fmt::Debug for Session {
