@@ -233,6 +233,16 @@ impl Cache {
         rest.get(..memchr::memchr(0, rest).unwrap_or(rest.len()))
     }
 
+    /// The glibc-hwcaps subdirectory an entry is for, if it is such an entry.
+    pub fn entry_hwcaps(&self, e: &Entry) -> Option<&[u8]> {
+        let named = (e.hwcap >> 32) & !ISA_LEVEL_MASK == HWCAP_EXTENSION >> 32;
+        if named && self.entry_size == NEW_ENTRY {
+            self.hwcaps_name(e.hwcap & 0xffff_ffff)
+        } else {
+            None
+        }
+    }
+
     /// The name of hwcaps subdirectory `index` (low 32 bits of an
     /// extension entry's hwcap), offsets counted from the file start.
     fn hwcaps_name(&self, index: u64) -> Option<&[u8]> {
@@ -677,6 +687,116 @@ pub(crate) mod tests {
             if let Ok(c) = Cache::parse(good[..i].to_vec()) {
                 let _ = c.lookup(b"libc.so.6", &env(1, &[]));
             }
+        }
+    }
+
+    /// `(key, value, hwcaps subdirectory)` of every entry, in file order,
+    /// as `ldconfig -p` prints them.
+    fn listed(c: &Cache) -> Vec<(String, String, Option<String>)> {
+        (0..c.len())
+            .map(|i| {
+                let e = c.entry(i).unwrap();
+                let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap()).into_owned();
+                let hw = c
+                    .entry_hwcaps(&e)
+                    .map(|h| String::from_utf8_lossy(h).into_owned());
+                (text(c.string(e.key)), text(c.string(e.value)), hw)
+            })
+            .collect()
+    }
+
+    /// The same from `ldconfig -p` (`\tKEY (FLAGS[, hwcap: "NAME"]) => VALUE`).
+    fn ldconfig_p(args: &[&str]) -> Option<Vec<(String, String, Option<String>)>> {
+        let out = std::process::Command::new("ldconfig")
+            .arg("-p")
+            .args(args)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        Some(
+            text.lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let (left, value) = l.trim_start().split_once(" => ")?;
+                    let (key, desc) = left.split_once(" (")?;
+                    let hw = desc
+                        .split_once("hwcap: \"")
+                        .and_then(|(_, h)| h.split_once('"'))
+                        .map(|(h, _)| h.to_string());
+                    Some((key.to_string(), value.to_string(), hw))
+                })
+                .collect(),
+        )
+    }
+
+    /// The real `ldconfig` is the oracle: the host's cache, and caches it
+    /// writes in each layout for a root with glibc-hwcaps subdirectories,
+    /// read here entry for entry as `ldconfig -p` prints them; lookups find
+    /// what glibc would open.
+    #[test]
+    fn ldconfig_is_the_oracle() {
+        if let (Ok(bytes), Some(want)) = (std::fs::read("/etc/ld.so.cache"), ldconfig_p(&[])) {
+            let c = Cache::parse(bytes).unwrap();
+            assert_eq!(listed(&c), want);
+            let e = Env {
+                accepted_flags: accepted_flags(62, true).0,
+                default_flags: 0x303,
+                ..env(0b11, &["x86-64-v2"])
+            };
+            if cfg!(target_arch = "x86_64") {
+                let libc = c.lookup(b"libc.so.6", &e).unwrap();
+                assert!(libc.ends_with(b"/libc.so.6"), "{libc:?}");
+            }
+        }
+        let Ok(libc) = std::fs::canonicalize("/lib/x86_64-linux-gnu/libc.so.6") else {
+            return;
+        };
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for sub in ["", "glibc-hwcaps/x86-64-v2/", "glibc-hwcaps/x86-64-v3/"] {
+            let dir = root.join(format!("opt/h/{sub}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::copy(&libc, dir.join("libc.so.6")).unwrap();
+        }
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(root.join("etc/ld.so.conf"), "/opt/h\n").unwrap();
+        let r = root.to_str().unwrap();
+        for format in ["new", "old", "compat"] {
+            let ok = std::process::Command::new("ldconfig")
+                .args(["-r", r, "-c", format])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return;
+            }
+            let bytes = std::fs::read(root.join("etc/ld.so.cache")).unwrap();
+            let c = Cache::parse(bytes).unwrap();
+            let want = ldconfig_p(&["-r", r]).unwrap();
+            assert_eq!(listed(&c), want, "{format}");
+            assert!(
+                format == "old" || want.iter().any(|(_, _, h)| h.is_some()),
+                "{format}: ldconfig wrote no glibc-hwcaps entry"
+            );
+            let e = Env {
+                accepted_flags: accepted_flags(62, true).0,
+                default_flags: 0x303,
+                ..env(0b111, &["x86-64-v3", "x86-64-v2"])
+            };
+            let hit = c.lookup(b"libc.so.6", &e).unwrap();
+            // As the real loader shows (`ld.so --list` in a chroot): the old
+            // layout has no hwcap field, so its first entry of the name
+            // wins; in the compat layout glibc 2.36 reads the hwcaps names
+            // from the file start while ldconfig wrote them from the new
+            // header, so no name matches and the plain entry is taken.
+            let expect: &[u8] = match format {
+                "old" => b"/opt/h/glibc-hwcaps/x86-64-v2/libc.so.6",
+                "compat" => b"/opt/h/libc.so.6",
+                _ => b"/opt/h/glibc-hwcaps/x86-64-v3/libc.so.6",
+            };
+            assert_eq!(hit, expect, "{format}");
         }
     }
 
