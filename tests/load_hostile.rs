@@ -37,7 +37,8 @@ impl Root {
         use std::os::unix::process::ExitStatusExt;
         assert!(o.status.signal().is_none(), "killed: {}", o.stderr);
         assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
-        let v: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stderr));
+        let v: Value =
+            serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stderr));
         v["files"][0]["load"].clone()
     }
 }
@@ -61,7 +62,11 @@ fn root() -> (Root, PathBuf) {
     let src = dir.path().join("src");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("foo.c"), "void foo(void){}\n").unwrap();
-    std::fs::write(src.join("main.c"), "void foo(void);\nint main(void){ foo(); return 0; }\n").unwrap();
+    std::fs::write(
+        src.join("main.c"),
+        "void foo(void);\nint main(void){ foo(); return 0; }\n",
+    )
+    .unwrap();
     let lib = src.join("libfoo.so.1");
     let ok = |c: &mut Command| assert!(c.status().unwrap().success(), "{c:?}");
     ok(Command::new("gcc")
@@ -136,13 +141,14 @@ fn library_links_cannot_leave_the_root() {
     symlink(outside.join("libfoo.so.1"), d.join("libfoo.so.1")).unwrap();
     assert_eq!(kinds(&r.load("/app/main", &[])), ["library_missing"]);
     std::fs::remove_file(d.join("libfoo.so.1")).unwrap();
-    symlink("../../../../../../../outside/libfoo.so.1", d.join("libfoo.so.1")).unwrap();
+    symlink(
+        "../../../../../../../outside/libfoo.so.1",
+        d.join("libfoo.so.1"),
+    )
+    .unwrap();
     assert_eq!(kinds(&r.load("/app/main", &[])), ["library_missing"]);
     // A search directory named by an absolute host path is inside the root too.
-    let load = r.load(
-        "/app/main",
-        &["--library-path", outside.to_str().unwrap()],
-    );
+    let load = r.load("/app/main", &["--library-path", outside.to_str().unwrap()]);
     assert_eq!(kinds(&load), ["library_missing"]);
     // And an interpreter link that climbs out is missing.
     std::fs::remove_file(r.at("lib64/ld-linux-x86-64.so.2")).unwrap();
@@ -177,7 +183,10 @@ fn a_lying_ld_so_cache() {
     cache.extend_from_slice(b"libfoo.so.1\0/opt/c/libfoo.so.1\0");
     std::fs::write(r.at("etc/ld.so.cache"), &cache).unwrap();
     let load = r.load("/app/main", &[]);
-    assert_eq!(path_of(&load, "libfoo.so.1").as_deref(), Some("/opt/c/libfoo.so.1"));
+    assert_eq!(
+        path_of(&load, "libfoo.so.1").as_deref(),
+        Some("/opt/c/libfoo.so.1")
+    );
 
     // Each lie, and whether glibc still finds the library through the
     // cache (`elf/dl-cache.c`): counts the file cannot hold and the other
@@ -206,7 +215,11 @@ fn a_lying_ld_so_cache() {
     // Truncated anywhere.
     for cut in [0, 10, 30, 47, 60, 80] {
         std::fs::write(r.at("etc/ld.so.cache"), &cache[..cut]).unwrap();
-        assert_eq!(kinds(&r.load("/app/main", &[])), ["library_missing"], "cut at {cut}");
+        assert_eq!(
+            kinds(&r.load("/app/main", &[])),
+            ["library_missing"],
+            "cut at {cut}"
+        );
     }
 }
 
@@ -224,7 +237,10 @@ fn ten_thousand_library_path_entries() {
     let joined = list.join(":");
     let load = r.load("/app/main", &["--library-path", &joined]);
     assert!(kinds(&load).is_empty(), "{load}");
-    assert_eq!(path_of(&load, "libfoo.so.1").as_deref(), Some("/opt/here/libfoo.so.1"));
+    assert_eq!(
+        path_of(&load, "libfoo.so.1").as_deref(),
+        Some("/opt/here/libfoo.so.1")
+    );
 }
 
 /// A library directory of 100,000 files: lookups open names, they never

@@ -45,8 +45,8 @@ pub use notes::{Note, NoteSource, Notes};
 pub use properties::{Properties, parse_properties};
 pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE};
 pub use symbols::{
-    Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,
-    Visibility,
+    Binding, DynSym, DynSyms, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind,
+    SymbolVersion, Visibility,
 };
 pub use versions::{
     GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,

@@ -316,10 +316,8 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         needed: Vec::new(),
         realname: Vec::new(),
         shown: shown.clone(),
-        // `/proc/self/exe`: the program's resolved path.
-        origin: Some(dirname(
-            &s.tree.canonical(path).unwrap_or_else(|_| path.to_vec()),
-        )),
+        // `/proc/self/exe`, worked out when first needed (`Sim::origin`).
+        origin: None,
         loader: None,
         via: None,
         needed_by: Vec::new(),
@@ -354,6 +352,8 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         maps: vec![exe_map],
         rtld,
         exe_shown: shown,
+        exe_path: path.to_vec(),
+        exe_origin: std::cell::OnceCell::new(),
         llp: Vec::new(),
         out,
         capped: false,
@@ -370,6 +370,9 @@ struct Sim<'s> {
     /// The interpreter, until something needs it (then it joins `maps`).
     rtld: Option<Map>,
     exe_shown: String,
+    exe_path: Vec<u8>,
+    /// The program's `$ORIGIN`: the directory of its resolved path.
+    exe_origin: std::cell::OnceCell<Vec<u8>>,
     /// `LD_LIBRARY_PATH`, split and expanded for this program.
     llp: Vec<Vec<u8>>,
     out: Out,
@@ -871,6 +874,24 @@ impl Sim<'_> {
         out
     }
 
+    /// `$ORIGIN` of map `k`: the program's is the directory of its
+    /// resolved path (what `/proc/self/exe` says in the pod), resolved only
+    /// when a program uses `$ORIGIN`.
+    fn origin(&self, k: usize) -> Option<Vec<u8>> {
+        if k == 0 {
+            let o = self.exe_origin.get_or_init(|| {
+                let real = self
+                    .s
+                    .tree
+                    .canonical(&self.exe_path)
+                    .unwrap_or_else(|_| self.exe_path.clone());
+                dirname(&real)
+            });
+            return Some(o.clone());
+        }
+        self.maps.get(k).and_then(|m| m.origin.clone())
+    }
+
     /// `_dl_dst_substitute`: `$ORIGIN`, `$PLATFORM`, `$LIB` (bare or in
     /// braces) replaced; other `$` text kept. `None` when a known DST has
     /// no value (the element is dropped).
@@ -888,7 +909,7 @@ impl Sim<'_> {
                 continue;
             }
             let rest = input.get(k + 1..).unwrap_or_default();
-            let origin = self.maps.get(owner).and_then(|m| m.origin.clone());
+            let origin = self.origin(owner);
             let lib = self.ctx.dst_lib.clone();
             let platform = Some(self.s.cpu().platform().as_bytes().to_vec());
             let known = [
@@ -974,15 +995,16 @@ impl Sim<'_> {
     /// Every strong undefined symbol of every object must be defined in
     /// the global scope (the objects, in load order).
     fn symbols(&mut self, musl: bool) {
-        let defines = |d: &Object, r: &Ref| {
+        // `name` is the reference's, read from the object that holds it.
+        let defines = |d: &Object, name: &[u8], r: &Ref| {
             if musl {
-                musl_defines(d, &r.name)
+                musl_defines(d, name, r.hash)
             } else {
-                glibc_defines(d, r)
+                glibc_defines(d, name, r)
             }
         };
         let ldso = self.maps.iter().find(|m| m.is_rtld).and_then(Map::obj);
-        let lfs = |r: &Ref| musl && ldso.is_some_and(|l| lfs64(l, &r.name));
+        let lfs = |name: &[u8]| musl && ldso.is_some_and(|l| lfs64(l, name));
         // The libraries' references that the libraries leave undefined:
         // once per set of libraries.
         let libs: Vec<(&Arc<Found>, &Object)> = self
@@ -1002,7 +1024,10 @@ impl Sim<'_> {
                         .refs
                         .iter()
                         .enumerate()
-                        .filter(|(_, r)| !libs.iter().any(|(_, d)| defines(d, r)) && !lfs(r))
+                        .filter(|(_, r)| {
+                            let name = o.symbols.name(r);
+                            !libs.iter().any(|(_, d)| defines(d, name, r)) && !lfs(name)
+                        })
                         .filter_map(|(k, _)| u32::try_from(k).ok())
                         .collect();
                     (f.id, open)
@@ -1022,7 +1047,10 @@ impl Sim<'_> {
                     .refs
                     .iter()
                     .filter(|r| {
-                        !defines(o, r) && !libs.iter().any(|(_, d)| defines(d, r)) && !lfs(r)
+                        let name = o.symbols.name(r);
+                        !defines(o, name, r)
+                            && !libs.iter().any(|(_, d)| defines(d, name, r))
+                            && !lfs(name)
                     })
                     .collect()
             } else {
@@ -1034,7 +1062,7 @@ impl Sim<'_> {
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|&k| o.symbols.refs.get(k as usize))
-                    .filter(|r| !exe.is_some_and(|e| defines(e, r)))
+                    .filter(|r| !exe.is_some_and(|e| defines(e, o.symbols.name(r), r)))
                     .collect()
             };
             for r in undefined {
@@ -1050,7 +1078,7 @@ impl Sim<'_> {
     /// The problem for an undefined symbol, in the loader's words.
     fn symbol_problem(&self, m: &Map, o: &Object, r: &Ref, musl: bool) -> (String, String, String) {
         let exe = &self.exe_shown;
-        let name = escape_bytes(&r.name);
+        let name = escape_bytes(o.symbols.name(r));
         if musl {
             let msg = format!("Error relocating {}: {name}: symbol not found", m.shown);
             return (m.shown.clone(), name, msg);
@@ -1275,7 +1303,7 @@ impl Sim<'_> {
             (None, None) => return None,
         };
         let text: Vec<u8> = if raw.contains(&b'$') {
-            let origin = m.origin.clone().unwrap_or_else(|| b".".to_vec());
+            let origin = self.origin(k).unwrap_or_else(|| b".".to_vec());
             let mut out = Vec::new();
             let mut k = 0usize;
             while k < raw.len() {
@@ -1548,8 +1576,8 @@ fn dirname(path: &[u8]) -> Vec<u8> {
 }
 
 /// glibc's `check_match` and `do_lookup_x` for reference `r` in object `o`.
-fn glibc_defines(o: &Object, r: &Ref) -> bool {
-    let defs = o.symbols.find(&r.name, r.hash);
+fn glibc_defines(o: &Object, name: &[u8], r: &Ref) -> bool {
+    let defs = o.symbols.find(name, r.hash);
     match &r.version {
         Some(v) => defs.filter(|d| d.glibc).any(|d| match d.versym {
             None => true,
@@ -1579,10 +1607,8 @@ fn glibc_defines(o: &Object, r: &Ref) -> bool {
 }
 
 /// musl's `find_sym` for a name in object `o` (versions are not checked).
-fn musl_defines(o: &Object, name: &[u8]) -> bool {
-    o.symbols
-        .find(name, object::name_hash(name))
-        .any(|d| d.musl)
+fn musl_defines(o: &Object, name: &[u8], hash: u64) -> bool {
+    o.symbols.find(name, hash).any(|d| d.musl)
 }
 
 /// musl ≥ 1.2.4 binds old `*64` names to the plain functions (`get_lfs64`).
@@ -1649,7 +1675,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
         "__xstat",
     ];
     if name == b"readdir64_r" {
-        return musl_defines(ldso, b"readdir_r");
+        return musl_defines(ldso, b"readdir_r", object::name_hash(b"readdir_r"));
     }
     let Some(base) = name.strip_suffix(b"64") else {
         return false;
@@ -1657,7 +1683,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
     if name.len() >= 16 {
         return false;
     }
-    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base)
+    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base, object::name_hash(base))
 }
 
 /// musl's names for itself (`load_library`): `libc.so*`, `libpthread`,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use object::read::ReadRef;
 
-use crate::elf::{self, Binding, SymbolKind, SymbolTableKind};
+use crate::elf;
 
 /// `STT_COMMON`, `STT_GNU_IFUNC`, `STB_GNU_UNIQUE`, `SHN_ABS`.
 const STT_COMMON: u8 = 5;
@@ -64,7 +64,7 @@ pub struct Def {
 /// A strong undefined dynamic symbol.
 #[derive(Debug, Clone)]
 pub struct Ref {
-    pub name: Box<[u8]>,
+    name: (u32, u32),
     /// [`name_hash`] of the name.
     pub hash: u64,
     /// The version required (`l_versions[ndx]` with a hash): `None` for an
@@ -74,36 +74,86 @@ pub struct Ref {
     pub hidden: bool,
 }
 
-/// Exported definitions, sorted by name hash, and the references.
+/// Exported definitions, sorted by name hash with an open-addressing
+/// table over the hashes, and the references; names are ranges of the
+/// file's dynamic string table, copied once.
 #[derive(Debug, Default)]
 pub struct Symbols {
-    arena: Vec<u8>,
+    strings: Box<[u8]>,
     defs: Vec<Def>,
+    /// Slots of `defs` indexes + 1 (0: empty), by hash; a power of two long.
+    slots: Vec<u32>,
     pub refs: Vec<Ref>,
 }
 
 impl Symbols {
-    fn name(&self, d: &Def) -> &[u8] {
-        let (start, len) = (d.name.0 as usize, d.name.1 as usize);
-        self.arena
+    fn text(&self, (start, len): (u32, u32)) -> &[u8] {
+        let (start, len) = (start as usize, len as usize);
+        self.strings
             .get(start..start.saturating_add(len))
             .unwrap_or_default()
     }
 
+    /// A reference's name.
+    pub fn name<'s>(&'s self, r: &Ref) -> &'s [u8] {
+        self.text(r.name)
+    }
+
+    /// The first definition with this hash, through the slot table.
+    fn first(&self, hash: u64) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = (hash as usize) & mask;
+        // Bounded: the table is at least twice as long as `defs`.
+        for _ in 0..self.slots.len() {
+            let slot = *self.slots.get(at)?;
+            let k = usize::try_from(slot).ok()?.checked_sub(1)?;
+            if self.defs.get(k)?.hash == hash {
+                return Some(k);
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
     /// The definitions named `name` (whose [`name_hash`] is `hash`).
     pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
-        let lo = self.defs.partition_point(|d| d.hash < hash);
+        let from = self.first(hash).unwrap_or(self.defs.len());
         self.defs
-            .get(lo..)
+            .get(from..)
             .unwrap_or_default()
             .iter()
             .take_while(move |d| d.hash == hash)
-            .filter(move |d| self.name(d) == name)
+            .filter(move |d| self.text(d.name) == name)
     }
 
     /// Number of definitions.
     pub fn defs(&self) -> usize {
         self.defs.len()
+    }
+
+    /// Sorts the definitions by hash (stable: one name keeps its table
+    /// order) and fills the slot table: one slot per distinct hash, the
+    /// first definition with it.
+    fn index(&mut self) {
+        self.defs.sort_by_key(|d| d.hash);
+        let want = self.defs.len().saturating_mul(2).max(1).next_power_of_two();
+        self.slots = vec![0; want];
+        let mask = want - 1;
+        let mut prev: Option<u64> = None;
+        for (k, d) in self.defs.iter().enumerate() {
+            if prev == Some(d.hash) {
+                continue;
+            }
+            prev = Some(d.hash);
+            let Ok(v) = u32::try_from(k + 1) else { break };
+            let mut at = (d.hash as usize) & mask;
+            while self.slots.get(at).is_some_and(|&s| s != 0) {
+                at = (at + 1) & mask;
+            }
+            if let Some(s) = self.slots.get_mut(at) {
+                *s = v;
+            }
+        }
     }
 }
 
@@ -238,83 +288,76 @@ impl Object {
         view: &elf::ElfView<'d, R>,
         versions: Option<&elf::Versions<'d>>,
     ) {
-        let index = match view.dynsym_index() {
-            Ok(i) => i,
+        let table = match view.dynsyms() {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                self.symbols_known = true;
+                return;
+            }
             Err(e) => {
                 self.damage.push(e.to_string());
                 return;
             }
         };
-        self.symbols_known = index.errors().is_empty();
-        self.damage
-            .extend(index.errors().iter().map(|e| e.to_string()));
+        self.symbols_known = true;
         let has_versym = versions.is_some_and(|v| v.versym_count() > 0);
-        let mut syms = Symbols::default();
-        // Dynsym entries come in table order from entry 1.
-        for (k, s) in index.table(SymbolTableKind::Dynsym).enumerate() {
-            if s.name.is_empty() {
+        let mut syms = Symbols {
+            strings: Box::from(table.strings()),
+            ..Symbols::default()
+        };
+        let mut bad_names = 0usize;
+        for s in table.iter() {
+            let Some(name) = s.name else {
+                bad_names += 1;
+                continue;
+            };
+            if name.1 == 0 {
                 continue;
             }
             let versym = if has_versym {
-                versions.and_then(|v| v.versym(k + 1))
+                versions.and_then(|v| v.versym(s.index))
             } else {
                 None
             };
-            let binding = match s.binding {
-                Binding::Global => 1,
-                Binding::Weak => 2,
-                Binding::Local => 0,
-                Binding::Other(b) => b,
-            };
-            let kind = match s.kind {
-                SymbolKind::NoType => 0,
-                SymbolKind::Object => 1,
-                SymbolKind::Func => 2,
-                SymbolKind::Section => 3,
-                SymbolKind::File => 4,
-                SymbolKind::Tls => 6,
-                SymbolKind::Other(k) => k,
-            };
-            if !s.defined {
+            let binding = s.st_info >> 4;
+            let kind = s.st_info & 0xf;
+            let hash = name_hash(syms.text(name));
+            if s.st_shndx == 0 {
                 // Weak references may stay unresolved; local ones are not looked up.
                 if binding == 1 || binding == STB_GNU_UNIQUE {
                     let ndx = versym.map(|v| v & 0x7fff);
                     let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
                     syms.refs.push(Ref {
-                        name: Box::from(s.name),
-                        hash: name_hash(s.name),
+                        name,
+                        hash,
                         version,
                         hidden: versym.is_some_and(|v| v & 0x8000 != 0),
                     });
                 }
                 continue;
             }
-            let exported = matches!(binding, 1 | 2) || binding == STB_GNU_UNIQUE;
-            if !exported {
+            if !(binding == 1 || binding == 2 || binding == STB_GNU_UNIQUE) {
                 continue;
             }
-            let has_value = s.value != 0 || s.st_shndx == SHN_ABS || kind == 6;
-            let glibc_type =
-                matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON || kind == STT_GNU_IFUNC;
-            let musl_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
+            let has_value = s.st_value != 0 || s.st_shndx == SHN_ABS || kind == 6;
+            let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
             let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
-            let Ok(start) = u32::try_from(syms.arena.len()) else {
-                break;
-            };
-            let Ok(len) = u32::try_from(s.name.len()) else {
-                continue;
-            };
-            syms.arena.extend_from_slice(s.name);
             syms.defs.push(Def {
-                hash: name_hash(s.name),
-                name: (start, len),
+                hash,
+                name,
                 versym,
-                glibc: has_value && glibc_type,
-                musl: has_value && musl_type && !hidden,
+                glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
+                musl: has_value && base_type && !hidden,
             });
         }
-        // Stable: definitions of one name keep their table order.
-        syms.defs.sort_by_key(|d| d.hash);
+        if bad_names > 0 {
+            self.symbols_known = false;
+            self.damage.push(format!(
+                "dynamic symbol table: {bad_names} symbols have st_name past the end of the \
+                 string table"
+            ));
+        }
+        syms.index();
         self.symbols = syms;
     }
 }
