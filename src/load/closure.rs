@@ -283,7 +283,7 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         out.facts.interpreter = Some(LoadInterpreter {
             path: escape_bytes(&interp),
             found: match &interp_lookup {
-                Lookup::Found(_) => s.tree.canonical(&interp).ok().map(|p| escape_bytes(&p)),
+                Lookup::Found(_) => ctx.found_at.as_deref().map(escape_bytes),
                 Lookup::Failed(_) => None,
             },
         });
@@ -359,6 +359,12 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         capped: false,
     };
     sim.run();
+    drop(sim.maps);
+    // A program (no DT_SONAME) is not loaded by others: its tables need
+    // not stay in memory for the rest of the run.
+    if obj.soname.is_none() {
+        s.forget(path, exe.id);
+    }
     sim.out.finish()
 }
 
@@ -1048,8 +1054,8 @@ impl Sim<'_> {
                     .iter()
                     .filter(|r| {
                         let name = o.symbols.name(r);
-                        !defines(o, name, r)
-                            && !libs.iter().any(|(_, d)| defines(d, name, r))
+                        !libs.iter().any(|(_, d)| defines(d, name, r))
+                            && !defines(o, name, r)
                             && !lfs(name)
                     })
                     .collect()

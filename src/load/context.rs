@@ -36,6 +36,8 @@ pub struct Context {
     pub interp: Vec<u8>,
     /// The interpreter file, when it was found.
     pub file: Option<Arc<Found>>,
+    /// The in-tree path it resolves to, when it was found.
+    pub found_at: Option<Vec<u8>>,
     /// glibc: its system directories, each ending in `/`.
     pub system_dirs: Vec<Vec<u8>>,
     /// glibc: `$LIB`.
@@ -68,10 +70,14 @@ impl Context {
             Lookup::Found(f) if f.is_file() => Some(Arc::clone(f)),
             _ => None,
         };
+        let found_at = file
+            .as_ref()
+            .and_then(|_| session.tree.canonical(interp).ok());
         let mut ctx = Context {
             flavor: flavor(interp, file.as_deref()),
             interp: interp.to_vec(),
             file,
+            found_at,
             system_dirs: Vec::new(),
             dst_lib: None,
             version: None,

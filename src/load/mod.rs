@@ -221,6 +221,24 @@ impl Session {
         cell.get().cloned().unwrap_or(Lookup::Failed(libc::EIO))
     }
 
+    /// Drops what was kept of a program after its simulation: programs are
+    /// many and loaded once, unlike the libraries they share.
+    pub(crate) fn forget(&self, path: &[u8], id: FileId) {
+        let mut paths = self
+            .paths
+            .map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        paths.remove(path);
+        drop(paths);
+        let mut files = self
+            .files
+            .map
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        files.remove(&id);
+    }
+
     /// Whether `dir` is a directory (glibc skips directories it found missing).
     pub(crate) fn is_dir(&self, dir: &[u8]) -> bool {
         if dir.is_empty() {

@@ -51,7 +51,6 @@ pub fn name_hash(name: &[u8]) -> u64 {
 /// How a definition may bind (the symbol's type and binding, folded).
 #[derive(Debug, Clone, Copy)]
 pub struct Def {
-    hash: u64,
     name: (u32, u32),
     /// The raw versym value; `None` when the file has no versym table.
     pub versym: Option<u16>,
@@ -74,16 +73,26 @@ pub struct Ref {
     pub hidden: bool,
 }
 
-/// Exported definitions, sorted by name hash with an open-addressing
-/// table over the hashes, and the references; names are ranges of the
-/// file's dynamic string table, copied once.
+/// Exported definitions and the references; names are ranges of the
+/// file's dynamic string table, copied once. The definitions are indexed
+/// by name hash the first time one is looked up: a program's own are
+/// rarely needed, a library's are by every program that loads it.
 #[derive(Debug, Default)]
 pub struct Symbols {
     strings: Box<[u8]>,
     defs: Vec<Def>,
-    /// Slots of `defs` indexes + 1 (0: empty), by hash; a power of two long.
-    slots: Vec<u32>,
+    index: std::sync::OnceLock<DefIndex>,
     pub refs: Vec<Ref>,
+}
+
+/// `(hash, definition)` sorted by hash (then table order), and an
+/// open-addressing table of the first position of each hash.
+#[derive(Debug, Default)]
+struct DefIndex {
+    sorted: Vec<(u64, u32)>,
+    /// Positions in `sorted` + 1 (0: empty); a power of two long, at least
+    /// twice the number of definitions.
+    slots: Vec<u32>,
 }
 
 impl Symbols {
@@ -99,61 +108,66 @@ impl Symbols {
         self.text(r.name)
     }
 
-    /// The first definition with this hash, through the slot table.
-    fn first(&self, hash: u64) -> Option<usize> {
-        let mask = self.slots.len().checked_sub(1)?;
+    fn build(&self) -> DefIndex {
+        let mut sorted: Vec<(u64, u32)> = self
+            .defs
+            .iter()
+            .enumerate()
+            .filter_map(|(k, d)| Some((name_hash(self.text(d.name)), u32::try_from(k).ok()?)))
+            .collect();
+        sorted.sort_unstable();
+        let want = sorted.len().saturating_mul(2).max(1).next_power_of_two();
+        let mut slots = vec![0u32; want];
+        let mask = want - 1;
+        let mut prev: Option<u64> = None;
+        for (k, &(hash, _)) in sorted.iter().enumerate() {
+            if prev == Some(hash) {
+                continue;
+            }
+            prev = Some(hash);
+            let Ok(v) = u32::try_from(k + 1) else { break };
+            let mut at = (hash as usize) & mask;
+            while slots.get(at).is_some_and(|&s| s != 0) {
+                at = (at + 1) & mask;
+            }
+            if let Some(s) = slots.get_mut(at) {
+                *s = v;
+            }
+        }
+        DefIndex { sorted, slots }
+    }
+
+    /// The definitions named `name` (whose [`name_hash`] is `hash`), in
+    /// table order.
+    pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
+        let ix = self.index.get_or_init(|| self.build());
+        let mask = ix.slots.len().saturating_sub(1);
         let mut at = (hash as usize) & mask;
-        // Bounded: the table is at least twice as long as `defs`.
-        for _ in 0..self.slots.len() {
-            let slot = *self.slots.get(at)?;
-            let k = usize::try_from(slot).ok()?.checked_sub(1)?;
-            if self.defs.get(k)?.hash == hash {
-                return Some(k);
+        let mut from = ix.sorted.len();
+        // Bounded: the table is at least twice as long as the definitions.
+        for _ in 0..ix.slots.len() {
+            let Some(&slot) = ix.slots.get(at) else { break };
+            let Some(k) = usize::try_from(slot).ok().and_then(|s| s.checked_sub(1)) else {
+                break;
+            };
+            if ix.sorted.get(k).is_some_and(|&(h, _)| h == hash) {
+                from = k;
+                break;
             }
             at = (at + 1) & mask;
         }
-        None
-    }
-
-    /// The definitions named `name` (whose [`name_hash`] is `hash`).
-    pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
-        let from = self.first(hash).unwrap_or(self.defs.len());
-        self.defs
+        ix.sorted
             .get(from..)
             .unwrap_or_default()
             .iter()
-            .take_while(move |d| d.hash == hash)
+            .take_while(move |&&(h, _)| h == hash)
+            .filter_map(move |&(_, k)| self.defs.get(k as usize))
             .filter(move |d| self.text(d.name) == name)
     }
 
     /// Number of definitions.
     pub fn defs(&self) -> usize {
         self.defs.len()
-    }
-
-    /// Sorts the definitions by hash (stable: one name keeps its table
-    /// order) and fills the slot table: one slot per distinct hash, the
-    /// first definition with it.
-    fn index(&mut self) {
-        self.defs.sort_by_key(|d| d.hash);
-        let want = self.defs.len().saturating_mul(2).max(1).next_power_of_two();
-        self.slots = vec![0; want];
-        let mask = want - 1;
-        let mut prev: Option<u64> = None;
-        for (k, d) in self.defs.iter().enumerate() {
-            if prev == Some(d.hash) {
-                continue;
-            }
-            prev = Some(d.hash);
-            let Ok(v) = u32::try_from(k + 1) else { break };
-            let mut at = (d.hash as usize) & mask;
-            while self.slots.get(at).is_some_and(|&s| s != 0) {
-                at = (at + 1) & mask;
-            }
-            if let Some(s) = self.slots.get_mut(at) {
-                *s = v;
-            }
-        }
     }
 }
 
@@ -321,7 +335,6 @@ impl Object {
             };
             let binding = s.st_info >> 4;
             let kind = s.st_info & 0xf;
-            let hash = name_hash(syms.text(name));
             if s.st_shndx == 0 {
                 // Weak references may stay unresolved; local ones are not looked up.
                 if binding == 1 || binding == STB_GNU_UNIQUE {
@@ -329,7 +342,7 @@ impl Object {
                     let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
                     syms.refs.push(Ref {
                         name,
-                        hash,
+                        hash: name_hash(syms.text(name)),
                         version,
                         hidden: versym.is_some_and(|v| v & 0x8000 != 0),
                     });
@@ -343,7 +356,6 @@ impl Object {
             let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
             let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
             syms.defs.push(Def {
-                hash,
                 name,
                 versym,
                 glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
@@ -357,7 +369,6 @@ impl Object {
                  string table"
             ));
         }
-        syms.index();
         self.symbols = syms;
     }
 }
