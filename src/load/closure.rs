@@ -588,18 +588,14 @@ impl Sim<'_> {
             Search::Hit(path, found, via) => {
                 let id = (found.dev, found.ino);
                 if let Some(j) = self.maps.iter().position(|m| m.dev_ino() == Some(id)) {
-                    if let Some(m) = self.maps.get_mut(j) {
-                        m.names.push(name);
-                    }
+                    self.maps[j].names.push(name);
                     self.add_requester(j, i);
                     return;
                 }
                 if self.rtld.as_ref().is_some_and(|r| r.dev_ino() == Some(id))
                     && let Some(j) = self.take_rtld(i, needed)
                 {
-                    if let Some(m) = self.maps.get_mut(j) {
-                        m.names.push(name);
-                    }
+                    self.maps[j].names.push(name);
                     return;
                 }
                 self.maps.push(Map {
@@ -1015,37 +1011,14 @@ impl Sim<'_> {
         };
         let ldso = self.maps.iter().find(|m| m.is_rtld).and_then(Map::obj);
         let lfs = |name: &[u8]| musl && ldso.is_some_and(|l| lfs64(l, name));
-        // The libraries, by export number: a reference is looked up only in
-        // those of them that define a symbol of its name's hash.
+        // The libraries' references that the libraries leave undefined:
+        // once per set of libraries.
         let libs: Vec<(&Arc<Found>, &Object)> = self
             .maps
             .iter()
             .skip(1)
             .filter_map(|m| Some((m.found.as_ref()?, m.obj()?)))
             .collect();
-        let mut by_id: Vec<(u32, &Object)> = libs
-            .iter()
-            .map(|(_, o)| (self.s.export_id(o), *o))
-            .collect();
-        by_id.sort_unstable_by_key(|(id, _)| *id);
-        let exporters = self
-            .s
-            .exporters
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let in_libs = |name: &[u8], r: &Ref| {
-            exporters.get(&r.hash).is_some_and(|ids| {
-                ids.iter().any(|id| {
-                    by_id
-                        .binary_search_by_key(id, |(i, _)| *i)
-                        .ok()
-                        .and_then(|k| by_id.get(k))
-                        .is_some_and(|(_, d)| defines(d, name, r))
-                })
-            })
-        };
-        // The libraries' references that the libraries leave undefined:
-        // once per set of libraries.
         let mut key: Vec<FileId> = libs.iter().map(|(f, _)| f.id).collect();
         key.sort_unstable();
         key.dedup();
@@ -1059,7 +1032,7 @@ impl Sim<'_> {
                         .enumerate()
                         .filter(|(_, r)| {
                             let name = o.symbols.name(r);
-                            !in_libs(name, r) && !lfs(name)
+                            !libs.iter().any(|(_, d)| defines(d, name, r)) && !lfs(name)
                         })
                         .filter_map(|(k, _)| u32::try_from(k).ok())
                         .collect();
@@ -1081,7 +1054,9 @@ impl Sim<'_> {
                     .iter()
                     .filter(|r| {
                         let name = o.symbols.name(r);
-                        !in_libs(name, r) && !defines(o, name, r) && !lfs(name)
+                        !libs.iter().any(|(_, d)| defines(d, name, r))
+                            && !defines(o, name, r)
+                            && !lfs(name)
                     })
                     .collect()
             } else {
@@ -1236,11 +1211,8 @@ impl Sim<'_> {
         };
         let id = (found.dev, found.ino);
         if let Some(j) = self.maps.iter().position(|m| m.dev_ino() == Some(id)) {
-            if let Some(m) = self.maps.get_mut(j)
-                && searched
-                && m.shortname.is_none()
-            {
-                m.shortname = Some(needed.to_vec());
+            if searched && self.maps[j].shortname.is_none() {
+                self.maps[j].shortname = Some(needed.to_vec());
             }
             self.add_requester(j, i);
             return;

@@ -161,11 +161,6 @@ pub struct Session {
     /// libraries, so each set is checked once and only the program's own
     /// definitions are looked at per program.
     scopes: Memo<(bool, Vec<FileId>), OpenRefs>,
-    /// Per name hash, the libraries (by export number) that define a
-    /// symbol with it: a reference is then looked up in the few libraries
-    /// that may define it, not in every library of the program.
-    exporters: std::sync::RwLock<HashMap<u64, Vec<u32>>>,
-    next_export: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for Session {
@@ -188,8 +183,6 @@ impl Session {
             contexts: Memo::new(),
             cache: OnceLock::new(),
             scopes: Memo::new(),
-            exporters: std::sync::RwLock::new(HashMap::new()),
-            next_export: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -226,24 +219,6 @@ impl Session {
                 }
             });
         cell.get().cloned().unwrap_or(Lookup::Failed(libc::EIO))
-    }
-
-    /// The export number of a library, entering its definitions in the
-    /// session's index of exporters the first time.
-    pub(crate) fn export_id(&self, o: &Object) -> u32 {
-        *o.symbols.export_id.get_or_init(|| {
-            let id = self
-                .next_export
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut map = self
-                .exporters
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            for h in o.symbols.hashes() {
-                map.entry(h).or_default().push(id);
-            }
-            id
-        })
     }
 
     /// Drops what was kept of a program after its simulation: programs are

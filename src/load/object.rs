@@ -83,8 +83,6 @@ pub struct Symbols {
     defs: Vec<Def>,
     index: std::sync::OnceLock<DefIndex>,
     pub refs: Vec<Ref>,
-    /// The number the session's index of exporters gave this file.
-    pub(crate) export_id: std::sync::OnceLock<u32>,
 }
 
 /// `(hash, definition)` sorted by hash (then table order), and an
@@ -137,17 +135,6 @@ impl Symbols {
             }
         }
         DefIndex { sorted, slots }
-    }
-
-    /// The distinct name hashes of the definitions, ascending.
-    pub fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
-        let ix = self.index.get_or_init(|| self.build());
-        let mut prev: Option<u64> = None;
-        ix.sorted.iter().filter_map(move |&(h, _)| {
-            let new = prev != Some(h);
-            prev = Some(h);
-            new.then_some(h)
-        })
     }
 
     /// The definitions named `name` (whose [`name_hash`] is `hash`), in
