@@ -588,14 +588,18 @@ impl Sim<'_> {
             Search::Hit(path, found, via) => {
                 let id = (found.dev, found.ino);
                 if let Some(j) = self.maps.iter().position(|m| m.dev_ino() == Some(id)) {
-                    self.maps[j].names.push(name);
+                    if let Some(m) = self.maps.get_mut(j) {
+                        m.names.push(name);
+                    }
                     self.add_requester(j, i);
                     return;
                 }
                 if self.rtld.as_ref().is_some_and(|r| r.dev_ino() == Some(id))
                     && let Some(j) = self.take_rtld(i, needed)
                 {
-                    self.maps[j].names.push(name);
+                    if let Some(m) = self.maps.get_mut(j) {
+                        m.names.push(name);
+                    }
                     return;
                 }
                 self.maps.push(Map {
@@ -1013,12 +1017,15 @@ impl Sim<'_> {
         let lfs = |name: &[u8]| musl && ldso.is_some_and(|l| lfs64(l, name));
         // The libraries' references that the libraries leave undefined:
         // once per set of libraries.
-        let libs: Vec<(&Arc<Found>, &Object)> = self
+        let mut libs: Vec<(&Arc<Found>, &Object)> = self
             .maps
             .iter()
             .skip(1)
             .filter_map(|m| Some((m.found.as_ref()?, m.obj()?)))
             .collect();
+        // Most references are to the C library: the libraries that define
+        // the most are asked first, so most lookups end at the first probe.
+        libs.sort_by_key(|(_, o)| std::cmp::Reverse(o.symbols.defs()));
         let mut key: Vec<FileId> = libs.iter().map(|(f, _)| f.id).collect();
         key.sort_unstable();
         key.dedup();
@@ -1211,8 +1218,11 @@ impl Sim<'_> {
         };
         let id = (found.dev, found.ino);
         if let Some(j) = self.maps.iter().position(|m| m.dev_ino() == Some(id)) {
-            if searched && self.maps[j].shortname.is_none() {
-                self.maps[j].shortname = Some(needed.to_vec());
+            if let Some(m) = self.maps.get_mut(j)
+                && searched
+                && m.shortname.is_none()
+            {
+                m.shortname = Some(needed.to_vec());
             }
             self.add_requester(j, i);
             return;

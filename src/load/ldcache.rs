@@ -158,7 +158,7 @@ impl Cache {
                     .is_some_and(|b| b.starts_with(NEW_MAGIC));
             if has_new {
                 check_endian(&bytes, new_at)?;
-                let new_nlibs = u32_le(&bytes, new_at + 20, BIG).unwrap_or(0);
+                let new_nlibs = u32_le(&bytes, new_at.saturating_add(20), BIG).unwrap_or(0);
                 return Ok(Cache::new_at(bytes, new_at, Format::Compat, new_nlibs));
             }
             return Ok(Cache {
@@ -211,10 +211,10 @@ impl Cache {
         let b = &self.bytes;
         Some(Entry {
             flags: u32_le(b, at, BIG)? as i32,
-            key: u32_le(b, at + 4, BIG)?,
-            value: u32_le(b, at + 8, BIG)?,
+            key: u32_le(b, at.saturating_add(4), BIG)?,
+            value: u32_le(b, at.saturating_add(8), BIG)?,
             hwcap: if self.entry_size == NEW_ENTRY {
-                u64_le(b, at + 16, BIG)?
+                u64_le(b, at.saturating_add(16), BIG)?
             } else {
                 0
             },
@@ -378,7 +378,7 @@ impl Cache {
 /// glibc refuses a new-format cache whose endianness flag names the other
 /// byte order (or says "invalid").
 fn check_endian(bytes: &[u8], at: usize) -> Result<(), CacheError> {
-    let flags = bytes.get(at + 28).copied().unwrap_or(0) & 3;
+    let flags = bytes.get(at.saturating_add(28)).copied().unwrap_or(0) & 3;
     let ours = if BIG { 3 } else { 2 };
     match flags {
         0 => Ok(()),
@@ -392,7 +392,8 @@ fn check_endian(bytes: &[u8], at: usize) -> Result<(), CacheError> {
 /// malformed (glibc then treats every hwcaps entry as unusable).
 fn extension_hwcaps(bytes: &[u8], at: usize) -> Vec<u32> {
     let size = bytes.len();
-    let Some(ext) = u32_le(bytes, at + 32, BIG).and_then(|o| usize::try_from(o).ok()) else {
+    let Some(ext) = u32_le(bytes, at.saturating_add(32), BIG).and_then(|o| usize::try_from(o).ok())
+    else {
         return Vec::new();
     };
     if ext == 0 || ext % 4 != 0 || ext.checked_add(8).is_none_or(|e| e > size) {
@@ -401,7 +402,7 @@ fn extension_hwcaps(bytes: &[u8], at: usize) -> Vec<u32> {
     if u32_le(bytes, ext, BIG) != Some(EXTENSION_MAGIC) {
         return Vec::new();
     }
-    let count = u32_le(bytes, ext + 4, BIG).unwrap_or(0);
+    let count = u32_le(bytes, ext.saturating_add(4), BIG).unwrap_or(0);
     let Some(sections_end) = usize::try_from(count)
         .ok()
         .and_then(|c| c.checked_mul(16))
@@ -413,7 +414,7 @@ fn extension_hwcaps(bytes: &[u8], at: usize) -> Vec<u32> {
     let mut names = Vec::new();
     let mut at_section = ext + 8;
     while at_section < sections_end {
-        let field = |k: usize| u32_le(bytes, at_section + 4 * k, BIG).unwrap_or(0);
+        let field = |k: usize| u32_le(bytes, at_section.saturating_add(4 * k), BIG).unwrap_or(0);
         let (tag, offset, len) = (field(0), field(2), field(3));
         let end = u64::from(offset) + u64::from(len);
         if end > size as u64 {
@@ -424,8 +425,11 @@ fn extension_hwcaps(bytes: &[u8], at: usize) -> Vec<u32> {
             // Kept only when not empty, 4-aligned and a multiple of 4.
             names.clear();
             if len != 0 && offset % 4 == 0 && len % 4 == 0 {
-                let start = offset as usize;
-                let words = bytes.get(start..start + len as usize).unwrap_or_default();
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                let words = usize::try_from(len)
+                    .ok()
+                    .and_then(|l| bytes.get(start..start.checked_add(l)?))
+                    .unwrap_or_default();
                 names = words
                     .chunks_exact(4)
                     .filter_map(|w| u32_le(w, 0, BIG))
