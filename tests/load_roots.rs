@@ -355,6 +355,64 @@ fn undefined_symbols_fail_lazy_and_now() {
     }
 }
 
+/// A library's reference may be defined by the program (`-rdynamic`) or by
+/// a library it does not need itself: the global scope serves it. Without
+/// that definition it is undefined in the library.
+#[test]
+fn library_references_bind_in_the_global_scope() {
+    let r = glibc_root();
+    let dir = r.at("opt/s");
+    r.cc(
+        "gcc",
+        "opt/s/liba.so",
+        "sa.c",
+        "void from_main(void); void from_sibling(void);\nvoid a(void){ from_main(); from_sibling(); }\n",
+        &["-shared", "-fPIC", "-Wl,-soname,liba.so"],
+    );
+    r.cc(
+        "gcc",
+        "opt/s/libb.so",
+        "sb.c",
+        "void from_sibling(void){}\n",
+        &["-shared", "-fPIC", "-Wl,-soname,libb.so"],
+    );
+    r.cc(
+        "gcc",
+        "app/m",
+        "sm.c",
+        "void a(void); void from_main(void){}\nint main(void){ a(); return 0; }\n",
+        &[
+            &format!("-L{}", dir.display()),
+            "-Wl,--no-as-needed",
+            "-la",
+            "-lb",
+            "-Wl,-rpath,/opt/s",
+            "-rdynamic",
+        ],
+    );
+    let load = r.load("/app/m", &[]);
+    assert!(kinds(&load).is_empty(), "{load}");
+    r.cc(
+        "gcc",
+        "opt/s/libb.so",
+        "sb2.c",
+        "void b_other(void){}\n",
+        &["-shared", "-fPIC", "-Wl,-soname,libb.so"],
+    );
+    let p = problems(&r.load("/app/m", &[]));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("symbol_undefined", "from_sibling")
+    );
+    assert!(
+        p[0].2.starts_with(
+            "/app/m: symbol lookup error: /opt/s/liba.so: undefined symbol: from_sibling"
+        ),
+        "{p:?}"
+    );
+}
+
 /// `$ORIGIN` is the resolved directory of the program, and the unresolved
 /// directory a library was opened under.
 #[test]

@@ -1026,32 +1026,54 @@ impl Sim<'_> {
         // Most references are to the C library: the libraries that define
         // the most are asked first, so most lookups end at the first probe.
         libs.sort_by_key(|(_, o)| std::cmp::Reverse(o.symbols.defs()));
-        let mut key: Vec<FileId> = libs.iter().map(|(f, _)| f.id).collect();
-        key.sort_unstable();
-        key.dedup();
-        let cell = self.s.scopes.get_or((musl, key), || {
-            libs.iter()
-                .map(|(f, o)| {
-                    let open: Vec<u32> = o
-                        .symbols
-                        .refs
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| {
-                            let name = o.symbols.name(r);
-                            !libs.iter().any(|(_, d)| defines(d, name, r)) && !lfs(name)
-                        })
-                        .filter_map(|(k, _)| u32::try_from(k).ok())
-                        .collect();
-                    (f.id, open)
+        // Each library's references that its own dependencies leave
+        // undefined (for a library linked with its dependencies, none),
+        // worked out once per library and set of dependencies in the run:
+        // programs share libraries, and a library's dependencies resolve the
+        // same way for almost every program that loads it.
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); self.maps.len()];
+        for (j, m) in self.maps.iter().enumerate() {
+            for &i in &m.needed_by {
+                if let Some(d) = deps.get_mut(i) {
+                    d.push(j);
+                }
+            }
+        }
+        let mut open_refs: Vec<(usize, Arc<std::sync::OnceLock<Vec<u32>>>)> = Vec::new();
+        for (j, m) in self.maps.iter().enumerate().skip(1) {
+            let (Some(f), Some(o)) = (m.found.as_ref(), m.obj()) else {
+                continue;
+            };
+            let below = reachable(&deps, j);
+            let mut sub: Vec<(&Arc<Found>, &Object)> = below
+                .iter()
+                .filter_map(|&k| {
+                    let d = self.maps.get(k)?;
+                    Some((d.found.as_ref()?, d.obj()?))
                 })
-                .collect()
-        });
-        let open_refs = cell.get().map(Vec::as_slice).unwrap_or_default();
+                .collect();
+            sub.sort_by_key(|(_, d)| std::cmp::Reverse(d.symbols.defs()));
+            let mut key: Vec<FileId> = sub.iter().map(|(d, _)| d.id).collect();
+            key.sort_unstable();
+            key.dedup();
+            let cell = self.s.scopes.get_or((musl, f.id, key), || {
+                o.symbols
+                    .refs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        let name = o.symbols.name(r);
+                        !sub.iter().any(|(_, d)| defines(d, name, r)) && !lfs(name)
+                    })
+                    .filter_map(|(k, _)| u32::try_from(k).ok())
+                    .collect()
+            });
+            open_refs.push((j, cell));
+        }
         let exe = self.maps.first().and_then(Map::obj);
         let mut problems = Vec::new();
-        for m in &self.maps {
-            let (Some(f), Some(o)) = (m.found.as_ref(), m.obj()) else {
+        for (j, m) in self.maps.iter().enumerate() {
+            let Some(o) = m.obj() else {
                 continue;
             };
             let undefined: Vec<&Ref> = if m.loader.is_none() && !m.is_rtld {
@@ -1067,15 +1089,21 @@ impl Sim<'_> {
                     })
                     .collect()
             } else {
-                // A library: what its libraries left open, against the program.
+                // A library: what its dependencies left open, against every
+                // library and the program.
                 open_refs
                     .iter()
-                    .find(|(id, _)| *id == f.id)
-                    .map(|(_, open)| open.as_slice())
+                    .find(|(k, _)| *k == j)
+                    .and_then(|(_, cell)| cell.get())
+                    .map(Vec::as_slice)
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|&k| o.symbols.refs.get(k as usize))
-                    .filter(|r| !exe.is_some_and(|e| defines(e, o.symbols.name(r), r)))
+                    .filter(|r| {
+                        let name = o.symbols.name(r);
+                        !libs.iter().any(|(_, d)| defines(d, name, r))
+                            && !exe.is_some_and(|e| defines(e, name, r))
+                    })
                     .collect()
             };
             for r in undefined {
@@ -1550,6 +1578,28 @@ fn default_interpreter(s: &Session, o: &Object) -> Option<Vec<u8>> {
         .iter()
         .find(|c| matches!(s.lookup(c), Lookup::Found(f) if f.is_file()))
         .map(|c| c.to_vec())
+}
+
+/// The maps reachable from `from` along `edges` (itself excluded), each once.
+fn reachable(edges: &[Vec<usize>], from: usize) -> Vec<usize> {
+    let mut seen = vec![false; edges.len()];
+    if let Some(s) = seen.get_mut(from) {
+        *s = true;
+    }
+    let mut stack = vec![from];
+    let mut out = Vec::new();
+    while let Some(k) = stack.pop() {
+        for &n in edges.get(k).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(s) = seen.get_mut(n)
+                && !*s
+            {
+                *s = true;
+                out.push(n);
+                stack.push(n);
+            }
+        }
+    }
+    out
 }
 
 /// `is_dst`: the length of `$NAME` or `${NAME}` at the start of `input`

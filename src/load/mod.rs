@@ -143,10 +143,6 @@ impl Found {
     }
 }
 
-/// Per library of a set, the indexes of its references no library of the
-/// set defines.
-type OpenRefs = Vec<(FileId, Vec<u32>)>;
-
 /// One run of simulations over one tree.
 pub struct Session {
     tree: Arc<dyn Tree>,
@@ -156,11 +152,11 @@ pub struct Session {
     files: Memo<FileId, Arc<Parsed>>,
     contexts: Memo<Vec<u8>, Arc<context::Context>>,
     cache: OnceLock<context::LdCache>,
-    /// Per set of libraries (and loader kind), the references of each that
-    /// none of them defines: most programs of an image share their
-    /// libraries, so each set is checked once and only the program's own
-    /// definitions are looked at per program.
-    scopes: Memo<(bool, Vec<FileId>), OpenRefs>,
+    /// Per library and set of its dependencies (and loader kind), the
+    /// indexes of its references none of them defines: programs share
+    /// libraries, so each is checked once and only what its dependencies
+    /// leave open is looked up per program.
+    scopes: Memo<(bool, FileId, Vec<FileId>), Vec<u32>>,
 }
 
 impl std::fmt::Debug for Session {
