@@ -89,6 +89,24 @@ impl<K: Eq + Hash, V> Memo<K, V> {
         }
     }
 
+    /// As [`Memo::get_or`], with a borrowed key: no allocation when the
+    /// key is known (most lookups of a run).
+    fn get_or_borrowed<Q>(&self, key: &Q, f: impl FnOnce() -> V) -> Arc<OnceLock<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let cell = {
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            match map.get(key) {
+                Some(c) => Arc::clone(c),
+                None => Arc::clone(map.entry(key.to_owned()).or_default()),
+            }
+        };
+        cell.get_or_init(f);
+        cell
+    }
+
     fn get_or(&self, key: K, f: impl FnOnce() -> V) -> Arc<OnceLock<V>> {
         let cell = {
             // Nothing panics while the lock is held; a poisoned map is whole.
@@ -192,7 +210,7 @@ impl Session {
     pub(crate) fn lookup(&self, path: &[u8]) -> Lookup {
         let cell = self
             .paths
-            .get_or(path.to_vec(), || match self.tree.open(path) {
+            .get_or_borrowed(path, || match self.tree.open(path) {
                 Err(e) => Lookup::Failed(e.errno),
                 Ok(node) => {
                     let parsed = match node.content {
