@@ -9,6 +9,7 @@ pub mod cli;
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod image_scan;
 pub mod input;
 pub mod inspect;
 pub mod pick;

@@ -1,0 +1,388 @@
+//! The two passes over an image's layers (see the module above) and what
+//! they leave: [`Loaded`], the final tree with the means to read a file's
+//! bytes again, and [`ImageFile`], one file of it as the walk hands it out.
+
+use std::collections::HashSet;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::layer::{Cursor, Verified};
+use super::spec::RunConfig;
+use super::tar::{self, Kind};
+use super::tree::{Inode, Tree};
+use super::{Image, ImageError, LayerSpec, walk};
+use crate::input::{FileId, InputError, Start};
+
+/// Takes a file's bytes read from an image, by identity (the caller
+/// inspects them, keyed by the id, while the next file is read).
+pub type Feed<'f> = dyn Fn(FileId, &[u8]) + Sync + 'f;
+
+/// An image whose layers were all applied and verified.
+pub struct Loaded {
+    pub reference: String,
+    pub digest: String,
+    pub platform: String,
+    /// The config's `rootfs.diff_ids`, one per layer.
+    pub diff_ids: Vec<String>,
+    /// What a container of the image runs with.
+    pub config: RunConfig,
+    pub(super) tree: Tree,
+    layers: Vec<LayerSpec>,
+    /// One positioned stream per layer for reads on demand.
+    cursors: Vec<Mutex<Option<Cursor>>>,
+    max_file_size: u64,
+    /// Inodes whose bytes were handed to a [`Feed`] already.
+    fed: Mutex<HashSet<u32>>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("reference", &self.reference)
+            .field("digest", &self.digest)
+            .field("tree", &self.tree)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `path` is one of `prefixes` or below one.
+fn under(path: &[u8], prefixes: &[Vec<u8>]) -> bool {
+    prefixes.iter().any(|p| {
+        p.as_slice() == b"/"
+            || path == p.as_slice()
+            || (path.starts_with(p) && path.get(p.len()) == Some(&b'/'))
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; a poisoned one is still whole.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads the rest of a regular file's data after its first bytes.
+fn read_rest(
+    tr: &mut tar::Reader<&mut Verified>,
+    start: &[u8],
+    size: u64,
+) -> Result<Vec<u8>, String> {
+    let len = usize::try_from(size).map_err(|_| "too large for memory".to_string())?;
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len)
+        .map_err(|_| format!("cannot hold {size} bytes in memory"))?;
+    bytes.extend_from_slice(start);
+    bytes.resize(len, 0);
+    let mut at = start.len();
+    while at < len {
+        let n = tr
+            .read(bytes.get_mut(at..).unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        at += n;
+    }
+    Ok(bytes)
+}
+
+impl Image {
+    /// The index pass: applies every layer in order, verifying each, and
+    /// hands `feed` the ELF files (at most `max_file_size` bytes) that lie
+    /// at or below `wanted` paths as the tree stands when they pass.
+    pub fn load(
+        self,
+        wanted: &[String],
+        max_file_size: u64,
+        feed: &Feed<'_>,
+    ) -> Result<Arc<Loaded>, ImageError> {
+        let reference = self.reference.clone();
+        let layers = self.layers;
+        let (tree, fed) = std::thread::scope(|s| {
+            let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
+            let producer = s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, tx));
+            for (inode, bytes) in rx {
+                feed(FileId::in_image(inode), &bytes);
+            }
+            producer.join().unwrap_or_else(|_| {
+                Err(ImageError::Damaged(format!(
+                    "{reference}: the layer reader stopped"
+                )))
+            })
+        })?;
+        let cursors = layers.iter().map(|_| Mutex::new(None)).collect();
+        let run = self.config.config.clone().unwrap_or_default();
+        Ok(Arc::new(Loaded {
+            reference,
+            digest: self.digest,
+            platform: self.platform,
+            diff_ids: self.config.rootfs.diff_ids.clone(),
+            config: run,
+            tree,
+            layers,
+            cursors,
+            max_file_size,
+            fed: Mutex::new(fed),
+        }))
+    }
+}
+
+fn index_pass(
+    reference: &str,
+    layers: &[LayerSpec],
+    wanted: &[String],
+    max: u64,
+    tx: SyncSender<(u32, Vec<u8>)>,
+) -> Result<(Tree, HashSet<u32>), ImageError> {
+    let count = u32::try_from(layers.len())
+        .map_err(|_| ImageError::Damaged(format!("{reference}: too many layers")))?;
+    let mut tree = Tree::new(count);
+    let mut fed = HashSet::new();
+    let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
+    for (i, layer) in (0u32..).zip(layers) {
+        let prefixes: Vec<Vec<u8>> = wanted
+            .iter()
+            .map(|w| tree.canonical(w.as_bytes()))
+            .collect();
+        let mut v = Verified::open(
+            &layer.blob,
+            layer.digest.as_ref(),
+            &layer.diff_id,
+            &layer.label,
+        )
+        .map_err(bad)?;
+        {
+            let mut tr = tar::Reader::new(&mut v);
+            loop {
+                let h = match tr.next_entry() {
+                    Ok(Some(h)) => h,
+                    Ok(None) => break,
+                    Err(e) => return Err(bad(format!("{}: {e}", layer.label))),
+                };
+                let mut start = [0u8; 4];
+                let mut n = 0usize;
+                if h.kind == Kind::File {
+                    let want = usize::try_from(h.size.min(4)).unwrap_or(4);
+                    while n < want {
+                        match tr.read(start.get_mut(n..want).unwrap_or_default()) {
+                            Ok(0) => break,
+                            Ok(k) => n += k,
+                            Err(e) => return Err(bad(format!("{}: {e}", layer.label))),
+                        }
+                    }
+                }
+                let head = start.get(..n).unwrap_or_default();
+                let placed = tree
+                    .apply(i, &h, head)
+                    .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
+                if let Some((node, inode)) = placed
+                    && head == b"\x7fELF"
+                    && h.size <= max
+                    && under(&tree.path_of(node), &prefixes)
+                {
+                    let bytes = read_rest(&mut tr, head, h.size)
+                        .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
+                    if tx.send((inode, bytes)).is_err() {
+                        return Err(bad("the inspector stopped".into()));
+                    }
+                    fed.insert(inode);
+                }
+            }
+        }
+        v.finish().map_err(bad)?;
+    }
+    Ok((tree, fed))
+}
+
+impl Loaded {
+    /// The fetch pass: the ELF files the walk of `targets` reaches that the
+    /// index pass did not hand over, read in one stream per layer, in
+    /// offset order, and handed to `feed`.
+    pub fn prefetch(
+        self: &Arc<Self>,
+        targets: &[String],
+        feed: &Feed<'_>,
+    ) -> Result<(), ImageError> {
+        let mut need: Vec<(u32, u64, u32, u64)> = Vec::new();
+        {
+            let fed = lock(&self.fed);
+            let mut seen = HashSet::new();
+            for item in walk::walk(self, targets) {
+                if let walk::Item::File(v) = item
+                    && let Some(i) = self.tree.inode(v.file.inode)
+                    && i.is_elf()
+                    && i.size <= self.max_file_size
+                    && !fed.contains(&v.file.inode)
+                    && seen.insert(v.file.inode)
+                {
+                    need.push((i.layer, i.offset, v.file.inode, i.size));
+                }
+            }
+        }
+        if need.is_empty() {
+            return Ok(());
+        }
+        need.sort_unstable();
+        let reference = &self.reference;
+        let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
+        let need = &need;
+        let bad = &bad;
+        std::thread::scope(|s| {
+            let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
+            let producer = s.spawn(move || -> Result<(), ImageError> {
+                let mut cursor: Option<(u32, Cursor)> = None;
+                for &(layer, offset, inode, size) in need {
+                    let spec = self
+                        .layers
+                        .get(layer as usize)
+                        .ok_or_else(|| bad(format!("no layer {layer}")))?;
+                    if cursor.as_ref().is_none_or(|(l, _)| *l != layer) {
+                        cursor = Some((layer, Cursor::open(&spec.blob, &spec.label).map_err(bad)?));
+                    }
+                    let Some((_, c)) = cursor.as_mut() else {
+                        continue;
+                    };
+                    let bytes = c.read_at(offset, size).map_err(bad)?;
+                    if tx.send((inode, bytes)).is_err() {
+                        return Err(bad("the inspector stopped".into()));
+                    }
+                }
+                Ok(())
+            });
+            for (inode, bytes) in rx {
+                feed(FileId::in_image(inode), &bytes);
+                lock(&self.fed).insert(inode);
+            }
+            producer
+                .join()
+                .unwrap_or_else(|_| Err(bad("the layer reader stopped".into())))
+        })
+    }
+
+    /// Warnings about entries skipped while applying layers, and how many
+    /// more there were.
+    pub fn warnings(&self) -> (&[String], usize) {
+        self.tree.warnings()
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub(super) fn file(self: &Arc<Self>, inode: u32, layer: u32) -> ImageFile {
+        ImageFile {
+            image: Arc::clone(self),
+            inode,
+            layer,
+        }
+    }
+
+    fn inode(&self, inode: u32) -> Option<&Inode> {
+        self.tree.inode(inode)
+    }
+
+    /// The program the image runs, resolved in its tree.
+    pub fn program(&self) -> Result<super::entrypoint::Program, String> {
+        super::entrypoint::program(&self.config)
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+}
+
+/// A regular file of an image, as a walk reached it.
+#[derive(Clone)]
+pub struct ImageFile {
+    image: Arc<Loaded>,
+    pub(super) inode: u32,
+    /// The layer of the entry that named it (from 0).
+    layer: u32,
+}
+
+impl std::fmt::Debug for ImageFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageFile")
+            .field("inode", &self.inode)
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImageFile {
+    /// Which file this is: hard links to it and symlinks reaching it share it.
+    pub fn id(&self) -> FileId {
+        FileId::in_image(self.inode)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.image.inode(self.inode).map_or(0, |i| i.size)
+    }
+
+    /// Its first bytes (at most four).
+    pub fn start(&self) -> Start {
+        match self.image.inode(self.inode) {
+            Some(i) => Start::new(i.start, usize::from(i.start_len)),
+            None => Start::new([0; 4], 0),
+        }
+    }
+
+    pub fn is_elf(&self) -> bool {
+        self.image.inode(self.inode).is_some_and(Inode::is_elf)
+    }
+
+    pub fn max_file_size(&self) -> u64 {
+        self.image.max_file_size
+    }
+
+    /// The layer whose entry supplied this name's bytes, from 1, and its diff_id.
+    pub fn layer(&self) -> (usize, &str) {
+        let i = self.layer as usize;
+        (
+            i.saturating_add(1),
+            self.image
+                .diff_ids
+                .get(i)
+                .map(String::as_str)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Its bytes, read on demand from its layer (a positioned stream kept
+    /// per layer, so reads in offset order stream the layer once). At most
+    /// `--max-file-size`.
+    pub fn read(&self, display: &str) -> Result<Vec<u8>, InputError> {
+        let fail = |m: String| InputError::Io {
+            path: display.to_string(),
+            op: "read from the image",
+            source: std::io::Error::other(m),
+        };
+        let inode = *self
+            .image
+            .inode(self.inode)
+            .ok_or_else(|| fail("no such file in the image".into()))?;
+        if inode.size > self.image.max_file_size {
+            return Err(fail(format!(
+                "{} bytes is more than --max-file-size ({} bytes)",
+                inode.size, self.image.max_file_size
+            )));
+        }
+        let spec = self
+            .image
+            .layers
+            .get(inode.layer as usize)
+            .ok_or_else(|| fail("no such layer".into()))?;
+        let slot = self
+            .image
+            .cursors
+            .get(inode.layer as usize)
+            .ok_or_else(|| fail("no such layer".into()))?;
+        let mut cursor = lock(slot);
+        if cursor.as_ref().is_none_or(|c| c.position() > inode.offset) {
+            *cursor = Some(Cursor::open(&spec.blob, &spec.label).map_err(&fail)?);
+        }
+        match cursor.as_mut() {
+            Some(c) => c.read_at(inode.offset, inode.size).map_err(&fail),
+            None => Err(fail("no stream".into())),
+        }
+    }
+}
