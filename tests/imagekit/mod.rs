@@ -241,3 +241,42 @@ pub fn layout(dir: &Path, layers: &[(Vec<u8>, Vec<u8>)], entrypoint: &[&str]) ->
         config,
     }
 }
+
+/// Rewrites an image's manifest (and `index.json` to point at it).
+pub fn write_manifest(dir: &Path, manifest: &Value) {
+    let bytes = serde_json::to_vec(manifest).unwrap();
+    let (md, ms) = put_blob(dir, &bytes);
+    let index = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+        "annotations": {"org.opencontainers.image.ref.name": "t"},
+    }]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+/// Rewrites an image's config, and its manifest to point at it.
+pub fn write_config(b: &mut Built, config: Value) {
+    let (cd, cs) = put_blob(&b.dir, &serde_json::to_vec(&config).unwrap());
+    b.config = config;
+    b.manifest["config"]["digest"] = json!(cd);
+    b.manifest["config"]["size"] = json!(cs);
+    write_manifest(&b.dir, &b.manifest);
+}
+
+/// A gzip stream inflating to `mib` MiB of zeros from about a thousandth
+/// of that: one deflate block sequence for 1 MiB of zeros, repeated (its
+/// matches reach back only over zeros), then a final empty block. The
+/// trailer's CRC is not computed: a reader that inflates it all fails on it.
+pub fn gzip_zeros(mib: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&vec![0u8; 1 << 20]).unwrap();
+    e.flush().unwrap();
+    let block = e.get_ref().clone();
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    for _ in 0..mib {
+        out.extend_from_slice(&block);
+    }
+    out.extend_from_slice(&[0x03, 0x00]);
+    out.extend_from_slice(&[0; 8]);
+    out
+}
