@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::layer::{Cursor, Verified};
 use super::spec::RunConfig;
 use super::tar::{self, Kind};
-use super::tree::{Inode, Tree};
+use super::tree::{Inode, NodeId, Tree};
 use super::{Image, ImageError, LayerSpec, walk};
 use crate::input::{FileId, InputError, Start};
 
@@ -60,8 +60,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Reads the rest of a regular file's data after its first bytes.
-fn read_rest(
-    tr: &mut tar::Reader<&mut Verified>,
+fn read_rest<R: tar::Skip>(
+    tr: &mut tar::Reader<R>,
     start: &[u8],
     size: u64,
 ) -> Result<Vec<u8>, String> {
@@ -83,6 +83,48 @@ fn read_rest(
         at += n;
     }
     Ok(bytes)
+}
+
+/// Applies one layer's tar stream to `tree`, as layer `index` (from 0).
+/// For each regular file placed, `placed` gets the reader (positioned
+/// after the file's first bytes), the tree and the file's node in it, its
+/// inode, its first bytes (at most 4) and its size.
+pub fn apply_layer<R, F>(tree: &mut Tree, index: u32, stream: R, mut placed: F) -> Result<(), String>
+where
+    R: tar::Skip,
+    F: FnMut(&mut tar::Reader<R>, &Tree, NodeId, u32, &[u8], u64) -> Result<(), String>,
+{
+    let mut tr = tar::Reader::new(stream);
+    while let Some(h) = tr.next_entry().map_err(|e| e.to_string())? {
+        let mut start = [0u8; 4];
+        let mut n = 0usize;
+        if h.kind == Kind::File {
+            let want = usize::try_from(h.size.min(4)).unwrap_or(4);
+            while n < want {
+                match tr.read(start.get_mut(n..want).unwrap_or_default()) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        }
+        let head = start.get(..n).unwrap_or_default();
+        if let Some((node, inode)) = tree.apply(index, &h, head).map_err(|e| e.to_string())? {
+            placed(&mut tr, tree, node, inode, head, h.size)?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies uncompressed layers held in memory to an empty tree (what the
+/// index pass does, without digests): for tests and fuzzing.
+pub fn apply_layers(layers: &[&[u8]]) -> Result<Tree, String> {
+    let count = u32::try_from(layers.len()).map_err(|_| "too many layers".to_string())?;
+    let mut tree = Tree::new(count);
+    for (i, layer) in (0u32..).zip(layers) {
+        apply_layer(&mut tree, i, *layer, |_, _, _, _, _, _| Ok(()))?;
+    }
+    Ok(tree)
 }
 
 impl Image {
@@ -150,44 +192,17 @@ fn index_pass(
             &layer.label,
         )
         .map_err(bad)?;
-        {
-            let mut tr = tar::Reader::new(&mut v);
-            loop {
-                let h = match tr.next_entry() {
-                    Ok(Some(h)) => h,
-                    Ok(None) => break,
-                    Err(e) => return Err(bad(format!("{}: {e}", layer.label))),
-                };
-                let mut start = [0u8; 4];
-                let mut n = 0usize;
-                if h.kind == Kind::File {
-                    let want = usize::try_from(h.size.min(4)).unwrap_or(4);
-                    while n < want {
-                        match tr.read(start.get_mut(n..want).unwrap_or_default()) {
-                            Ok(0) => break,
-                            Ok(k) => n += k,
-                            Err(e) => return Err(bad(format!("{}: {e}", layer.label))),
-                        }
-                    }
+        apply_layer(&mut tree, i, &mut v, |tr, tree, node, inode, head, size| {
+            if head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes) {
+                let bytes = read_rest(tr, head, size)?;
+                if tx.send((inode, bytes)).is_err() {
+                    return Err("the inspector stopped".into());
                 }
-                let head = start.get(..n).unwrap_or_default();
-                let placed = tree
-                    .apply(i, &h, head)
-                    .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
-                if let Some((node, inode)) = placed
-                    && head == b"\x7fELF"
-                    && h.size <= max
-                    && under(&tree.path_of(node), &prefixes)
-                {
-                    let bytes = read_rest(&mut tr, head, h.size)
-                        .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
-                    if tx.send((inode, bytes)).is_err() {
-                        return Err(bad("the inspector stopped".into()));
-                    }
-                    fed.insert(inode);
-                }
+                fed.insert(inode);
             }
-        }
+            Ok(())
+        })
+        .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
         v.finish().map_err(bad)?;
     }
     Ok((tree, fed))
