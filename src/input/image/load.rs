@@ -89,7 +89,12 @@ fn read_rest<R: tar::Skip>(
 /// For each regular file placed, `placed` gets the reader (positioned
 /// after the file's first bytes), the tree and the file's node in it, its
 /// inode, its first bytes (at most 4) and its size.
-pub fn apply_layer<R, F>(tree: &mut Tree, index: u32, stream: R, mut placed: F) -> Result<(), String>
+pub fn apply_layer<R, F>(
+    tree: &mut Tree,
+    index: u32,
+    stream: R,
+    mut placed: F,
+) -> Result<(), String>
 where
     R: tar::Skip,
     F: FnMut(&mut tar::Reader<R>, &Tree, NodeId, u32, &[u8], u64) -> Result<(), String>,
