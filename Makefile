@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build test unit lint testdata bench static fuzz validate-sarif validate-manifests chroot-test
+.PHONY: all build test unit lint testdata bench bench-image static fuzz validate-sarif validate-manifests chroot-test
 
 all: build
 
@@ -38,6 +38,10 @@ chroot-test: static
 
 bench:
 	scripts/bench.sh
+
+# The --image case of `make bench` alone: check --image against umoci unpack + check --root.
+bench-image:
+	scripts/bench-image.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -555,6 +555,12 @@ print("\n".join(f"{v:9} {c}: {t}: {m}" for c, t, m, v in summary))
 EOF
 log "wrote $OUT"
 
+# --- images --------------------------------------------------------------------
+# `check --image` against umoci unpack + check --root; its own script, so that
+# it runs alone too (scripts/bench-image.sh, make bench-image).
+log "image case (scripts/bench-image.sh)"
+BENCH_OUT="$OUT" ELFGATE="$ELFGATE" "$repo/scripts/bench-image.sh"
+
 # --- the shipped binary ------------------------------------------------------
 # Its size is part of what an image pull costs; `make static` builds it.
 log "static binary"

@@ -48,9 +48,19 @@ pub fn prepare(
     } else {
         None
     };
+    // What the index pass reads as it goes; a glob stands for its literal
+    // directory (as `check` expands it).
     let wanted: Vec<String> = match &program {
         Some(p) => p.candidates.clone(),
-        None => targets.to_vec(),
+        None => targets
+            .iter()
+            .map(|t| {
+                t.split('/')
+                    .take_while(|c| !c.contains(['*', '?', '[']))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect(),
     };
     let max = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let loaded = img.load(&wanted, max, &|id, bytes| inspector.prefill(id, bytes))?;

@@ -630,3 +630,163 @@ fn docker_archive_config_and_layers_are_checked_against_their_digests() {
     );
     assert!(!r.stdout.contains("\"pass\""), "{}", r.stdout);
 }
+
+#[test]
+fn a_layer_may_end_at_an_entry_boundary() {
+    let d = tempfile::tempdir().unwrap();
+    // No end-of-archive blocks at all, then cut inside them.
+    let full = Tar::default().file("app/server", &binary()).end();
+    let bare = full[..full.len() - 1024].to_vec();
+    let b = one_layer(&d.path().join("bare"), bare);
+    assert_eq!(check(&oci(&b), &[]).code, Some(0));
+    let cut = full[..full.len() - 700].to_vec();
+    let b = one_layer(&d.path().join("cut"), cut);
+    assert_eq!(check(&oci(&b), &[]).code, Some(0));
+}
+
+#[test]
+fn sha512_digests_are_verified() {
+    use sha2::{Digest, Sha512};
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("img");
+    let put = |bytes: &[u8]| -> (String, u64) {
+        let hex: String = Sha512::digest(bytes)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        std::fs::create_dir_all(dir.join("blobs/sha512")).unwrap();
+        std::fs::write(dir.join("blobs/sha512").join(&hex), bytes).unwrap();
+        (format!("sha512:{hex}"), bytes.len() as u64)
+    };
+    let layer = Tar::default().file("app/server", &binary()).end();
+    let hex512: String = Sha512::digest(&layer)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect();
+    let (ld, ls) = put(&layer);
+    let config = json!({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/app/server"]},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha512:{hex512}")]}});
+    let (cd, cs) = put(&serde_json::to_vec(&config).unwrap());
+    let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": ls}]});
+    let (md, ms) = put(&serde_json::to_vec(&manifest).unwrap());
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms}]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    let reference = format!("oci:{}", dir.display());
+    let r = check(&reference, &["--format", "json"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["image"]["digest"], md);
+    assert_eq!(
+        v["files"][0]["layer"]["diff_id"],
+        format!("sha512:{hex512}")
+    );
+    // The same layer bytes under another sha512 name: refused.
+    let mut bytes = std::fs::read(
+        dir.join("blobs/sha512")
+            .join(ld.trim_start_matches("sha512:")),
+    )
+    .unwrap();
+    bytes[600] ^= 1; // inside the binary: the tar still reads
+    std::fs::write(
+        dir.join("blobs/sha512")
+            .join(ld.trim_start_matches("sha512:")),
+        bytes,
+    )
+    .unwrap();
+    let r = check(&reference, &[]);
+    assert_eq!(r.code, Some(3));
+    assert!(
+        r.stderr.contains("digest mismatch") && r.stderr.contains("sha512:"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Docker 25 and later write an OCI layout inside the `docker save` tar,
+/// with `manifest.json` pointing into `blobs/` and layers uncompressed.
+#[test]
+fn a_docker_25_archive_reads_as_its_oci_layout() {
+    let d = tempfile::tempdir().unwrap();
+    let layers: Vec<Vec<u8>> = vec![
+        Tar::default()
+            .file("app/server", &binary())
+            .file("app/old", &binary())
+            .end(),
+        Tar::default()
+            .file("app/.wh.old", b"")
+            .file(
+                "lib/libcet.so",
+                &std::fs::read(fixture("libcet.so")).unwrap(),
+            )
+            .end(),
+    ];
+    let b = layout(
+        &d.path().join("lay"),
+        &layers
+            .iter()
+            .map(|l| (l.clone(), l.clone()))
+            .collect::<Vec<_>>(),
+        &["/app/server"],
+    );
+    let index = read_json(&b.dir.join("index.json"));
+    let manifest_digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The archive: Docker's manifest.json beside the layout's files.
+    let blob = |digest: &str| format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"));
+    let docker_manifest = json!([{
+        "Config": blob(b.manifest["config"]["digest"].as_str().unwrap()),
+        "RepoTags": ["elfgate/x:v1"],
+        "Layers": b.manifest["layers"].as_array().unwrap().iter().map(|l| blob(l["digest"].as_str().unwrap())).collect::<Vec<_>>(),
+    }]);
+    let mut t = Tar::default()
+        .file(
+            "oci-layout",
+            &std::fs::read(b.dir.join("oci-layout")).unwrap(),
+        )
+        .file(
+            "index.json",
+            &std::fs::read(b.dir.join("index.json")).unwrap(),
+        )
+        .file(
+            "manifest.json",
+            &serde_json::to_vec(&docker_manifest).unwrap(),
+        );
+    for e in std::fs::read_dir(b.dir.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        t = t.file(
+            &format!("blobs/sha256/{}", e.file_name().to_str().unwrap()),
+            &std::fs::read(e.path()).unwrap(),
+        );
+    }
+    let archive = d.path().join("docker25.tar");
+    std::fs::write(&archive, t.end()).unwrap();
+    let from_layout = check(&oci(&b), &["--format", "json", "/"]);
+    let from_archive = check(
+        &format!("docker-archive:{}:elfgate/x:v1", archive.display()),
+        &["--format", "json", "/"],
+    );
+    assert_eq!(
+        from_archive.code, from_layout.code,
+        "{}",
+        from_archive.stderr
+    );
+    let a: Value = serde_json::from_str(&from_layout.stdout).unwrap();
+    let z: Value = serde_json::from_str(&from_archive.stdout).unwrap();
+    assert_eq!(a["files"], z["files"]);
+    assert_eq!(
+        z["image"]["digest"], manifest_digest,
+        "the manifest's digest, found through index.json"
+    );
+    let paths: Vec<&str> = z["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/app/server", "/lib/libcet.so"]);
+}

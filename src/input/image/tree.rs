@@ -272,10 +272,10 @@ impl Tree {
             .saturating_add(NODE_COST)
             .saturating_add(2 * name.len() as u64)
             .saturating_add(extra);
-        if self.bytes > MAX_TREE_BYTES || self.nodes.len() >= u32::MAX as usize {
+        let id = NodeId::try_from(self.nodes.len()).map_err(|_| TreeError::TooLarge)?;
+        if self.bytes > MAX_TREE_BYTES {
             return Err(TreeError::TooLarge);
         }
-        let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             parent,
             name: name.into(),
@@ -448,7 +448,9 @@ impl Tree {
             Kind::File => {
                 let mut s = [0u8; 4];
                 let n = start.len().min(4);
-                s[..n].copy_from_slice(&start[..n]);
+                for (to, from) in s.iter_mut().zip(start) {
+                    *to = *from;
+                }
                 let inode = u32::try_from(self.inodes.len()).map_err(|_| TreeError::TooLarge)?;
                 self.inodes.push(Inode {
                     layer,
