@@ -50,17 +50,18 @@ pub fn prepare(
     };
     // What the index pass reads as it goes; a glob stands for its literal
     // directory (as `check` expands it).
+    let literal: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            t.split('/')
+                .take_while(|c| !c.contains(['*', '?', '[']))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
     let wanted: Vec<String> = match &program {
         Some(p) => p.candidates.clone(),
-        None => targets
-            .iter()
-            .map(|t| {
-                t.split('/')
-                    .take_while(|c| !c.contains(['*', '?', '[']))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            })
-            .collect(),
+        None => literal.clone(),
     };
     let max = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let loaded = img.load(&wanted, max, &|id, bytes| inspector.prefill(id, bytes))?;
@@ -92,7 +93,11 @@ pub fn prepare(
             }
         },
     };
-    loaded.prefetch(&targets, &|id, bytes| inspector.prefill(id, bytes))?;
+    let fetch = match &program {
+        Some(_) => &targets,
+        None => &literal,
+    };
+    loaded.prefetch(fetch, &|id, bytes| inspector.prefill(id, bytes))?;
     let (warnings, omitted) = loaded.warnings();
     let mut warnings = warnings.to_vec();
     if omitted > 0 {

@@ -406,3 +406,99 @@ impl ImageFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tar::tests::entry;
+    use super::*;
+    use sha2::Digest as _;
+
+    fn hex(b: &[u8]) -> String {
+        crate::input::hex(&sha2::Sha256::digest(b))
+    }
+
+    /// A layout of two gzip layers; returns the directory.
+    fn layout(dir: &std::path::Path, layers: &[Vec<u8>]) {
+        use std::io::Write;
+        let blobs = dir.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        let put = |b: &[u8]| {
+            std::fs::write(blobs.join(hex(b)), b).unwrap();
+            format!(r#"{{"digest":"sha256:{}","size":{}}}"#, hex(b), b.len())
+        };
+        let mut descs = Vec::new();
+        let mut diff_ids = Vec::new();
+        for l in layers {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(l).unwrap();
+            descs.push(put(&gz.finish().unwrap()));
+            diff_ids.push(format!(r#""sha256:{}""#, hex(l)));
+        }
+        let config = format!(
+            r#"{{"os":"linux","architecture":"amd64","rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
+            diff_ids.join(",")
+        );
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"config":{},"layers":[{}]}}"#,
+            put(config.as_bytes()),
+            descs.join(",")
+        );
+        let m = put(manifest.as_bytes());
+        std::fs::write(dir.join("index.json"), format!(r#"{{"manifests":[{m}]}}"#)).unwrap();
+        std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    }
+
+    #[test]
+    fn files_read_on_demand_in_any_order_are_their_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let content =
+            |i: usize| -> Vec<u8> { (0..3000 + i * 1000).map(|j| (j * 7 + i) as u8).collect() };
+        let mut one = Vec::new();
+        for i in 0..5 {
+            one.extend(entry(format!("d/f{i}").as_bytes(), b'0', &content(i), b""));
+        }
+        let mut two = entry(b"d/f2", b'0', b"replaced", b"");
+        two.extend(entry(b"d/hard", b'1', b"", b"d/f3"));
+        layout(d.path(), &[one, two]);
+        let reference = format!("oci:{}", d.path().display());
+        let image = super::super::open(&reference, None, "amd64").unwrap();
+        let fed = std::sync::Mutex::new(0usize);
+        let loaded = image
+            .load(&[], 1 << 20, &|_, _| *fed.lock().unwrap() += 1)
+            .unwrap();
+        assert_eq!(
+            *fed.lock().unwrap(),
+            0,
+            "nothing wanted, nothing read ahead"
+        );
+        let mut files: Vec<(String, ImageFile)> = walk::walk(&loaded, &["/d".to_string()])
+            .into_iter()
+            .filter_map(|i| match i {
+                walk::Item::File(v) => Some((v.display, v.file)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(files.len(), 6);
+        // Backwards: every read starts the layer's stream again.
+        files.reverse();
+        for (path, f) in &files {
+            let want = match path.as_str() {
+                "/d/f2" => b"replaced".to_vec(),
+                "/d/hard" => content(3),
+                p => content(p.trim_start_matches("/d/f").parse().unwrap()),
+            };
+            assert_eq!(f.read(path).unwrap(), want, "{path}");
+        }
+        assert_eq!(files[0].1.layer().0, 2, "a hard link is its entry's layer");
+        let small = super::super::open(&reference, None, "amd64")
+            .unwrap()
+            .load(&[], 100, &|_, _| {})
+            .unwrap();
+        let walked = walk::walk(&small, &["/d/f0".to_string()]);
+        let Some(walk::Item::File(v)) = walked.first() else {
+            panic!("{walked:?}")
+        };
+        let err = v.file.read("/d/f0").unwrap_err().to_string();
+        assert!(err.contains("--max-file-size"), "{err}");
+    }
+}
