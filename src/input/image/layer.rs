@@ -160,12 +160,15 @@ impl Stream {
     /// Opens a layer blob; with `verify`, the compressed bytes are hashed
     /// with that digest's algorithm.
     pub fn open(blob: &Blob, verify: Option<&Digest>, label: &str) -> Result<Stream, String> {
-        let hashing = Hashing::new(blob.reader(), verify.map(|d| d.algorithm));
-        let mut buffered = BufReader::with_capacity(BUFFER, hashing);
-        let start = buffered
-            .fill_buf()
+        let mut magic = [0u8; 4];
+        let got = blob
+            .reader()
+            .take(4)
+            .read(&mut magic)
             .map_err(|e| format!("{label}: read: {e}"))?;
-        let compression = Compression::sniff(start);
+        let compression = Compression::sniff(magic.get(..got).unwrap_or_default());
+        let hashing = Hashing::new(blob.reader(), verify.map(|d| d.algorithm));
+        let buffered = BufReader::with_capacity(BUFFER, hashing);
         let decoder = match compression {
             Compression::None => Decoder::Plain(buffered),
             Compression::Gzip => {
@@ -219,6 +222,8 @@ impl Skip for Stream {}
 /// A layer read once from start to end, both digests checked at the end.
 pub struct Verified {
     stream: Hashing<Stream>,
+    /// Uncompressed, and hashed once for both digests.
+    plain: bool,
     digest: Option<Digest>,
     diff_id: Digest,
     blob_len: u64,
@@ -234,10 +239,19 @@ impl Verified {
         diff_id: &Digest,
         label: &str,
     ) -> Result<Verified, String> {
-        let stream = Stream::open(blob, digest, label)?;
-        let algorithm = diff_id.algorithm;
+        // An uncompressed layer's blob is its uncompressed stream: when both
+        // digests use one algorithm, one hash of it is compared with both.
+        let probe = Stream::open(blob, None, label)?;
+        let plain = probe.compression == Compression::None
+            && digest.is_some_and(|d| d.algorithm == diff_id.algorithm);
+        let stream = if plain {
+            probe
+        } else {
+            Stream::open(blob, digest, label)?
+        };
         Ok(Verified {
-            stream: Hashing::new(stream, Some(algorithm)),
+            stream: Hashing::new(stream, Some(diff_id.algorithm)),
+            plain,
             digest: digest.cloned(),
             diff_id: diff_id.clone(),
             blob_len: blob.len(),
@@ -268,9 +282,11 @@ impl Verified {
             ));
         }
         if let Some(want) = &self.digest {
-            let got = hashing
-                .finish()
-                .ok_or_else(|| format!("{label}: no digest computed"))?;
+            let got = match self.plain {
+                true => Some(diff_id.clone()),
+                false => hashing.finish(),
+            }
+            .ok_or_else(|| format!("{label}: no digest computed"))?;
             if &got != want {
                 return Err(format!(
                     "{label}: digest mismatch: the blob hashes to {got}, its descriptor says {want}"

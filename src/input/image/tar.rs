@@ -39,7 +39,7 @@ pub const MAX_SPECIAL: u64 = 1 << 20;
 pub trait Skip: Read {
     /// Passes over up to `n` bytes; returns how many there were.
     fn skip(&mut self, n: u64) -> std::io::Result<u64> {
-        let mut buf = [0u8; 16 * 1024];
+        let mut buf = [0u8; 32 * 1024];
         let mut left = n;
         while left > 0 {
             let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
