@@ -885,6 +885,36 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_and_links_to_removed_files() {
+        let mut t = Tree::new(3);
+        let mut first = h("bin/a", Kind::File, "");
+        first.data_offset = 100;
+        t.apply(0, &first, b"\x7fELF").unwrap();
+        let mut second = h("bin/a", Kind::File, "");
+        second.data_offset = 900;
+        t.apply(0, &second, b"\x7fELF").unwrap();
+        let inode = |t: &Tree, p: &[u8]| match t.lookup(p) {
+            Ok(Found::File { inode, .. }) => *t.inode(inode).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(inode(&t, b"/bin/a").offset, 900, "the later entry wins");
+        t.apply(1, &h("bin/b", Kind::HardLink, "bin/a"), b"")
+            .unwrap();
+        t.apply(2, &h("bin/.wh.a", Kind::File, ""), b"").unwrap();
+        assert!(t.lookup(b"/bin/a").is_err());
+        assert_eq!(inode(&t, b"/bin/b").offset, 900, "the link keeps the bytes");
+        // A hard link to what is no longer there is skipped, named.
+        t.apply(2, &h("bin/c", Kind::HardLink, "bin/a"), b"")
+            .unwrap();
+        assert!(
+            t.warnings()
+                .0
+                .iter()
+                .any(|w| w.contains("bin/c") && w.contains("missing"))
+        );
+    }
+
+    #[test]
     fn lookups_match_the_host_resolver_errors() {
         let mut t = Tree::new(1);
         file(&mut t, 0, "app/server");
