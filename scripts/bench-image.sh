@@ -178,7 +178,7 @@ out = [
     "",
     f"Image: {layers} layers built with umoci ({dirs}; then `/app/server`, the entrypoint), "
     f"{mb(comp)} of gzip layers, {mb(uncomp)} unpacked, {files} files of which {elf} ELF. "
-    f"Binary: `{elfgate}` (static). {umoci}. Load average {l0} at start, {l1} at end.",
+    f"Binary: `{elfgate}`. {umoci}. Load average {l0} at start, {l1} at end (1, 5, 15 min).",
     "",
     "| case | command | wall mean ± σ (s) | user+sys (s) | ratio (wall) | ratio (CPU) | elfgate peak RSS (MiB) | verdicts |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
