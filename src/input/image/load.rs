@@ -308,6 +308,79 @@ impl Loaded {
     pub fn tree(&self) -> &Tree {
         &self.tree
     }
+
+    /// Opens `path` inside the image as a process in a container of it
+    /// would: symlinks followed inside the image (at most 40), the node's
+    /// type and permission bits (`st_mode`), and for a regular file its
+    /// identity and bytes (read on demand, at most `--max-file-size`).
+    /// This is what a file-tree seam over images (for the loader
+    /// simulation) needs: `dev`/`ino` are `u64::MAX`/the inode, `id` the
+    /// [`FileId`] the walk gives the same file.
+    pub fn open_path(self: &Arc<Self>, path: &[u8]) -> Result<Opened, OpenFailure> {
+        use super::tree::Entry;
+        let id = self.tree.lookup_node(path).map_err(OpenFailure::Lookup)?;
+        Ok(match self.tree.entry(id) {
+            Entry::File { inode, layer } => {
+                let file = self.file(inode, layer);
+                let i = self.inode(inode).copied();
+                let mode = libc::S_IFREG | i.map_or(0, |i| i.mode);
+                let bytes = file
+                    .read(&crate::input::escape_bytes(path))
+                    .map_err(|e| OpenFailure::Read(e.to_string()))?;
+                Opened {
+                    mode,
+                    len: file.size(),
+                    id: Some(file.id()),
+                    bytes: Some(Arc::from(bytes)),
+                }
+            }
+            Entry::Dir => Opened {
+                mode: libc::S_IFDIR | 0o755,
+                len: 0,
+                id: None,
+                bytes: None,
+            },
+            Entry::Other(kind) => Opened {
+                mode: match kind {
+                    "FIFO" => libc::S_IFIFO,
+                    "block device" => libc::S_IFBLK,
+                    _ => libc::S_IFCHR,
+                } | 0o644,
+                len: 0,
+                id: None,
+                bytes: None,
+            },
+            // `lookup_node` follows every symlink.
+            Entry::Symlink(_) => return Err(OpenFailure::Lookup(super::tree::LookupError::Loop)),
+        })
+    }
+
+    /// The in-image path `path` resolves to (absolute, no symlinks, `.` or `..`).
+    pub fn canonical(&self, path: &[u8]) -> Result<Vec<u8>, super::tree::LookupError> {
+        self.tree.lookup_node(path).map(|id| self.tree.path_of(id))
+    }
+}
+
+/// What [`Loaded::open_path`] found.
+#[derive(Debug)]
+pub struct Opened {
+    /// `st_mode`: type and permission bits.
+    pub mode: u32,
+    pub len: u64,
+    /// A regular file's identity (shared by its hard links and the symlinks to it).
+    pub id: Option<FileId>,
+    /// A regular file's bytes.
+    pub bytes: Option<Arc<[u8]>>,
+}
+
+/// Why [`Loaded::open_path`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenFailure {
+    /// The path did not resolve (as `ENOENT`, `ELOOP`, `ENOTDIR`).
+    Lookup(super::tree::LookupError),
+    /// The file's bytes could not be read (larger than `--max-file-size`, a
+    /// layer changed since it was verified).
+    Read(String),
 }
 
 /// A regular file of an image, as a walk reached it.
@@ -490,6 +563,20 @@ mod tests {
             assert_eq!(f.read(path).unwrap(), want, "{path}");
         }
         assert_eq!(files[0].1.layer().0, 2, "a hard link is its entry's layer");
+        // The seam a loader reads through: the same bytes, by path.
+        let o = loaded.open_path(b"/d/../d/hard").unwrap();
+        assert_eq!(o.bytes.as_deref(), Some(content(3).as_slice()));
+        assert_eq!(o.mode & libc::S_IFMT, libc::S_IFREG);
+        assert_eq!(o.id, Some(files[0].1.id()));
+        assert_eq!(
+            loaded.open_path(b"/d").unwrap().mode & libc::S_IFMT,
+            libc::S_IFDIR
+        );
+        assert_eq!(loaded.canonical(b"/d/./f1").unwrap(), b"/d/f1");
+        assert!(matches!(
+            loaded.open_path(b"/nope"),
+            Err(OpenFailure::Lookup(_))
+        ));
         let small = super::super::open(&reference, None, "amd64")
             .unwrap()
             .load(&[], 100, &|_, _| {})

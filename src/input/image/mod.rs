@@ -45,7 +45,7 @@ pub mod tar;
 pub mod tree;
 mod walk;
 
-pub use load::{Feed, ImageFile, Loaded, apply_layer, apply_layers};
+pub use load::{Feed, ImageFile, Loaded, OpenFailure, Opened, apply_layer, apply_layers};
 pub use walk::{Item, Visit, walk};
 
 use digest::Digest;
