@@ -169,7 +169,8 @@ seed() {
 image_seeds() {
 	local t=$1 dir=$2 work=$tmp/image-$1 f i=0
 	mkdir -p "$work/stage/app" "$work/stage/etc"
-	cp "$root"/testdata/bin/go127-static "$work/stage/app/server"
+	# A small ELF file: tar structure is what this fuzzes, not ELF.
+	cp "$root"/testdata/bin/libcet.so "$work/stage/app/server"
 	ln -sf server "$work/stage/app/link"
 	ln -f "$work/stage/app/server" "$work/stage/app/hard"
 	printf 'text\n' > "$work/stage/etc/notes"
