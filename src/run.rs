@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
 use crate::input::{FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
+use crate::term::Progress;
 
 /// Exit statuses (see `cli::EXIT_CODES`).
 pub const EXIT_PASS: u8 = 0;
@@ -36,6 +37,13 @@ pub fn main() -> u8 {
         Command::Inspect(a) => run_inspect(&a),
         Command::Check(a) => crate::check::run(&a),
         Command::SelfCopy(a) => self_copy(&a),
+        Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
+            Ok(()) => EXIT_PASS,
+            Err(e) => {
+                eprintln!("elfgate: writing output: {e}");
+                EXIT_UNREADABLE
+            }
+        },
     }
 }
 
@@ -68,6 +76,8 @@ pub struct Inspector<'q> {
     opts: Options<'q>,
     verbose: bool,
     seen: Mutex<HashMap<FileId, Arc<Report>>>,
+    /// Counts the files examined; drawn on a terminal (see `term`).
+    progress: Progress,
 }
 
 impl<'q> Inspector<'q> {
@@ -76,7 +86,15 @@ impl<'q> Inspector<'q> {
             opts,
             verbose,
             seen: Mutex::new(HashMap::new()),
+            progress: Progress::disabled(),
         }
+    }
+
+    /// Reports progress through `progress` (erased when the inspector is
+    /// dropped, before anything else is printed).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Inspects the files of `targets` (walked in parallel, see
@@ -89,6 +107,7 @@ impl<'q> Inspector<'q> {
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        self.progress.tick();
         let opened = match src.open() {
             Ok(o) => o,
             Err(OpenError::NotElf(_)) if !src.named() => {
@@ -211,7 +230,9 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: None,
     };
-    let found = Inspector::new(opts, a.verbose).targets(&resolver, &a.paths);
+    let found = Inspector::new(opts, a.verbose)
+        .with_progress(Progress::stderr("inspect"))
+        .targets(&resolver, &a.paths);
     let done = finish(found, a.verbose);
     let out = match a.format {
         InspectFormat::Text => crate::render::inspect::text(&done.reports),
