@@ -52,5 +52,5 @@ fn main() {
         Some(commit) => format!("{version} (commit {})", commit.get(..12).unwrap_or(&commit)),
         None => version,
     };
-    println!("cargo:rustc-env=ELFGATE_VERSION_LINE={line}");
+    println!("cargo:rustc-env=BUILD_VERSION_LINE={line}");
 }

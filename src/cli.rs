@@ -16,7 +16,7 @@ Exit status:
 
 /// `--version`: the crate version and, when built from git (or given
 /// ELFGATE_REVISION at build time), the commit; see build.rs.
-pub const VERSION: &str = env!("ELFGATE_VERSION_LINE");
+pub const VERSION: &str = env!("BUILD_VERSION_LINE");
 
 #[derive(Debug, Parser)]
 #[command(
