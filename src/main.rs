@@ -8,6 +8,8 @@ use std::process::ExitCode;
 /// walk spent its time in futex waits, mmap/munmap and page faults (50%
 /// more CPU than the glibc build, see BENCHMARKS.md). mimalloc keeps
 /// per-thread heaps and reuses freed memory. glibc builds keep glibc's.
+/// scripts/build-static.sh compiles it without transparent huge pages and
+/// eager arena commits, which cost RSS, not time.
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -234,11 +234,13 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         .with_progress(Progress::stderr("inspect"))
         .targets(&resolver, &a.paths);
     let done = finish(found, a.verbose);
-    let out = match a.format {
-        InspectFormat::Text => crate::render::inspect::text(&done.reports),
-        InspectFormat::Json => crate::render::inspect::json(done.reports),
+    let written = match a.format {
+        InspectFormat::Text => write_stdout(crate::render::inspect::text(&done.reports).as_bytes()),
+        InspectFormat::Json => {
+            write_stdout_with(|out| crate::render::inspect::json_to(done.reports, out))
+        }
     };
-    if let Err(e) = write_stdout(out.as_bytes()) {
+    if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
@@ -246,6 +248,18 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS
+    }
+}
+
+/// Lets `write` write to stdout through a buffer; a closed pipe is not an
+/// error, as in [`write_stdout`].
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }
 
