@@ -8,9 +8,10 @@
 #   inspect  inspect one file: the largest fixture, and a large real Go binary
 #   tree     inspect a whole tree (default /usr/lib), and whether every ELF is reported
 #   check    check with ten symbol rules, on a stripped and an unstripped Go binary
-#   huge     inspect, and check with the ten rules, on the largest stripped Go
-#            binary found here (100 MB or more), else one built offline by
-#            scripts/big-go-binary.sh from generated packages and the standard library
+#   huge     inspect, and check with the ten rules, on the smallest and the
+#            largest stripped Go binary of 100 MB or more found here, else on
+#            one built offline by scripts/big-go-binary.sh from generated
+#            packages and the standard library
 #   damaged  check over a corpus of damaged files made from a fixture
 #
 # elfgate is built exactly as the Dockerfile builds what it ships:
@@ -29,8 +30,9 @@
 #   BENCH_OUT    report to write (default BENCHMARKS.md at the repository root)
 #   BENCH_RUNS   hyperfine runs per command for cases 1, 3, 4 (default 20)
 #   BENCH_TREE_RUNS  runs for case 2 (default 5)
-#   BENCH_HUGE   a stripped Go binary for the huge case (default: the largest
-#                stripped Go ELF of 100 MB or more under /usr, /opt; else built)
+#   BENCH_HUGE   stripped Go binaries for the huge cases, space-separated
+#                (default: the smallest and the largest stripped Go ELF of
+#                100 MB or more under /usr and /opt; else one is built)
 #   BENCH_CASES  cases to run, space-separated (default: all)
 set -euo pipefail
 
@@ -188,35 +190,48 @@ gotool=$(readlink -f "$GO")
 strip -o "$work/go.stripped" "$gotool"
 check_files+=("$gotool" "$work/go.stripped")
 
-# The huge case: the largest stripped Go ELF of 100 MB or more found here,
-# else one built by scripts/big-go-binary.sh (kept in the target directory,
-# so that the next run does not build it again).
+# The huge cases: stripped Go ELFs of 100 MB or more found here, the
+# smallest and the largest of them (the scale of kubectl's big siblings, and
+# the worst case), else one built by scripts/big-go-binary.sh (kept in the
+# target directory, so that the next run does not build it again).
 HUGE_MIN_BYTES=$((100 * 1000 * 1000))
-huge=
-huge_origin=
+huge_files=()
+huge_origins=()
 if want huge; then
     for cand in ${BENCH_HUGE:-}; do
         r=$(readlink -f "$cand")
-        is_go_elf "$r" && { huge=$r; huge_origin="BENCH_HUGE=$cand"; }
+        if is_go_elf "$r"; then
+            huge_files+=("$r")
+            huge_origins+=("BENCH_HUGE ($cand)")
+        fi
     done
-    if [ -z "$huge" ]; then
+    if [ "${#huge_files[@]}" -eq 0 ]; then
+        found_huge=()
         while IFS= read -r cand; do
             if is_go_elf "$cand" && ! has_symtab "$cand"; then
-                huge=$cand
-                huge_origin="largest stripped Go ELF found on this machine ($("$GO" version "$cand" | cut -d' ' -f2-))"
-                break
+                found_huge+=("$cand")
             fi
         done < <(find /usr /opt -xdev -type f -size +"$((HUGE_MIN_BYTES / 1000))"k \
-            -printf '%s %p\n' 2>/dev/null | sort -rn | cut -d' ' -f2-)
-    fi
-    if [ -z "$huge" ]; then
-        huge=$target_dir/bench/big-go-$("$GO" env GOVERSION)
-        if [ ! -x "$huge" ]; then
-            log "no stripped Go ELF >= 100 MB here: building one (scripts/big-go-binary.sh, a few minutes)"
-            mkdir -p "$(dirname "$huge")"
-            scripts/big-go-binary.sh "$huge" "$GO"
+            -printf '%s %p\n' 2>/dev/null | sort -n | cut -d' ' -f2-)
+        if [ "${#found_huge[@]}" -gt 0 ]; then
+            huge_files+=("${found_huge[0]}")
+            huge_origins+=("smallest stripped Go ELF of 100 MB or more found on this machine ($("$GO" version "${found_huge[0]}" | cut -d' ' -f2-))")
+            last=${found_huge[${#found_huge[@]}-1]}
+            if [ "$last" != "${found_huge[0]}" ]; then
+                huge_files+=("$last")
+                huge_origins+=("largest stripped Go ELF found on this machine ($("$GO" version "$last" | cut -d' ' -f2-))")
+            fi
         fi
-        huge_origin="built by \`scripts/big-go-binary.sh\` with $("$GO" env GOVERSION)"
+    fi
+    if [ "${#huge_files[@]}" -eq 0 ]; then
+        built=$target_dir/bench/big-go-$("$GO" env GOVERSION)
+        if [ ! -x "$built" ]; then
+            log "no stripped Go ELF >= 100 MB here: building one (scripts/big-go-binary.sh, a few minutes)"
+            mkdir -p "$(dirname "$built")"
+            scripts/big-go-binary.sh "$built" "$GO"
+        fi
+        huge_files+=("$built")
+        huge_origins+=("built by \`scripts/big-go-binary.sh\` with $("$GO" env GOVERSION)")
     fi
 fi
 
@@ -373,23 +388,25 @@ want check && for f in "${check_files[@]}"; do
     note "check-$n" summary "$("${argv[@]}" 2>&1 | grep '^SUMMARY' || true)"
 done
 
-# The huge binary: inspect, and check with the ten rules.
-if want huge; then
-    bench inspect-huge inspect-huge "\`elfgate inspect\` on the largest Go binary" "$(describe "$huge")" \
+# The huge binaries: inspect, and check with the ten rules.
+for i in "${!huge_files[@]}"; do
+    huge=${huge_files[$i]}
+    n=$((i + 1))
+    bench "inspect-huge-$n" inspect-huge "\`elfgate inspect\` on a huge Go binary" "$(describe "$huge")" \
         "$RUNS" "$WARMUP" \
         "elfgate inspect" "$ELFGATE inspect $huge" \
         "go version -m" "$GO version -m $huge" \
         "elfgate inspect (dynamic)" "$ELFGATE_DYNAMIC inspect $huge"
-    note inspect-huge origin "$huge_origin"
-    bench check-huge check-huge "\`elfgate check\` with 10 symbol rules on the largest Go binary" \
+    note "inspect-huge-$n" origin "${huge_origins[$i]}"
+    bench "check-huge-$n" check-huge "\`elfgate check\` with 10 symbol rules on a huge Go binary" \
         "$(describe "$huge")" "$RUNS" "$WARMUP" \
         "elfgate check" "$ELFGATE check $rules $huge" \
         "go version -m" "$GO version -m $huge" \
         "elfgate check (dynamic)" "$ELFGATE_DYNAMIC check $rules $huge"
-    note check-huge origin "$huge_origin"
+    note "check-huge-$n" origin "${huge_origins[$i]}"
     eval "argv=($ELFGATE check $rules $huge)"
-    note check-huge summary "$("${argv[@]}" 2>&1 | grep '^SUMMARY' || true)"
-fi
+    note "check-huge-$n" summary "$("${argv[@]}" 2>&1 | grep '^SUMMARY' || true)"
+done
 
 # 4. check over damaged files: truncations at every 4 KiB up to 64 KiB, at
 # halves of the file, at each section and segment boundary; two headers with
