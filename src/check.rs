@@ -14,6 +14,7 @@ use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
 use crate::run::{self, EXIT_USAGE, Inspector};
+use crate::term::{self, Progress};
 
 const TOOL: ToolInfo<'static> = ToolInfo {
     name: "elfgate",
@@ -57,7 +58,7 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
-    let inspector = Inspector::new(opts, a.verbose);
+    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("check"));
     // With --image, the layers are read (and the targets' files inspected
     // as they stream past) before the walk; a damaged image voids it all.
     let mut image: Option<ImageFacts> = None;
@@ -87,6 +88,8 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         Some(_) => Vec::new(),
         None => inspect(&resolver, &targets, &inspector),
     };
+    // Erases the progress line before anything else is printed.
+    drop(inspector);
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
     let mut verdicts = Verdicts {
@@ -126,7 +129,11 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
 
     let image = image.as_ref();
     let report = match a.format {
-        CheckFormat::Text => render::text::render_image(&verdicts, image),
+        CheckFormat::Text => {
+            // Colour only where the report goes to a terminal.
+            let color = a.output.is_none() && term::color_stdout();
+            render::text::render_image_styled(&verdicts, render::text::Style { color }, image)
+        }
         CheckFormat::Json => render::json::render_image(&verdicts, &TOOL, image),
         CheckFormat::Sarif => render::sarif::render_image(&verdicts, &TOOL, image),
         CheckFormat::Junit => render::junit::render(&verdicts),

@@ -14,10 +14,14 @@ Exit status:
   2  usage error, a policy file that cannot be loaded, or (check) no rule applied to any file
   3  a target could not be read or parsed, or (check) no ELF file was found";
 
+/// `--version`: the crate version and, when built from git (or given
+/// ELFGATE_REVISION at build time), the commit; see build.rs.
+pub const VERSION: &str = env!("BUILD_VERSION_LINE");
+
 #[derive(Debug, Parser)]
 #[command(
     name = "elfgate",
-    version,
+    version = VERSION,
     about = "Static gate for Go binaries and ELF shared libraries: facts and a pass/fail verdict",
     after_help = EXIT_CODES,
     propagate_version = true
@@ -38,6 +42,8 @@ pub enum Command {
     /// Copy this elfgate executable to DEST (for a copy-in init container in an image with no shell).
     #[command(name = "self-copy")]
     SelfCopy(SelfCopyArgs),
+    /// Print a shell completion script for SHELL, generated from these flags.
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -256,6 +262,26 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some(v) => Ok(v),
         None => Err(format!("{s:?}: too large")),
     }
+}
+
+/// Shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install, for example:
+  bash: elfgate completions bash > /etc/bash_completion.d/elfgate
+  zsh:  elfgate completions zsh > \"${fpath[1]}/_elfgate\"
+  fish: elfgate completions fish > ~/.config/fish/completions/elfgate.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]

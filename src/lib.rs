@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod completions;
 pub mod elf;
 pub mod facts;
 pub mod go;
@@ -16,3 +17,4 @@ pub mod pick;
 pub mod policy;
 pub mod render;
 pub mod run;
+pub mod term;

@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
 use crate::input::{FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
+use crate::term::Progress;
 
 /// Exit statuses (see `cli::EXIT_CODES`).
 pub const EXIT_PASS: u8 = 0;
@@ -36,6 +37,13 @@ pub fn main() -> u8 {
         Command::Inspect(a) => run_inspect(&a),
         Command::Check(a) => crate::check::run(&a),
         Command::SelfCopy(a) => self_copy(&a),
+        Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
+            Ok(()) => EXIT_PASS,
+            Err(e) => {
+                eprintln!("elfgate: writing output: {e}");
+                EXIT_UNREADABLE
+            }
+        },
     }
 }
 
@@ -71,6 +79,8 @@ pub struct Inspector<'q> {
     /// Files of an image whose bytes were read ahead (see [`Inspector::prefill`])
     /// and could not be parsed, by id: the error, without a path.
     failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
+    /// Counts the files examined; drawn on a terminal (see `term`).
+    progress: Progress,
 }
 
 impl<'q> Inspector<'q> {
@@ -80,7 +90,15 @@ impl<'q> Inspector<'q> {
             verbose,
             seen: Mutex::new(HashMap::new()),
             failed: Mutex::new(HashMap::new()),
+            progress: Progress::disabled(),
         }
+    }
+
+    /// Reports progress through `progress` (erased when the inspector is
+    /// dropped, before anything else is printed).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Inspects the bytes of an image's file read ahead of the walk (as an
@@ -179,6 +197,7 @@ impl<'q> Inspector<'q> {
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        self.progress.tick();
         if let Some(file) = src.image_file() {
             return self.image_outcome(src, file);
         }
@@ -297,7 +316,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: None,
     };
-    let inspector = Inspector::new(opts, a.verbose);
+    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("inspect"));
     let mut image = None;
     let mut paths = a.paths.clone();
     let mut missing = false;
@@ -332,12 +351,18 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         },
     };
     let found = inspector.targets(&resolver, &paths);
+    // Erases the progress line before anything else is printed.
+    drop(inspector);
     let done = finish(found, a.verbose);
-    let out = match a.format {
-        InspectFormat::Text => crate::render::inspect::text_image(&done.reports, image.as_ref()),
-        InspectFormat::Json => crate::render::inspect::json_image(done.reports, image),
+    let written = match a.format {
+        InspectFormat::Text => write_stdout(
+            crate::render::inspect::text_image(&done.reports, image.as_ref()).as_bytes(),
+        ),
+        InspectFormat::Json => {
+            write_stdout_with(|out| crate::render::inspect::json_image_to(done.reports, image, out))
+        }
     };
-    if let Err(e) = write_stdout(out.as_bytes()) {
+    if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
@@ -345,6 +370,18 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS
+    }
+}
+
+/// Lets `write` write to stdout through a buffer; a closed pipe is not an
+/// error, as in [`write_stdout`].
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }
 

@@ -48,6 +48,28 @@ pub fn json_image(reports: Vec<Report>, image: Option<crate::facts::ImageFacts>)
     s
 }
 
+/// [`json`], written to `out` as it is serialized: over a large tree the
+/// document is megabytes, and a string of it (grown by doubling) was most
+/// of `inspect`'s peak memory.
+pub fn json_to(reports: Vec<Report>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    json_image_to(reports, None, out)
+}
+
+/// [`json_to`], with the image the files came from (`--image`).
+pub fn json_image_to(
+    reports: Vec<Report>,
+    image: Option<crate::facts::ImageFacts>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let doc = Document {
+        schema: crate::facts::SCHEMA.to_string(),
+        image,
+        files: reports,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
 fn file_text(out: &mut String, r: &Report, layers: Option<usize>) {
     let head = if r.elf.is_none() {
         "could not be read".to_string()
