@@ -8,6 +8,7 @@
 //! never a SIGBUS, and memory grows only with what is actually read.
 
 mod bytes;
+pub mod image;
 pub mod tree;
 mod walk;
 
@@ -59,6 +60,8 @@ pub struct Target {
     /// Under `--root`, the tree `fs_path` lies in: the file is opened
     /// through it, with no symlink allowed anywhere on the (resolved) path.
     pub tree: Option<Arc<DiskTree>>,
+    /// The file inside an image (`--image`), which has no host path.
+    pub image: Option<image::ImageFile>,
 }
 
 /// One thing found while expanding targets, in order: a file (as `F`,
@@ -90,6 +93,9 @@ pub enum Resolver {
     /// Paths are inside the tree; symlinks (absolute ones and `..`) resolve
     /// as if its top were `/`, and nothing outside it is ever opened.
     Root(Arc<DiskTree>),
+    /// Paths are inside an image's merged layers, resolved as under `Root`;
+    /// nothing is opened on the host (see [`image`]).
+    Image(std::sync::Arc<image::Loaded>),
 }
 
 impl Resolver {
@@ -114,13 +120,14 @@ impl Resolver {
             named,
             follow: matches!(self, Resolver::Host),
             tree: self.tree().cloned(),
+            image: None,
         }
     }
 
     /// The tree of `--root`, if any.
     pub fn tree(&self) -> Option<&Arc<DiskTree>> {
         match self {
-            Resolver::Host => None,
+            Resolver::Host | Resolver::Image(_) => None,
             Resolver::Root(t) => Some(t),
         }
     }
@@ -148,6 +155,11 @@ impl Resolver {
                     FileType::from_raw_mode(st.st_mode),
                 ))
             }
+            // An image's files are walked by `image::walk`, never located on the host.
+            Resolver::Image(_) => Err(InputError::NotFound {
+                path: display.to_string(),
+                detail: " (inside an image, not on this machine)".into(),
+            }),
         }
     }
 }
@@ -185,9 +197,11 @@ fn resolve_in_tree(tree: &DiskTree, path: &Path, display: &str) -> Result<Vec<u8
     tree.resolve(path.as_os_str().as_bytes()).map_err(|u| {
         let e = std::io::Error::from(u.errno);
         if e.kind() == std::io::ErrorKind::NotFound {
-            // Where resolution went, when it went anywhere but where it was asked.
-            let asked = tree::normalized(path.as_os_str().as_bytes());
-            let detail = if u.links == 0 && asked == u.at {
+            // Where resolution went: said when it followed a symlink or
+            // got past the first component (`at` ends with the component
+            // that is missing).
+            let depth = u.at.iter().filter(|&&b| b == b'/').count();
+            let detail = if u.links == 0 && depth <= 1 {
                 String::new()
             } else {
                 format!(" (resolved inside the root to {})", escape_bytes(&u.at))
@@ -307,6 +321,17 @@ impl FileId {
         }
     }
 
+    /// A file of an image (`--image`), by its place in the image's tree.
+    pub fn in_image(inode: u32) -> Self {
+        FileId {
+            dev: u64::MAX,
+            ino: u64::from(inode),
+            size: 0,
+            mtime: (0, 0),
+            ctime: (0, 0),
+        }
+    }
+
     fn of(meta: &Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
         FileId {
@@ -336,6 +361,19 @@ pub struct Start {
 }
 
 impl Start {
+    /// The first `len` (at most four) of `bytes`.
+    pub fn new(bytes: [u8; 4], len: usize) -> Self {
+        Start {
+            bytes,
+            len: len.min(4),
+        }
+    }
+
+    /// Whether these are the ELF magic.
+    pub fn is_elf(&self) -> bool {
+        self.len == 4 && &self.bytes == b"\x7fELF"
+    }
+
     /// Why the file is not ELF, in words.
     pub fn reason(&self) -> String {
         let start = self.bytes.get(..self.len).unwrap_or_default();

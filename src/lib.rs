@@ -6,9 +6,11 @@
 
 pub mod check;
 pub mod cli;
+pub mod completions;
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod image_scan;
 pub mod input;
 pub mod inspect;
 pub mod load;
@@ -16,3 +18,4 @@ pub mod pick;
 pub mod policy;
 pub mod render;
 pub mod run;
+pub mod term;

@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
 use crate::input::{DiskTree, FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
+use crate::term::Progress;
 
 /// Exit statuses (see `cli::EXIT_CODES`).
 pub const EXIT_PASS: u8 = 0;
@@ -36,6 +37,13 @@ pub fn main() -> u8 {
         Command::Inspect(a) => run_inspect(&a),
         Command::Check(a) => crate::check::run(&a),
         Command::SelfCopy(a) => self_copy(&a),
+        Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
+            Ok(()) => EXIT_PASS,
+            Err(e) => {
+                eprintln!("elfgate: writing output: {e}");
+                EXIT_UNREADABLE
+            }
+        },
     }
 }
 
@@ -72,6 +80,11 @@ pub struct Inspector<'q> {
     /// The load simulation, when asked for: the session, and the tree
     /// whose paths it takes (`None`: host paths, made absolute).
     load: Option<(crate::load::Session, Option<Arc<DiskTree>>)>,
+    /// Files of an image whose bytes were read ahead (see [`Inspector::prefill`])
+    /// and could not be parsed, by id: the error, without a path.
+    failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
+    /// Counts the files examined; drawn on a terminal (see `term`).
+    progress: Progress,
 }
 
 impl<'q> Inspector<'q> {
@@ -81,12 +94,118 @@ impl<'q> Inspector<'q> {
             verbose,
             seen: Mutex::new(HashMap::new()),
             load: None,
+            failed: Mutex::new(HashMap::new()),
+            progress: Progress::disabled(),
         }
+    }
+
+    /// Reports progress through `progress` (erased when the inspector is
+    /// dropped, before anything else is printed).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Inspects the bytes of an image's file read ahead of the walk (as an
+    /// image's layers stream past) and keeps the report by id, so that
+    /// every path the walk reaches it by gets it (see `input::image`).
+    pub fn prefill(&self, id: FileId, bytes: &[u8]) {
+        if self.seen().contains_key(&id) {
+            return;
+        }
+        match inspect::inspect_bytes("", bytes, &self.opts) {
+            Ok(r) => {
+                self.seen().insert(id, Arc::new(r));
+            }
+            Err(FileError::Elf { source, .. }) => {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id, source);
+            }
+            // Bytes are never a path that failed to open.
+            Err(_) => {}
+        }
+    }
+
+    /// [`Inspector::outcome`] for a file inside an image: its report was
+    /// made as its layer streamed past, or its bytes are read now.
+    fn image_outcome(
+        &self,
+        src: &Source<'_>,
+        file: &crate::input::image::ImageFile,
+    ) -> Option<Outcome> {
+        let start = file.start();
+        if !start.is_elf() {
+            if !src.named() {
+                return self
+                    .verbose
+                    .then(|| Outcome::Skipped(src.display(), "not ELF"));
+            }
+            let path = src.display();
+            let e = FileError::NotElf {
+                path: path.clone(),
+                reason: start.reason(),
+            };
+            return Some(Outcome::Failed(path, e.to_string()));
+        }
+        let display = src.display();
+        let (index, diff_id) = file.layer();
+        let layer = crate::facts::LayerRef {
+            index,
+            diff_id: diff_id.to_string(),
+        };
+        let id = file.id();
+        let with_path = |r: &Report| {
+            let mut r = r.clone();
+            r.path = display.clone();
+            r.layer = Some(layer.clone());
+            Outcome::Report(Arc::new(r))
+        };
+        if let Some(known) = self.seen().get(&id).cloned() {
+            return Some(with_path(&known));
+        }
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        if let Some(e) = failed {
+            let e = FileError::Elf {
+                path: display.clone(),
+                source: e,
+            };
+            return Some(Outcome::Failed(display, e.to_string()));
+        }
+        let bytes = match file.read(&display) {
+            Ok(b) => b,
+            Err(e) => return Some(Outcome::Failed(display, e.to_string())),
+        };
+        Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                self.seen().insert(id, Arc::clone(&r));
+                with_path(&r)
+            }
+            Err(e) => Outcome::Failed(display, e.to_string()),
+        })
     }
 
     /// Adds the load simulation (`Report::load`) to every report, in the
     /// root of `resolver`.
     pub fn with_load(mut self, resolver: &Resolver, options: crate::load::Options) -> Self {
+        self.set_load(resolver, options);
+        self
+    }
+
+    /// [`Inspector::with_load`] on an inspector already made; `false` when
+    /// the simulation cannot run there: inside an image (`--image`) it does
+    /// not run yet, and the reports then have no `load` (its rules are unknown).
+    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) -> bool {
+        if matches!(resolver, Resolver::Image(_)) {
+            return false;
+        }
         let root = resolver.tree().cloned();
         let tree: Arc<dyn crate::input::Tree> = match &root {
             Some(t) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
@@ -97,7 +216,7 @@ impl<'q> Inspector<'q> {
             },
         };
         self.load = Some((crate::load::Session::new(tree, options), root));
-        self
+        true
     }
 
     /// The report with its load facts, when the simulation is on.
@@ -145,6 +264,10 @@ impl<'q> Inspector<'q> {
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        self.progress.tick();
+        if let Some(file) = src.image_file() {
+            return self.image_outcome(src, file);
+        }
         let opened = match src.open() {
             Ok(o) => o,
             Err(OpenError::NotElf(_)) if !src.named() => {
@@ -256,21 +379,51 @@ fn error_path(e: &crate::input::InputError) -> String {
 }
 
 fn run_inspect(a: &InspectArgs) -> u8 {
-    let resolver = match resolver(a.root.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("elfgate: {e}");
-            return EXIT_USAGE;
-        }
-    };
     let opts = Options {
         digest: a.digest,
         symbols: None,
     };
-    let mut inspector = Inspector::new(opts, a.verbose);
+    let mut inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("inspect"));
+    let mut image = None;
+    let mut paths = a.paths.clone();
+    let mut missing = false;
+    let resolver = match &a.image.reference {
+        Some(r) => match crate::image_scan::prepare(&a.image, r, &a.paths, &inspector) {
+            Ok(scan) => {
+                for (path, note) in &scan.notes {
+                    eprintln!("elfgate: {path}: {note}");
+                }
+                if let Some((name, why)) = &scan.missing {
+                    eprintln!("elfgate: {name}: {why}");
+                    missing = true;
+                }
+                paths = scan.targets;
+                image = Some(scan.facts);
+                scan.resolver
+            }
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return match e {
+                    crate::input::image::ImageError::Usage(_) => EXIT_USAGE,
+                    crate::input::image::ImageError::Damaged(_) => EXIT_UNREADABLE,
+                };
+            }
+        },
+        None => match resolver(a.root.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
     if a.load {
         match load_options(a.cpu.as_deref(), a.library_path.as_deref()) {
-            Ok(o) => inspector = inspector.with_load(&resolver, o),
+            Ok(o) => {
+                if !inspector.set_load(&resolver, o) {
+                    eprintln!("elfgate: --load: the load simulation does not run inside --image");
+                }
+            }
             Err(e) => {
                 eprintln!("elfgate: {e}");
                 return EXIT_USAGE;
@@ -280,17 +433,23 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         eprintln!("elfgate: --cpu and --library-path apply to --load");
         return EXIT_USAGE;
     }
-    let found = inspector.targets(&resolver, &a.paths);
+    let found = inspector.targets(&resolver, &paths);
+    // Erases the progress line before anything else is printed.
+    drop(inspector);
     let done = finish(found, a.verbose);
-    let out = match a.format {
-        InspectFormat::Text => crate::render::inspect::text(&done.reports),
-        InspectFormat::Json => crate::render::inspect::json(done.reports),
+    let written = match a.format {
+        InspectFormat::Text => write_stdout(
+            crate::render::inspect::text_image(&done.reports, image.as_ref()).as_bytes(),
+        ),
+        InspectFormat::Json => {
+            write_stdout_with(|out| crate::render::inspect::json_image_to(done.reports, image, out))
+        }
     };
-    if let Err(e) = write_stdout(out.as_bytes()) {
+    if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
-    if done.unreadable {
+    if done.unreadable || missing {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS
@@ -310,6 +469,18 @@ pub fn load_options(
         cpu,
         library_path: library_path.map(|l| l.as_bytes().to_vec()),
     })
+}
+
+/// Lets `write` write to stdout through a buffer; a closed pipe is not an
+/// error, as in [`write_stdout`].
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
 }
 
 /// Writes to stdout; a closed pipe (`elfgate inspect | head`) is not an error.

@@ -528,20 +528,6 @@ fn components(p: &[u8]) -> std::collections::VecDeque<Vec<u8>> {
         .collect()
 }
 
-/// `path` with `.`, empty components and `..` resolved lexically (never
-/// above `/`), as absolute bytes: what a resolution without symlinks gives.
-pub fn normalized(path: &[u8]) -> Vec<u8> {
-    let mut parts: Vec<Vec<u8>> = Vec::new();
-    for c in components(path) {
-        if c == b".." {
-            parts.pop();
-        } else {
-            parts.push(c);
-        }
-    }
-    join(&parts)
-}
-
 /// `/a/b` from `[a, b]`; `/` from none.
 fn join(comps: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
