@@ -1072,6 +1072,9 @@ mod tests {
         let _ = notes.properties();
         let _ = notes.gccgo_build_id();
         let _ = view.symbol_counts();
+        if let Ok(Some(d)) = view.dynsyms() {
+            let _ = d.iter().count();
+        }
         if let Ok(index) = view.symbol_index() {
             let _ = index.lookup(b"malloc").count();
             let _ = index.with_prefix(b"m").count();

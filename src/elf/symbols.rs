@@ -892,7 +892,12 @@ fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
 pub struct DynSyms<'data> {
     syms: &'data [u8],
     strings: &'data [u8],
-    names: StrTable<'data>,
+    /// Name ends are found with `memchr` while the bytes scanned stay
+    /// within `budget` (real tables: about their size); past it, through
+    /// an index of the table's NULs, so that a hostile table whose million
+    /// symbols point into one long run costs no more than its size.
+    budget: std::cell::Cell<u64>,
+    names: std::cell::OnceCell<StrTable<'data>>,
     class: Class,
     endian: Endianness,
 }
@@ -912,6 +917,29 @@ pub struct DynSym {
 }
 
 impl<'data> DynSyms<'data> {
+    /// `(start, len)` of the name at `st_name`, as [`StrTable::range`] gives it.
+    fn name_range(&self, st_name: u32) -> Option<(u32, u32)> {
+        if let Some(index) = self.names.get() {
+            return index.range(u64::from(st_name));
+        }
+        let rest = self.strings.get(usize::try_from(st_name).ok()?..)?;
+        let window = rest.get(..rest.len().min(4096)).unwrap_or(rest);
+        match memchr::memchr(0, window) {
+            Some(len) => {
+                let left = self.budget.get().checked_sub(len as u64);
+                if let Some(left) = left {
+                    self.budget.set(left);
+                    return Some((st_name, u32::try_from(len).ok()?));
+                }
+            }
+            // No NUL in the first 4 KiB: the index decides.
+            None => self.budget.set(0),
+        }
+        self.names
+            .get_or_init(|| StrTable::new(self.strings))
+            .range(u64::from(st_name))
+    }
+
     /// The string table the names are ranges of.
     pub fn strings(&self) -> &'data [u8] {
         self.strings
@@ -947,7 +975,7 @@ impl<'data> DynSyms<'data> {
                 };
                 DynSym {
                     index,
-                    name: self.names.range(u64::from(name)),
+                    name: self.name_range(name),
                     st_value: value,
                     st_info: info,
                     st_other: other,
@@ -976,7 +1004,12 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         Ok(table.map(|t| DynSyms {
             syms: t.syms,
             strings: t.strings,
-            names: StrTable::new(t.strings),
+            budget: std::cell::Cell::new(
+                (t.strings.len() as u64)
+                    .saturating_mul(4)
+                    .saturating_add(1 << 20),
+            ),
+            names: std::cell::OnceCell::new(),
             class: self.header.class,
             endian: self.endian,
         }))
