@@ -845,5 +845,20 @@ pub(crate) mod tests {
             Some(&b"/new/libz.so.1"[..])
         );
         assert_eq!(c.lookup(b"liba.so.1", &env(1, &[])), None);
+
+        // glibc does not check the new part's count in a compat file (the
+        // real loader reads past the mapping): entries past the end of the
+        // file do not exist here, and a search reaching one ends. (Those in
+        // the file are read, as glibc reads them.)
+        let at = c.entries - NEW_HEADER;
+        let mut lying = c.bytes.clone();
+        for count in [2u32, 1000, u32::MAX] {
+            lying[at + 20..at + 24].copy_from_slice(&count.to_le_bytes());
+            let l = Cache::parse(lying.clone()).unwrap();
+            assert_eq!(l.format, Format::Compat);
+            assert!(l.entry(lying.len() / 12).is_none());
+            let _ = l.lookup(b"libz.so.1", &env(1, &[]));
+            assert_eq!(l.lookup(b"liba.so.1", &env(1, &[])), None);
+        }
     }
 }
