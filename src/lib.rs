@@ -5,6 +5,7 @@
 //! evaluation) → `render` (bytes) → `cli`/`run`.
 
 pub mod check;
+pub mod contract;
 pub mod cli;
 pub mod elf;
 pub mod facts;
