@@ -58,13 +58,22 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     let found = inspect(&resolver, &targets, &Inspector::new(opts, a.verbose));
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
+    // Snapshots and plugin hosts the contract rules compare files with.
+    let contract = crate::contract_cmd::check_inputs(
+        &policy,
+        a.policy.as_deref(),
+        &resolver,
+        &targets,
+        &inspected.reports,
+    )?;
     let mut verdicts = Verdicts {
         files: inspected
             .reports
             .iter()
-            .map(|r| policy::evaluate(r, &policy, host))
+            .map(|r| policy::evaluate_with(r, &policy, host, &contract.inputs))
             .collect(),
     };
+    verdicts.files.extend(contract.missing(&policy));
     // An empty image (say, a volume that failed to mount) must not pass; as
     // a verdict, every report format says so with the same exit code.
     let reported: Vec<&str> = inspected.reports.iter().map(|r| r.path.as_str()).collect();
@@ -165,6 +174,8 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
         sha256: lines("sha256", &a.sha256)?,
         allow_unknown: lines("allow-unknown", &a.allow_unknown)?,
         trust_inferred_version: a.trust_inferred_version,
+        baseline: a.baseline.clone(),
+        plugin_host: a.plugin_host.clone(),
     };
     let text = match &a.policy {
         Some(p) => Some((

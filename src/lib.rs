@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod contract;
+pub mod contract_cmd;
 pub mod cli;
 pub mod elf;
 pub mod facts;

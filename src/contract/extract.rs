@@ -63,13 +63,28 @@ pub struct Extracted {
     /// Structures the contract needs that could not be read (besides the
     /// report's own `errors`): the contract is incomplete.
     pub errors: Vec<String>,
+    /// Whether the file links package `plugin` (asked of plugin hosts
+    /// only: it reads the pclntab's name table); `None` when not asked or
+    /// not knowable.
+    pub links_plugin: Option<bool>,
 }
 
-/// Reads one opened file (see [`inspect::inspect_file`]), with its digest.
-pub fn extract_file(display: &str, opened: input::Opened) -> Result<Extracted, FileError> {
+/// Reads one opened file (see [`inspect::inspect_file`]), with its digest;
+/// `host` also asks whether it links package `plugin`.
+pub fn extract_file(
+    display: &str,
+    opened: input::Opened,
+    host: bool,
+) -> Result<Extracted, FileError> {
     let sha256 = input::sha256(&opened.file, display)?;
     let size = opened.len;
-    let mut x = input::read_with(opened, |data| extract(display, data))?;
+    let mut x = input::read_with(opened, |data| {
+        let mut x = extract(display, data)?;
+        if host && let Ok(view) = elf::open(data) {
+            x.links_plugin = links_package(&view, b"plugin");
+        }
+        Ok::<_, FileError>(x)
+    })?;
     x.report.size = size;
     x.report.sha256 = Some(sha256.clone());
     x.contract.sha256 = sha256;
@@ -210,7 +225,41 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         contract: c,
         link,
         errors,
+        links_plugin: None,
     })
+}
+
+/// The most name-table bytes read to look for a package.
+const MAX_NAMES: u64 = 256 << 20;
+
+/// Whether Go package `pkg` is linked: a function of it is named in the
+/// pclntab's name table, called or only inlined (`plugin.Open` is inlined
+/// into its caller in a host built without cgo). `None` without a Go 1.16+
+/// pclntab to read.
+pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8]) -> Option<bool> {
+    use crate::go::pclntab;
+    let (off, len) = inspect::pclntab_region(view)?;
+    let head = view
+        .data()
+        .read_bytes_at(off, len.min(pclntab::MAX_HEADER_LEN as u64))
+        .ok()?;
+    let layout = pclntab::name_layout(head, len).ok()??;
+    let (start, end) = layout.names;
+    let size = end.checked_sub(start)?;
+    if size > MAX_NAMES {
+        return None;
+    }
+    let names = view.data().read_bytes_at(off.checked_add(start)?, size).ok()?;
+    let mut needle = Vec::with_capacity(pkg.len().saturating_add(2));
+    needle.push(0);
+    needle.extend_from_slice(pkg);
+    needle.push(b'.');
+    Some(
+        names
+            .strip_prefix(&needle[1..])
+            .is_some()
+            || memchr::memmem::find(names, &needle).is_some(),
+    )
 }
 
 /// Sorts every set of a contract, so that equal contracts are equal bytes.
