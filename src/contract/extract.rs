@@ -116,9 +116,10 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         Ok(Some(v)) => v.definitions.iter().map(|d| d.name.to_vec()).collect(),
         _ => BTreeSet::new(),
     };
-    let plugin_path = report.go.as_ref().and_then(|g| {
-        (g.buildmode.as_deref() == Some("plugin"))
-            .then(|| g.path.clone().unwrap_or_default())
+    let surface = report.go.as_ref().map(|g| match g.buildmode.as_deref() {
+        Some("plugin") => Surface::Plugin(g.path.clone().unwrap_or_default()),
+        Some("c-shared" | "c-archive") => Surface::C,
+        _ => Surface::None,
     });
     let mut link = GoLink::default();
     if let Some(index) = &dynsym {
@@ -157,7 +158,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
                     c.cgo_glue.push(name);
                     continue;
                 }
-                if !is_c_interface(&name, plugin_path.as_deref()) {
+                if !surface.as_ref().is_some_and(|sf| sf.exports(&name)) {
                     continue;
                 }
             }
@@ -377,30 +378,42 @@ pub fn is_cgo_glue(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
-/// Whether a Go file's export is part of its interface: a plain C name
-/// (a `//export` function, or what the C toolchain adds), or for a plugin
-/// an exported name of its main package (`<pluginpath>.<Name>`, what
-/// `plugin.Lookup` finds). Other qualified names (`runtime.mallocgc`,
-/// `type:*`, `go:*`) are exported only so that the host and its plugins
-/// share one runtime; the package hashes stand for them.
-fn is_c_interface(name: &str, plugin_path: Option<&str>) -> bool {
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-    };
-    if plain(name) {
-        return true;
+/// Which of a Go file's dynamic exports are its interface. A c-shared
+/// library's are its plain C names (`//export` functions, and what the C
+/// toolchain adds); a plugin's are the exported names of its main package
+/// (`<pluginpath>.<Name>`, what `plugin.Lookup` finds). Other qualified
+/// names (`runtime.mallocgc`, `type:*`, `go:*`) are exported only so that
+/// a host and its plugins share one runtime (the package hashes stand for
+/// them), and an executable's exports (BoringCrypto's C symbols, all of a
+/// plugin host's Go symbols) are no interface anyone links against.
+enum Surface {
+    C,
+    Plugin(String),
+    None,
+}
+
+impl Surface {
+    fn exports(&self, name: &str) -> bool {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        };
+        match self {
+            Surface::None => false,
+            Surface::C => plain(name),
+            Surface::Plugin(path) => {
+                let Some((pkg, ident)) = name.rsplit_once('.') else {
+                    return false;
+                };
+                let named = !path.is_empty() && path != "command-line-arguments" && pkg == path;
+                let unnamed = pkg.starts_with("plugin/unnamed-") && !pkg.contains('.');
+                (named || unnamed)
+                    && plain(ident)
+                    && ident.starts_with(|c: char| c.is_ascii_uppercase())
+            }
+        }
     }
-    let Some(path) = plugin_path else {
-        return false;
-    };
-    let Some((pkg, ident)) = name.rsplit_once('.') else {
-        return false;
-    };
-    let named = !path.is_empty() && path != "command-line-arguments" && pkg == path;
-    let unnamed = pkg.starts_with("plugin/unnamed-") && !pkg.contains('.');
-    (named || unnamed) && plain(ident) && ident.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 /// The `size` bytes of a symbol's data, if the file holds them (and they
