@@ -29,7 +29,10 @@ use crate::run::{EXIT_PASS, EXIT_RULE_FAILED, EXIT_UNREADABLE, EXIT_USAGE};
 
 /// A path lexically cleaned: no `.`, no empty components, no trailing `/`.
 fn clean(p: &str) -> String {
-    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     let body = parts.join("/");
     if p.starts_with('/') {
         format!("/{body}")
@@ -208,25 +211,28 @@ pub fn read_snapshot(path: &str) -> Result<crate::contract::Snapshot, String> {
 /// One side of a diff.
 enum Side {
     /// An ELF file named as a side.
-    File(FileContract),
-    /// A tree, or a snapshot.
-    Set(Vec<FileContract>),
+    File(Box<FileContract>),
+    /// A directory's files.
+    Tree(Vec<FileContract>),
+    /// A snapshot's files.
+    Snapshot(Vec<FileContract>),
 }
 
 impl Side {
-    /// The one file of a side that holds exactly one.
+    /// The one file of a side that is a file: an ELF file, or a snapshot
+    /// of exactly one (a tree is always paired by path).
     fn single(&self) -> Option<&FileContract> {
         match self {
-            Side::File(f) => Some(f),
-            Side::Set(files) if files.len() == 1 => files.first(),
-            Side::Set(_) => None,
+            Side::File(f) => Some(f.as_ref()),
+            Side::Snapshot(files) if files.len() == 1 => files.first(),
+            Side::Snapshot(_) | Side::Tree(_) => None,
         }
     }
 
     fn files(&self) -> &[FileContract] {
         match self {
-            Side::File(f) => std::slice::from_ref(f),
-            Side::Set(files) => files,
+            Side::File(f) => std::slice::from_ref(f.as_ref()),
+            Side::Tree(files) | Side::Snapshot(files) => files,
         }
     }
 }
@@ -237,7 +243,7 @@ fn load_side(arg: &str, verbose: bool) -> Result<Side, String> {
     if meta.is_dir() {
         let root = std::fs::canonicalize(arg).map_err(|e| format!("{arg}: {e}"))?;
         let got = collect(&Resolver::Root(root), &["/".to_string()], verbose);
-        return finish_side(arg, got).map(Side::Set);
+        return finish_side(arg, got).map(Side::Tree);
     }
     let mut magic = [0u8; 4];
     let n = std::fs::File::open(arg)
@@ -247,7 +253,7 @@ fn load_side(arg: &str, verbose: bool) -> Result<Side, String> {
         let got = collect(&Resolver::Host, &[arg.to_string()], verbose);
         let mut files = finish_side(arg, got)?;
         return match files.pop() {
-            Some(f) if files.is_empty() => Ok(Side::File(f)),
+            Some(f) if files.is_empty() => Ok(Side::File(Box::new(f))),
             _ => Err(format!("{arg}: expected one file")),
         };
     }
@@ -259,7 +265,7 @@ fn load_side(arg: &str, verbose: bool) -> Result<Side, String> {
         ));
     }
     snapshot::from_json(arg, &bytes)
-        .map(|s| Side::Set(s.files))
+        .map(|s| Side::Snapshot(s.files))
         .map_err(|e| e.to_string())
 }
 
@@ -366,7 +372,11 @@ impl CheckContract {
 
 /// The target a reported path was found under, and whether it is the
 /// target itself.
-fn target_of<'t>(resolver: &Resolver, targets: &'t [String], path: &str) -> Option<(&'t str, bool)> {
+fn target_of<'t>(
+    resolver: &Resolver,
+    targets: &'t [String],
+    path: &str,
+) -> Option<(&'t str, bool)> {
     let p = clean(path);
     targets.iter().find_map(|t| {
         let base = match resolver {

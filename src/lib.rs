@@ -5,9 +5,9 @@
 //! evaluation) → `render` (bytes) → `cli`/`run`.
 
 pub mod check;
+pub mod cli;
 pub mod contract;
 pub mod contract_cmd;
-pub mod cli;
 pub mod elf;
 pub mod facts;
 pub mod go;

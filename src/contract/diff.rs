@@ -62,7 +62,8 @@ impl Out<'_> {
 /// Sorts changes: by path, kind (registry order), subject.
 pub fn sort(changes: &mut [Change]) {
     changes.sort_by(|a, b| {
-        (&a.path, a.kind, &a.subject, &a.old, &a.new).cmp(&(&b.path, b.kind, &b.subject, &b.old, &b.new))
+        (&a.path, a.kind, &a.subject, &a.old, &a.new)
+            .cmp(&(&b.path, b.kind, &b.subject, &b.old, &b.new))
     });
 }
 
@@ -364,12 +365,11 @@ fn isa_level(c: &FileContract) -> Option<u8> {
             _ => None,
         })
         .max();
-    let from_go = c
-        .go
-        .as_ref()
-        .and_then(|g| g.arch_level.as_ref())
-        .filter(|s| s.key == "GOAMD64")
-        .and_then(|s| s.value.strip_prefix('v')?.parse::<u8>().ok());
+    let from_go =
+        c.go.as_ref()
+            .and_then(|g| g.arch_level.as_ref())
+            .filter(|s| s.key == "GOAMD64")
+            .and_then(|s| s.value.strip_prefix('v')?.parse::<u8>().ok());
     Some(from_note.into_iter().chain(from_go).max().unwrap_or(1))
 }
 
@@ -409,7 +409,11 @@ fn property_changes(out: &mut Out<'_>, old: &FileContract, new: &FileContract) {
         (&o.aarch64_feature_1_and, &n.aarch64_feature_1_and),
     ] {
         let set = |v: &Option<Vec<String>>| -> BTreeSet<String> {
-            v.iter().flatten().filter(|f| !f.starts_with("bit")).cloned().collect()
+            v.iter()
+                .flatten()
+                .filter(|f| !f.starts_with("bit"))
+                .cloned()
+                .collect()
         };
         let (a, b) = (set(a), set(b));
         for f in a.difference(&b) {
@@ -688,8 +692,10 @@ fn go_changes(out: &mut Out<'_>, o: &GoContract, n: &GoContract) {
             );
         }
     }
-    let (eo, en): (BTreeSet<&String>, BTreeSet<&String>) =
-        (o.experiments.iter().collect(), n.experiments.iter().collect());
+    let (eo, en): (BTreeSet<&String>, BTreeSet<&String>) = (
+        o.experiments.iter().collect(),
+        n.experiments.iter().collect(),
+    );
     for e in eo.difference(&en) {
         out.push(
             Kind::GoExperimentChanged,
@@ -906,10 +912,7 @@ fn module_changes(out: &mut Out<'_>, o: &GoContract, n: &GoContract) {
             base.as_str(),
             mo.get(base).map(list),
             Some(list(set)),
-            format!(
-                "NEW links major versions {} of {base} together",
-                list(set)
-            ),
+            format!("NEW links major versions {} of {base} together", list(set)),
         );
     }
 }
@@ -919,7 +922,10 @@ mod tests {
     use super::*;
     use crate::contract::model::{ElfIdentity, NeededVersions, Setting};
 
-    fn lib(symbols: &[(&str, Option<&str>, bool, &str, Option<u64>)]) -> FileContract {
+    /// name, version, default, type, size
+    type Sym<'a> = (&'a str, Option<&'a str>, bool, &'a str, Option<u64>);
+
+    fn lib(symbols: &[Sym<'_>]) -> FileContract {
         FileContract {
             path: "libx.so.1".into(),
             sha256: "aa".into(),
@@ -953,7 +959,7 @@ mod tests {
             .collect()
     }
 
-    const V1: &[(&str, Option<&str>, bool, &str, Option<u64>)] = &[
+    const V1: &[Sym<'static>] = &[
         ("foo", Some("X_1"), true, "func", None),
         ("bar", Some("X_1"), true, "func", None),
         ("obj", Some("X_1"), true, "object", Some(16)),
@@ -967,9 +973,7 @@ mod tests {
 
     #[test]
     fn symbols_follow_the_loader() {
-        let d = |new: &[(&str, Option<&str>, bool, &str, Option<u64>)]| {
-            diff_files("l", &lib(V1), &lib(new))
-        };
+        let d = |new: &[Sym<'_>]| diff_files("l", &lib(V1), &lib(new));
         // Default moved: foo@X_1 stays (hidden), foo@@X_2 is new.
         let moved = d(&[
             ("foo", Some("X_1"), false, "func", None),
@@ -1081,7 +1085,10 @@ mod tests {
             }),
             ..lib(&[])
         };
-        let base = with(vec![m("example.com/lib", "v1.2.0"), m("example.com/old", "v0.1.0")]);
+        let base = with(vec![
+            m("example.com/lib", "v1.2.0"),
+            m("example.com/old", "v0.1.0"),
+        ]);
         let mut replaced = m("example.com/lib", "v1.2.0");
         replaced.replace = Some(Box::new(m("../fork", "")));
         let new = with(vec![

@@ -127,7 +127,9 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             errors.push(format!("{path}: {e}"));
         }
         for s in index.table(SymbolTableKind::Dynsym) {
-            if !s.defined || s.visibility == Visibility::Hidden || s.visibility == Visibility::Internal
+            if !s.defined
+                || s.visibility == Visibility::Hidden
+                || s.visibility == Visibility::Internal
             {
                 continue;
             }
@@ -250,15 +252,16 @@ pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8])
     if size > MAX_NAMES {
         return None;
     }
-    let names = view.data().read_bytes_at(off.checked_add(start)?, size).ok()?;
+    let names = view
+        .data()
+        .read_bytes_at(off.checked_add(start)?, size)
+        .ok()?;
     let mut needle = Vec::with_capacity(pkg.len().saturating_add(2));
     needle.push(0);
     needle.extend_from_slice(pkg);
     needle.push(b'.');
     Some(
-        names
-            .strip_prefix(&needle[1..])
-            .is_some()
+        names.strip_prefix(&needle[1..]).is_some()
             || memchr::memmem::find(names, &needle).is_some(),
     )
 }
@@ -290,7 +293,8 @@ pub fn canonicalize(c: &mut FileContract) {
         list.dedup();
     }
     if let Some(g) = c.go.as_mut() {
-        g.deps.sort_by(|a, b| (&a.path, &a.version).cmp(&(&b.path, &b.version)));
+        g.deps
+            .sort_by(|a, b| (&a.path, &a.version).cmp(&(&b.path, &b.version)));
         g.experiments.sort();
         g.experiments.dedup();
         g.pkghashes.sort_by(|a, b| a.package.cmp(&b.package));
@@ -374,7 +378,12 @@ fn setting(s: &crate::facts::Setting) -> Setting {
 /// of the package's files (`_cgoexp_<hash>_<Name>`, `_cgo_<hash>_Cfunc_*`).
 pub fn is_cgo_glue(name: &str) -> bool {
     const PREFIXES: [&str; 5] = ["_cgo_", "_cgoexp_", "x_cgo_", "__cgo_", "crosscall"];
-    const NAMES: [&str; 4] = ["fatalf", "threadentry", "x_crosscall2_ptr", "_cgo_topofstack"];
+    const NAMES: [&str; 4] = [
+        "fatalf",
+        "threadentry",
+        "x_crosscall2_ptr",
+        "_cgo_topofstack",
+    ];
     PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }
 
@@ -458,11 +467,17 @@ fn go_tables<'d, R: ReadRef<'d>>(
         let name = index
             .table(SymbolTableKind::Dynsym)
             .filter(|s| s.defined)
-            .find_map(|s| escape_bytes(s.name).strip_prefix(ABIHASH).map(str::to_string));
+            .find_map(|s| {
+                escape_bytes(s.name)
+                    .strip_prefix(ABIHASH)
+                    .map(str::to_string)
+            });
         link.abihash = Some((name.unwrap_or_default(), bytes.to_vec()));
     }
     let mut relocs = view.symbol_relocations(&mut |k| {
-        sym(k).is_some_and(|s| s.name.starts_with(PKGHASH.as_bytes()) || s.name.starts_with(ABIHASH.as_bytes()))
+        sym(k).is_some_and(|s| {
+            s.name.starts_with(PKGHASH.as_bytes()) || s.name.starts_with(ABIHASH.as_bytes())
+        })
     });
     for e in view.relocation_errors() {
         errors.push(format!("{path}: {e}"));

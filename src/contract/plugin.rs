@@ -247,12 +247,14 @@ mod tests {
     }
 
     fn plugin(shared: u8, version: &str) -> GoSide {
-        let mut link = GoLink::default();
-        link.plugin_table = vec![
-            ("example.com/shared".into(), vec![shared; 8]),
-            ("example.com/plug".into(), vec![9; 8]),
-            ("runtime".into(), vec![1; 8]),
-        ];
+        let link = GoLink {
+            plugin_table: vec![
+                ("example.com/shared".into(), vec![shared; 8]),
+                ("example.com/plug".into(), vec![9; 8]),
+                ("runtime".into(), vec![1; 8]),
+            ],
+            ..GoLink::default()
+        };
         GoSide {
             path: "p.so".into(),
             is_go: true,
@@ -273,7 +275,10 @@ mod tests {
 
     #[test]
     fn plugin_outcomes() {
-        assert!(matches!(judge(&host(), &plugin(2, "go1.27.3")), Verdict::Loads(_)));
+        assert!(matches!(
+            judge(&host(), &plugin(2, "go1.27.3")),
+            Verdict::Loads(_)
+        ));
         let m = fails(judge(&host(), &plugin(3, "go1.27.3")));
         assert!(
             m.starts_with(
@@ -283,12 +288,18 @@ mod tests {
             "{m}"
         );
         let m = fails(judge(&host(), &plugin(2, "go1.25.5")));
-        assert!(m.contains("fatal error: runtime: no plugin module data"), "{m}");
+        assert!(
+            m.contains("fatal error: runtime: no plugin module data"),
+            "{m}"
+        );
         // Same layout (1.23 and 1.25): the package error.
         let mut h = host();
         h.version = Some("go1.23.9".into());
         let m = fails(judge(&h, &plugin(3, "go1.25.5")));
-        assert!(m.contains("different version of package example.com/shared"), "{m}");
+        assert!(
+            m.contains("different version of package example.com/shared"),
+            "{m}"
+        );
         let mut h = host();
         h.version = Some("go1.24.1".into());
         let m = fails(judge(&h, &plugin(2, "go1.25.5")));
@@ -301,7 +312,10 @@ mod tests {
         assert!(fails(judge(&h, &plugin(2, "go1.27.3"))).contains("cannot open plugins at all"));
         let mut h = host();
         h.cgo = None;
-        assert!(matches!(judge(&h, &plugin(2, "go1.27.3")), Verdict::Unknown(_)));
+        assert!(matches!(
+            judge(&h, &plugin(2, "go1.27.3")),
+            Verdict::Unknown(_)
+        ));
         let mut not_plugin = plugin(2, "go1.27.3");
         not_plugin.link.plugin_table.clear();
         assert!(matches!(judge(&host(), &not_plugin), Verdict::Unknown(_)));
@@ -317,7 +331,10 @@ mod tests {
         assert!(matches!(judge(&exe, &lib), Verdict::Loads(_)));
         lib.link.abihash = Some(("libstd.so".into(), vec![8; 32]));
         let m = fails(judge(&exe, &lib));
-        assert!(m.contains("abi mismatch detected between the executable and libstd.so"), "{m}");
+        assert!(
+            m.contains("abi mismatch detected between the executable and libstd.so"),
+            "{m}"
+        );
         lib.link.abihash = Some(("libother.so".into(), vec![8; 32]));
         assert!(matches!(judge(&exe, &lib), Verdict::Loads(_)));
     }

@@ -126,7 +126,9 @@ fn code(s: &Option<String>) -> String {
 
 fn table(out: &mut String, changes: &[&Change]) {
     use std::fmt::Write;
-    out.push_str("| kind | file | subject | old | new | what |\n| --- | --- | --- | --- | --- | --- |\n");
+    out.push_str(
+        "| kind | file | subject | old | new | what |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
     for c in changes {
         let _ = writeln!(
             out,
@@ -174,7 +176,11 @@ pub fn markdown(r: &DiffReport<'_>) -> String {
         table(&mut out, &of);
         out.push('\n');
     }
-    let info: Vec<&Change> = r.changes.iter().filter(|c| c.class == Class::Info).collect();
+    let info: Vec<&Change> = r
+        .changes
+        .iter()
+        .filter(|c| c.class == Class::Info)
+        .collect();
     if !info.is_empty() {
         let _ = writeln!(
             out,
@@ -185,7 +191,9 @@ pub fn markdown(r: &DiffReport<'_>) -> String {
         out.push_str("\n</details>\n\n");
     }
     if !r.accepted.is_empty() {
-        out.push_str("#### Accepted\n\n| kind | file | subject | reason |\n| --- | --- | --- | --- |\n");
+        out.push_str(
+            "#### Accepted\n\n| kind | file | subject | reason |\n| --- | --- | --- | --- |\n",
+        );
         for a in r.accepted {
             let c = &a.change;
             let _ = writeln!(
@@ -244,7 +252,10 @@ mod tests {
             ["class", "kind", "message", "new", "old", "path", "subject"]
         );
         let m = markdown(&r);
-        assert!(m.contains("| `symbol.removed` | `lib\\|x.so` | `bar` | a`b |  | line break |"), "{m}");
+        assert!(
+            m.contains("| `symbol.removed` | `lib\\|x.so` | `bar` | a`b |  | line break |"),
+            "{m}"
+        );
         assert!(m.contains("<details><summary>1 info changes</summary>"));
         let only_info = [change(Kind::BuildIdChanged, "gnu")];
         let r = DiffReport {

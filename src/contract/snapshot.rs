@@ -109,7 +109,11 @@ pub fn from_json(file: &str, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
             Some("empty")
         } else if f.path.starts_with('/') {
             Some("absolute (paths are relative to a target or root)")
-        } else if f.path.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
+        } else if f
+            .path
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+        {
             Some("not a clean relative path")
         } else {
             None
@@ -202,7 +206,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        from_json("s.json", text.as_bytes()).unwrap_err().to_string()
+        from_json("s.json", text.as_bytes())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -227,7 +233,10 @@ mod tests {
         assert!(from_json("s.json", deep.as_bytes()).is_ok());
         let wrong = format!(r#"{{"schema": "{SCHEMA}", "files": [{{"path": 7}}]}}"#);
         let e = err(&wrong);
-        assert!(e.starts_with("s.json:1:") && e.contains("invalid type"), "{e}");
+        assert!(
+            e.starts_with("s.json:1:") && e.contains("invalid type"),
+            "{e}"
+        );
         let mut two = snapshot(vec![file("x.so")]);
         two.files.push(file("x.so"));
         let e = from_json("s.json", &serde_json::to_vec(&two).unwrap())

@@ -22,6 +22,31 @@ pub struct Baseline {
     pub files: BTreeMap<String, FileContract>,
 }
 
+impl Baseline {
+    /// The baseline file `key` pairs with: the one of the same path, else
+    /// the only one whose path ends with `key`'s components or is a tail of
+    /// `key` (a file checked as `lib/x.so` against a snapshot of `lib`, or
+    /// the other way round). `None` when there is none, or several.
+    pub fn find(&self, key: &str) -> Option<(&str, &FileContract)> {
+        if let Some((k, f)) = self.files.get_key_value(key) {
+            return Some((k.as_str(), f));
+        }
+        let tail = |long: &str, short: &str| {
+            long.len() > short.len()
+                && long.ends_with(short)
+                && long.as_bytes().get(long.len() - short.len() - 1) == Some(&b'/')
+        };
+        let mut hits = self
+            .files
+            .iter()
+            .filter(|(k, _)| tail(k, key) || tail(key, k));
+        match (hits.next(), hits.next()) {
+            (Some((k, f)), None) => Some((k.as_str(), f)),
+            _ => None,
+        }
+    }
+}
+
 /// One checked file's contract, under the key it pairs by.
 #[derive(Debug, Clone)]
 pub struct FileInput {
@@ -58,11 +83,7 @@ impl Ruleset {
 /// At most this many changes are named in one finding's message.
 const NAMED: usize = 20;
 
-pub(crate) fn check_baseline(
-    baseline: &str,
-    report: &Report,
-    inputs: &ContractInputs,
-) -> Outcome {
+pub(crate) fn check_baseline(baseline: &str, report: &Report, inputs: &ContractInputs) -> Outcome {
     let b = match inputs.baselines.get(baseline) {
         Some(Ok(b)) => b,
         Some(Err(e)) => return Outcome::Unknown(format!("cannot read baseline {baseline}: {e}")),
@@ -71,27 +92,21 @@ pub(crate) fn check_baseline(
         }
     };
     let Some(f) = inputs.files.get(&report.path) else {
-        return Outcome::Unknown(format!(
-            "the contract of {} was not read",
-            report.path
-        ));
+        return Outcome::Unknown(format!("the contract of {} was not read", report.path));
     };
     let (contract, _) = match &f.contract {
         Ok(c) => c,
         Err(e) => {
-            return Outcome::Unknown(format!(
-                "cannot read the contract of {}: {e}",
-                report.path
-            ));
+            return Outcome::Unknown(format!("cannot read the contract of {}: {e}", report.path));
         }
     };
-    let Some(old) = b.files.get(&f.key) else {
+    let Some((key, old)) = b.find(&f.key) else {
         return Outcome::Pass(format!(
             "{} is not in baseline {} (as {}): a new file",
             report.path, b.source, f.key
         ));
     };
-    let changes = diff_files(&f.key, old, contract);
+    let changes = diff_files(key, old, contract);
     let breaking: Vec<String> = changes
         .iter()
         .filter(|c| c.class == Class::Breaking)
@@ -102,7 +117,7 @@ pub(crate) fn check_baseline(
         return Outcome::Pass(format!(
             "no breaking change against {} ({}: {} compatible, {} info)",
             b.source,
-            f.key,
+            key,
             count(Class::Compatible),
             count(Class::Info)
         ));
@@ -116,7 +131,7 @@ pub(crate) fn check_baseline(
         "{} breaking changes against {} ({}): {}",
         breaking.len(),
         b.source,
-        f.key,
+        key,
         named.join("; ")
     ))
 }
@@ -151,14 +166,17 @@ pub fn missing_files(
     inputs: &ContractInputs,
     shown: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<FileVerdict> {
-    let paired: std::collections::HashSet<&str> =
-        inputs.files.values().map(|f| f.key.as_str()).collect();
     let mut out: BTreeMap<String, FileVerdict> = BTreeMap::new();
     for rs in &policy.rulesets {
         let Some(source) = &rs.baseline else { continue };
         let Some(Ok(b)) = inputs.baselines.get(source) else {
             continue;
         };
+        let paired: std::collections::HashSet<&str> = inputs
+            .files
+            .values()
+            .filter_map(|f| b.find(&f.key).map(|(k, _)| k))
+            .collect();
         for key in b.files.keys() {
             if paired.contains(key.as_str()) {
                 continue;
@@ -190,4 +208,25 @@ pub fn missing_files(
     out.into_values()
         .map(|v| FileVerdict::new(v.path, v.rulesets, v.notes, v.findings))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_keys_pair_whole_or_by_tail() {
+        let mut b = Baseline::default();
+        for k in ["lib/x.so", "usr/lib/y.so", "a/z.so", "b/z.so", "bin/app"] {
+            b.files.insert(k.into(), FileContract::default());
+        }
+        let found = |k: &str| b.find(k).map(|(k, _)| k.to_string());
+        assert_eq!(found("lib/x.so").as_deref(), Some("lib/x.so"));
+        assert_eq!(found("x.so").as_deref(), Some("lib/x.so"));
+        assert_eq!(found("image/lib/x.so").as_deref(), Some("lib/x.so"));
+        assert_eq!(found("lib/y.so").as_deref(), Some("usr/lib/y.so"));
+        assert_eq!(found("z.so"), None, "two candidates");
+        assert_eq!(found("pp"), None, "no component boundary");
+        assert_eq!(found("ib/x.so"), None);
+    }
 }
