@@ -25,7 +25,7 @@ cd "$root"
 seconds=${FUZZ_SECONDS:-600}
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 log_dir=${FUZZ_LOG_DIR:-$root/fuzz/logs}
-all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy)
+all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy snapshot accept)
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
@@ -154,6 +154,19 @@ seed() {
 		# The YAML examples of the docs, one file per block.
 		awk -v dir="$dir" '/^```yaml/ {n++; out=dir "/doc-" n ".yaml"; next} /^```/ {out=""; next} out {print > out}' \
 			"$root"/docs/policy-schema.md ;;
+	snapshot)
+		# Snapshots of a few fixtures of each kind, by the elfgate of this
+		# checkout, and hostile documents.
+		cargo run --quiet --release -- snapshot "$root"/testdata/bin/libversioned.so \
+			"$root"/testdata/bin/go127-cshared.so "$root"/testdata/bin/contract/plugin-same.so \
+			"$root"/testdata/bin/contract/linkshared "$root"/testdata/bin/contract/libruntime.so \
+			>"$dir/fixtures.json"
+		printf '{"schema": "elfgate.contract/v1", "files": []}' >"$dir/empty.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [{"path": "a", "sha256": 5}]}' >"$dir/types.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [[[[[[[[[[]]]]]]]]]]}' >"$dir/nested.json" ;;
+	accept)
+		awk -v dir="$dir" '/^```yaml/ {n++; out=dir "/doc-" n ".yaml"; next} /^```/ {out=""; next} out {print > out}' \
+			"$root"/docs/contract.md ;;
 	*)
 		say "unknown target $t"
 		return 1 ;;
