@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build test unit lint testdata bench static fuzz validate-sarif validate-manifests chroot-test
+.PHONY: all build test unit lint testdata bench bench-contract static fuzz validate-sarif validate-manifests chroot-test
 
 all: build
 
@@ -38,6 +38,10 @@ chroot-test: static
 
 bench:
 	scripts/bench.sh
+
+# The contract case alone: snapshot against abidw, diff against abidiff.
+bench-contract:
+	scripts/bench-contract.sh
 
 fuzz:
 	scripts/fuzz.sh

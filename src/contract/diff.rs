@@ -450,113 +450,165 @@ fn describe(e: &Export) -> String {
     format!("{} ({})", e.id(), e.kind)
 }
 
+/// Exports sorted by `(name, version)`, one per key (a key repeated, only
+/// in a hand-made snapshot, keeps its last export, on both sides alike).
+/// Contracts are canonical (sorted) already, so the sort only checks that.
+fn exports(c: &FileContract) -> Vec<&Export> {
+    let mut v: Vec<&Export> = c.symbols.iter().collect();
+    v.sort_by(|a, b| key(a).cmp(&key(b)));
+    let mut out: Vec<&Export> = Vec::new();
+    for e in v {
+        match out.last_mut() {
+            Some(last) if key(last) == key(e) => *last = e,
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+fn key(e: &Export) -> (&str, Option<&str>) {
+    (e.name.as_str(), e.version.as_deref())
+}
+
+/// Indices of the exports of one name in a sorted list.
+fn named_range(v: &[&Export], name: &str) -> std::ops::Range<usize> {
+    let start = v.partition_point(|e| e.name.as_str() < name);
+    let end = start.saturating_add(
+        v.get(start..)
+            .map_or(0, |r| r.partition_point(|e| e.name == name)),
+    );
+    start..end
+}
+
+/// Both lists walked once, in key order (a merge): linear in the number of
+/// exports; a name is looked up (binary search) only for what is missing.
 fn symbol_changes(out: &mut Out<'_>, old: &FileContract, new: &FileContract) {
-    let index = |c: &'_ FileContract| -> BTreeMap<(String, Option<String>), Export> {
-        c.symbols
-            .iter()
-            .map(|e| ((e.name.clone(), e.version.clone()), e.clone()))
-            .collect()
-    };
-    let (o, n) = (index(old), index(new));
-    // What an unversioned reference binds to in NEW: the unversioned or the
-    // default definition of the name.
-    let default_of = |name: &str| -> Option<&Export> {
-        n.get(&(name.to_string(), None)).or_else(|| {
-            n.values()
-                .find(|e| e.name == name && e.default && e.version.is_some())
-        })
-    };
-    let mut satisfied_new: BTreeSet<(String, Option<String>)> = BTreeSet::new();
-    for (k, e) in &o {
-        let found = match n.get(k) {
-            Some(m) => Some(m),
-            None if e.version.is_none() => default_of(&e.name),
-            None => None,
+    let (o, n) = (exports(old), exports(new));
+    // NEW exports an old unversioned reference now binds to (a default version).
+    let mut satisfied = vec![false; n.len()];
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < o.len() || j < n.len() {
+        let order = match (o.get(i), n.get(j)) {
+            (Some(a), Some(b)) => key(a).cmp(&key(b)),
+            (Some(_), None) => Ordering::Less,
+            (None, _) => Ordering::Greater,
         };
-        match found {
-            Some(m) => {
-                satisfied_new.insert((m.name.clone(), m.version.clone()));
-                if use_class(&e.kind) != use_class(&m.kind) {
-                    out.push(
-                        Kind::SymbolTypeChanged,
-                        e.id(),
-                        Some(e.kind.clone()),
-                        Some(m.kind.clone()),
-                        format!(
-                            "{} changed from {} to {}: consumers use it as {}",
-                            e.id(),
-                            e.kind,
-                            m.kind,
-                            e.kind
-                        ),
-                    );
-                } else if let (Some(a), Some(b)) = (e.size, m.size)
-                    && a != b
-                {
-                    out.push(
-                        Kind::SymbolSizeChanged,
-                        e.id(),
-                        Some(a.to_string()),
-                        Some(b.to_string()),
-                        format!(
-                            "{} changed size from {a} to {b} bytes: executables with a copy \
-                             relocation of it keep {a} (the loader warns: Symbol `{}' has \
-                             different size in shared object)",
-                            e.id(),
-                            e.name
-                        ),
-                    );
+        match order {
+            Ordering::Equal => {
+                if let (Some(e), Some(m)) = (o.get(i), n.get(j)) {
+                    compare_export(out, e, m);
                 }
+                i += 1;
+                j += 1;
             }
-            None => {
-                let others: Vec<String> = n
-                    .values()
-                    .filter(|m| m.name == e.name)
-                    .map(Export::id)
-                    .collect();
-                if others.is_empty() {
+            Ordering::Less => {
+                if let Some(e) = o.get(i) {
+                    missing_export(out, e, &n, &mut satisfied);
+                }
+                i += 1;
+            }
+            Ordering::Greater => {
+                if let Some(m) = n.get(j) {
+                    // An old unversioned name sorts before its versions, so
+                    // `satisfied` is settled by the time they are reached.
+                    let bound = satisfied.get(j).copied().unwrap_or(false);
                     out.push(
-                        Kind::SymbolRemoved,
-                        e.id(),
-                        Some(describe(e)),
+                        Kind::SymbolAdded,
+                        m.id(),
                         None,
-                        format!("{} is no longer exported", describe(e)),
-                    );
-                } else {
-                    out.push(
-                        Kind::SymbolVersionRemoved,
-                        e.id(),
-                        Some(e.id()),
-                        Some(others.join(", ")),
-                        format!(
-                            "{} is gone ({} remains): consumers linked against {} fail to load",
-                            e.id(),
-                            others.join(", "),
-                            e.id()
-                        ),
+                        Some(describe(m)),
+                        if bound {
+                            format!(
+                                "{} is new (unversioned references to {} bind to it)",
+                                describe(m),
+                                m.name
+                            )
+                        } else {
+                            format!("{} is new", describe(m))
+                        },
                     );
                 }
+                j += 1;
             }
         }
     }
-    for (k, m) in &n {
-        if o.contains_key(k) {
-            continue;
+}
+
+/// An OLD export whose key NEW lacks: still bound (an unversioned name
+/// with a default version in NEW), a version removed, or removed.
+fn missing_export(out: &mut Out<'_>, e: &Export, n: &[&Export], satisfied: &mut [bool]) {
+    let range = named_range(n, &e.name);
+    if e.version.is_none() {
+        // What an unversioned reference binds to in NEW: the default
+        // definition of the name.
+        let default = range
+            .clone()
+            .find(|&k| n.get(k).is_some_and(|m| m.version.is_none() || m.default));
+        if let Some(k) = default {
+            if let Some(flag) = satisfied.get_mut(k) {
+                *flag = true;
+            }
+            if let Some(m) = n.get(k) {
+                compare_export(out, e, m);
+            }
+            return;
         }
+    }
+    let others: Vec<String> = range.filter_map(|k| n.get(k)).map(|m| m.id()).collect();
+    if others.is_empty() {
         out.push(
-            Kind::SymbolAdded,
-            m.id(),
+            Kind::SymbolRemoved,
+            e.id(),
+            Some(describe(e)),
             None,
-            Some(describe(m)),
-            if satisfied_new.contains(k) {
-                format!(
-                    "{} is new (unversioned references to {} bind to it)",
-                    describe(m),
-                    m.name
-                )
-            } else {
-                format!("{} is new", describe(m))
-            },
+            format!("{} is no longer exported", describe(e)),
+        );
+    } else {
+        out.push(
+            Kind::SymbolVersionRemoved,
+            e.id(),
+            Some(e.id()),
+            Some(others.join(", ")),
+            format!(
+                "{} is gone ({} remains): consumers linked against it fail to load",
+                e.id(),
+                others.join(", ")
+            ),
+        );
+    }
+}
+
+/// One export in both: its type, then its size.
+fn compare_export(out: &mut Out<'_>, e: &Export, m: &Export) {
+    if use_class(&e.kind) != use_class(&m.kind) {
+        out.push(
+            Kind::SymbolTypeChanged,
+            e.id(),
+            Some(e.kind.to_string()),
+            Some(m.kind.to_string()),
+            format!(
+                "{} changed from {} to {}: consumers use it as {}",
+                e.id(),
+                e.kind,
+                m.kind,
+                e.kind
+            ),
+        );
+    } else if let (Some(a), Some(b)) = (e.size, m.size)
+        && a != b
+    {
+        out.push(
+            Kind::SymbolSizeChanged,
+            e.id(),
+            Some(a.to_string()),
+            Some(b.to_string()),
+            format!(
+                "{} changed size from {a} to {b} bytes: executables with a copy relocation of \
+                 it keep {a} (the loader warns: Symbol `{}' has different size in shared \
+                 object)",
+                e.id(),
+                e.name
+            ),
         );
     }
 }
@@ -943,7 +995,7 @@ mod tests {
                     name: name.to_string(),
                     version: version.map(str::to_string),
                     default: *default,
-                    kind: kind.to_string(),
+                    kind: kind.to_string().into(),
                     binding: "global".into(),
                     size: *size,
                 })

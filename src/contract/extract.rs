@@ -8,6 +8,7 @@
 //! plugin's `pkghashes` and a `-linkshared` executable's `modulehashes`
 //! through the relocations that bind them, the `.note.go.abihash` note).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use object::read::ReadRef;
@@ -76,15 +77,28 @@ pub fn extract_file(
     opened: input::Opened,
     host: bool,
 ) -> Result<Extracted, FileError> {
-    let sha256 = input::sha256(&opened.file, display)?;
     let size = opened.len;
-    let mut x = input::read_with(opened, |data| {
-        let mut x = extract(display, data)?;
-        if host && let Ok(view) = elf::open(data) {
-            x.links_plugin = links_package(&view, b"plugin");
-        }
-        Ok::<_, FileError>(x)
+    // Hashed beside the parse, through a second descriptor: the parse reads
+    // at offsets, so the hash's moving offset does not concern it.
+    let hashed = opened.file.try_clone().map_err(|e| input::InputError::Io {
+        path: display.to_string(),
+        op: "dup for sha256",
+        source: e,
     })?;
+    let (sha256, x) = rayon::join(
+        || input::sha256(&hashed, display),
+        || {
+            input::read_with(opened, |data| {
+                let mut x = extract(display, data)?;
+                if host && let Ok(view) = elf::open(data) {
+                    x.links_plugin = links_package(&view, b"plugin");
+                }
+                Ok::<_, FileError>(x)
+            })
+        },
+    );
+    let sha256 = sha256?;
+    let mut x = x?;
     x.report.size = size;
     x.report.sha256 = Some(sha256.clone());
     x.contract.sha256 = sha256;
@@ -133,7 +147,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             {
                 continue;
             }
-            let binding = match s.binding {
+            let binding: &'static str = match s.binding {
                 Binding::Global => "global",
                 Binding::Weak => "weak",
                 Binding::Other(STB_GNU_UNIQUE) => "unique",
@@ -142,7 +156,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             if s.st_shndx == SHN_ABS && s.value == 0 && version_markers.contains(s.name) {
                 continue;
             }
-            let name = escape_bytes(s.name);
+            let name = text(s.name);
             if go_file {
                 if let Some(pkg) = name.strip_prefix(PKGHASHBYTES) {
                     match read_symbol(&view, s.value, s.size) {
@@ -164,8 +178,8 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
                     continue;
                 }
             }
-            let kind = match s.kind {
-                SymbolKind::Func => "func".to_string(),
+            let kind: Cow<'static, str> = match s.kind {
+                SymbolKind::Func => "func".into(),
                 SymbolKind::Object => "object".into(),
                 SymbolKind::Tls => "tls".into(),
                 SymbolKind::NoType => "notype".into(),
@@ -173,7 +187,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
                 SymbolKind::File => "file".into(),
                 SymbolKind::Other(STT_GNU_IFUNC) => "ifunc".into(),
                 SymbolKind::Other(STT_COMMON) => "common".into(),
-                SymbolKind::Other(t) => format!("type-{t}"),
+                SymbolKind::Other(t) => format!("type-{t}").into(),
             };
             let data = matches!(
                 s.kind,
@@ -181,7 +195,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             );
             c.symbols.push(Export {
                 name,
-                version: s.version.map(|v| escape_bytes(v.name)),
+                version: s.version.map(|v| text(v.name)),
                 default: s.version.is_none_or(|v| !v.hidden),
                 kind,
                 binding: binding.into(),
@@ -266,11 +280,60 @@ pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8])
     )
 }
 
+/// A name from the file as text: printable ASCII as it is (nearly every
+/// symbol; checked a byte at a time), anything else as
+/// [`input::escape_bytes`] writes it.
+fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) if s.bytes().all(|c| (0x20..0x7f).contains(&c) && c != b'\\') => s.to_owned(),
+        _ => escape_bytes(b),
+    }
+}
+
+/// Sorts exports by name, version, then the rest. A library has tens of
+/// thousands, and their names share long prefixes (`_ZN…`, `lib_`): each
+/// is keyed by its first 16 bytes as one integer, so most comparisons are
+/// one integer comparison, and only equal prefixes compare the strings.
+fn sort_exports(symbols: &mut Vec<Export>) {
+    if symbols.is_sorted_by(|a, b| full_order(a, b).is_le()) {
+        return;
+    }
+    let prefix = |name: &str| {
+        let mut k = [0u8; 16];
+        for (d, s) in k.iter_mut().zip(name.bytes()) {
+            *d = s;
+        }
+        u128::from_be_bytes(k)
+    };
+    let full = full_order;
+    let mut order: Vec<(u128, usize)> = symbols
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (prefix(&e.name), i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| match (symbols.get(a.1), symbols.get(b.1)) {
+                (Some(x), Some(y)) => full(x, y),
+                _ => std::cmp::Ordering::Equal,
+            })
+    });
+    let mut slots: Vec<Option<Export>> = std::mem::take(symbols).into_iter().map(Some).collect();
+    *symbols = order
+        .iter()
+        .filter_map(|&(_, i)| slots.get_mut(i).and_then(Option::take))
+        .collect();
+}
+
+/// The canonical order of exports: name, version, then the rest.
+fn full_order(a: &Export, b: &Export) -> std::cmp::Ordering {
+    (&a.name, &a.version, a.default, &a.kind, &a.binding, a.size)
+        .cmp(&(&b.name, &b.version, b.default, &b.kind, &b.binding, b.size))
+}
+
 /// Sorts every set of a contract, so that equal contracts are equal bytes.
 pub fn canonicalize(c: &mut FileContract) {
-    c.symbols.sort_by(|a, b| {
-        (&a.name, &a.version, a.default, &a.kind).cmp(&(&b.name, &b.version, b.default, &b.kind))
-    });
+    sort_exports(&mut c.symbols);
     c.symbols.dedup();
     c.cgo_glue.sort();
     c.cgo_glue.dedup();
@@ -515,5 +578,50 @@ fn go_tables<'d, R: ReadRef<'d>>(
             )),
             Err(e) => errors.push(format!("{path}: {name}: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keyed sort orders exactly as comparing whole exports does,
+    /// names that share 16 bytes or more included.
+    #[test]
+    fn keyed_sort_is_the_full_order() {
+        let names = [
+            "b",
+            "a",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoa",
+            "",
+            "zz",
+            "abcdefghijklmnopqrstuvwxyz_2",
+            "abcdefghijklmnopqrstuvwxyz_1",
+            "a\u{e9}",
+            "ab",
+        ];
+        let mut v: Vec<Export> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            for version in [None, Some("V2"), Some("V1")] {
+                v.push(Export {
+                    name: n.to_string(),
+                    version: version.map(str::to_string),
+                    default: i % 2 == 0,
+                    kind: if i % 3 == 0 { "func" } else { "object" }.into(),
+                    binding: "global".into(),
+                    size: Some(i as u64),
+                });
+            }
+        }
+        let mut want = v.clone();
+        want.sort_by(|a, b| {
+            (&a.name, &a.version, a.default, &a.kind, &a.binding, a.size)
+                .cmp(&(&b.name, &b.version, b.default, &b.kind, &b.binding, b.size))
+        });
+        v.reverse();
+        sort_exports(&mut v);
+        assert_eq!(v, want);
     }
 }

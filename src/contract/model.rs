@@ -7,6 +7,8 @@
 //! not know, so a field may be added without a new schema; removing or
 //! changing one needs `elfgate.contract/v2`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The schema id every snapshot carries.
@@ -93,11 +95,12 @@ pub struct Export {
     /// Whether an unversioned reference binds here: `name@@VER`, or no
     /// version at all; `false` for a hidden `name@VER`.
     pub default: bool,
-    /// `func`, `object`, `tls`, `ifunc`, `common`, `notype`, ...
+    /// `func`, `object`, `tls`, `ifunc`, `common`, `notype`, ... (borrowed
+    /// when extracted: tens of thousands of exports share a few words).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// `global`, `weak` or `unique`.
-    pub binding: String,
+    pub binding: Cow<'static, str>,
     /// `st_size` of data symbols (`object`, `tls`, `common`); `null` for code.
     pub size: Option<u64>,
 }
