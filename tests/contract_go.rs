@@ -805,3 +805,43 @@ fn hostile_snapshots_are_clear_errors() {
         assert!(!o.stderr.contains("panicked"), "{name}: {}", o.stderr);
     }
 }
+
+#[test]
+fn snapshot_refuses_what_it_cannot_name_or_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    for d in ["a", "b", "empty"] {
+        std::fs::create_dir(tmp.path().join(d)).unwrap();
+    }
+    for d in ["a", "b"] {
+        std::fs::copy(abs("bin/libcet.so"), tmp.path().join(d).join("lib.so")).unwrap();
+    }
+    let p = |s: &str| tmp.path().join(s).to_str().unwrap().to_string();
+    // Two files would both be `lib.so`.
+    let o = elfgate(&["snapshot", &p("a/lib.so"), &p("b/lib.so")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would both be recorded as lib.so"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    // From their common directory they are a/lib.so and b/lib.so.
+    let o = elfgate(&["snapshot", &p("")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"path\": \"a/lib.so\""));
+    // Nothing to snapshot, or a file that is not ELF: exit 3, nothing written.
+    let o = elfgate(&["snapshot", &p("empty")]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("no ELF file found"), "{}", stderr(&o));
+    let out = tmp.path().join("out.json");
+    let o = elfgate(&[
+        "snapshot",
+        "--output",
+        out.to_str().unwrap(),
+        &p("a/lib.so"),
+        "bin/notelf.txt",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("not an ELF file"), "{}", stderr(&o));
+    assert!(!out.exists(), "an incomplete snapshot was written");
+}

@@ -199,9 +199,9 @@ impl Accept {
         Ok(Accept { entries })
     }
 
-    /// The first entry that covers `c`.
-    pub fn covering(&self, c: &Change) -> Option<&Entry> {
-        self.entries.iter().find(|e| {
+    /// The first entry that covers `c`, with its position.
+    pub fn covering(&self, c: &Change) -> Option<(usize, &Entry)> {
+        self.entries.iter().enumerate().find(|(_, e)| {
             e.kind == c.kind
                 && e.subject.as_ref().is_none_or(|p| p.is_match(&c.subject))
                 && e.path.as_ref().is_none_or(|p| p.is_match(&c.path))
@@ -215,12 +215,7 @@ impl Accept {
         let mut kept = Vec::new();
         let mut accepted = Vec::new();
         for c in changes {
-            let hit = self.entries.iter().enumerate().find(|(_, e)| {
-                e.kind == c.kind
-                    && e.subject.as_ref().is_none_or(|p| p.is_match(&c.subject))
-                    && e.path.as_ref().is_none_or(|p| p.is_match(&c.path))
-            });
-            match hit {
+            match self.covering(&c) {
                 Some((i, e)) => {
                     if let Some(u) = used.get_mut(i) {
                         *u = true;

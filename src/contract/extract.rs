@@ -246,8 +246,9 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
     })
 }
 
-/// The most name-table bytes read to look for a package.
-const MAX_NAMES: u64 = 256 << 20;
+/// The most name-table bytes read to look for a package (a large Go
+/// program's take about 10 MB).
+const MAX_NAMES: u64 = 64 << 20;
 
 /// Whether Go package `pkg` is linked: a function of it is named in the
 /// pclntab's name table, called or only inlined (`plugin.Open` is inlined
