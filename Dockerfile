@@ -20,8 +20,9 @@ ARG TARGETARCH
 WORKDIR /src
 
 # Map the image architecture to a Rust target and, when it differs from the
-# build machine's, install a cross linker for it. The choice is written to
-# /etc/elfgate-build.env for the build step.
+# build machine's, install a cross linker for it, which also compiles the one
+# C file of mimalloc (the allocator of musl builds, see src/main.rs). The
+# choice is written to /etc/elfgate-build.env for the build step.
 RUN set -eu; \
     case "$TARGETARCH" in \
         amd64) arch=x86_64; gcc_pkg=gcc-x86-64-linux-gnu ;; \
@@ -37,12 +38,18 @@ RUN set -eu; \
         rm -rf /var/lib/apt/lists/*; \
         linker_var="CARGO_TARGET_$(echo "$target" | tr 'a-z-' 'A-Z_')_LINKER"; \
         echo "export $linker_var=$arch-linux-gnu-gcc" >> /etc/elfgate-build.env; \
+        cc_var="CC_$(echo "$target" | tr 'a-z-' 'a-z_')"; \
+        echo "export $cc_var=$arch-linux-gnu-gcc" >> /etc/elfgate-build.env; \
     fi; \
     cat /etc/elfgate-build.env
 
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY scripts/build-static.sh ./scripts/build-static.sh
+
+# No .git here: build.rs takes the commit `elfgate --version` reports from
+# ELFGATE_REVISION (empty: the version alone).
+ARG REVISION=
 
 # The registry and target directories are cache mounts: they speed up
 # rebuilds and stay out of every layer. The binary leaves through dist/.
@@ -50,7 +57,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target,id=elfgate-target-${TARGETARCH} \
     set -eu; \
     . /etc/elfgate-build.env; \
-    ./scripts/build-static.sh
+    ELFGATE_REVISION="$REVISION" ./scripts/build-static.sh
 
 FROM scratch
 ARG VERSION=0.1.0

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build test unit lint testdata bench bench-contract static fuzz validate-sarif validate-manifests chroot-test
+.PHONY: all build test unit lint testdata bench bench-contract static man fuzz validate-sarif validate-manifests chroot-test
 
 all: build
 
@@ -30,8 +30,13 @@ validate-sarif:
 validate-manifests:
 	scripts/validate-manifests.sh
 
-static:
+static: man
 	scripts/build-static.sh
+
+# Man pages for release artifacts: dist/elfgate.1 and dist/elfgate-<subcommand>.1,
+# generated from the clap definitions (examples/man.rs).
+man:
+	$(CARGO) run --locked --quiet --example man -- dist
 
 chroot-test: static
 	scripts/chroot-test.sh

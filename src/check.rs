@@ -11,6 +11,7 @@ use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
 use crate::run::{self, EXIT_USAGE, Inspector};
+use crate::term::{self, Progress};
 
 const TOOL: ToolInfo<'static> = ToolInfo {
     name: "elfgate",
@@ -55,7 +56,10 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
-    let found = inspect(&resolver, &targets, &Inspector::new(opts, a.verbose));
+    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("check"));
+    let found = inspect(&resolver, &targets, &inspector);
+    // Erases the progress line before anything else is printed.
+    drop(inspector);
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
     // Snapshots and plugin hosts the contract rules compare files with.
@@ -86,7 +90,11 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     let code = policy::exit_code(&verdicts);
 
     let report = match a.format {
-        CheckFormat::Text => render::text::render(&verdicts),
+        CheckFormat::Text => {
+            // Colour only where the report goes to a terminal.
+            let color = a.output.is_none() && term::color_stdout();
+            render::text::render_styled(&verdicts, render::text::Style { color })
+        }
         CheckFormat::Json => render::json::render(&verdicts, &TOOL),
         CheckFormat::Sarif => render::sarif::render(&verdicts, &TOOL),
         CheckFormat::Junit => render::junit::render(&verdicts),

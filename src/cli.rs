@@ -14,10 +14,14 @@ Exit status:
   2  usage error, a policy file that cannot be loaded, or (check) no rule applied to any file
   3  a target could not be read or parsed, or (check) no ELF file was found";
 
+/// `--version`: the crate version and, when built from git (or given
+/// ELFGATE_REVISION at build time), the commit; see build.rs.
+pub const VERSION: &str = env!("BUILD_VERSION_LINE");
+
 #[derive(Debug, Parser)]
 #[command(
     name = "elfgate",
-    version,
+    version = VERSION,
     about = "Static gate for Go binaries and ELF shared libraries: facts and a pass/fail verdict",
     after_help = EXIT_CODES,
     propagate_version = true
@@ -44,6 +48,8 @@ pub enum Command {
     /// Compare two builds (ELF files, trees or snapshots) and classify every change.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
+    /// Print a shell completion script for SHELL, generated from these flags.
+    Completions(CompletionsArgs),
 }
 
 /// `snapshot`'s exit codes, shown in its `--help`.
@@ -284,6 +290,26 @@ pub struct CheckArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// Shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Install, for example:
+  bash: elfgate completions bash > /etc/bash_completion.d/elfgate
+  zsh:  elfgate completions zsh > \"${fpath[1]}/_elfgate\"
+  fish: elfgate completions fish > ~/.config/fish/completions/elfgate.fish")]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod completions;
 pub mod contract;
 pub mod contract_cmd;
 pub mod elf;
@@ -17,3 +18,4 @@ pub mod pick;
 pub mod policy;
 pub mod render;
 pub mod run;
+pub mod term;

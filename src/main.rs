@@ -3,6 +3,17 @@
 
 use std::process::ExitCode;
 
+/// musl's allocator takes one lock for every allocation and returns each
+/// large block to the kernel when it is freed: under rayon's threads a tree
+/// walk spent its time in futex waits, mmap/munmap and page faults (50%
+/// more CPU than the glibc build, see BENCHMARKS.md). mimalloc keeps
+/// per-thread heaps and reuses freed memory. glibc builds keep glibc's.
+/// scripts/build-static.sh compiles it without transparent huge pages and
+/// eager arena commits, which cost RSS, not time.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     ExitCode::from(elfgate::run::main())
 }

@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
 use crate::input::{FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
+use crate::term::Progress;
 
 /// Exit statuses (see `cli::EXIT_CODES`).
 pub const EXIT_PASS: u8 = 0;
@@ -38,6 +39,13 @@ pub fn main() -> u8 {
         Command::SelfCopy(a) => self_copy(&a),
         Command::Snapshot(a) => crate::contract_cmd::run_snapshot(&a),
         Command::Diff(a) => crate::contract_cmd::run_diff(&a),
+        Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
+            Ok(()) => EXIT_PASS,
+            Err(e) => {
+                eprintln!("elfgate: writing output: {e}");
+                EXIT_UNREADABLE
+            }
+        },
     }
 }
 
@@ -70,6 +78,8 @@ pub struct Inspector<'q> {
     opts: Options<'q>,
     verbose: bool,
     seen: Mutex<HashMap<FileId, Arc<Report>>>,
+    /// Counts the files examined; drawn on a terminal (see `term`).
+    progress: Progress,
 }
 
 impl<'q> Inspector<'q> {
@@ -78,7 +88,15 @@ impl<'q> Inspector<'q> {
             opts,
             verbose,
             seen: Mutex::new(HashMap::new()),
+            progress: Progress::disabled(),
         }
+    }
+
+    /// Reports progress through `progress` (erased when the inspector is
+    /// dropped, before anything else is printed).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Inspects the files of `targets` (walked in parallel, see
@@ -91,6 +109,7 @@ impl<'q> Inspector<'q> {
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        self.progress.tick();
         let opened = match src.open() {
             Ok(o) => o,
             Err(OpenError::NotElf(_)) if !src.named() => {
@@ -213,13 +232,17 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: None,
     };
-    let found = Inspector::new(opts, a.verbose).targets(&resolver, &a.paths);
+    let found = Inspector::new(opts, a.verbose)
+        .with_progress(Progress::stderr("inspect"))
+        .targets(&resolver, &a.paths);
     let done = finish(found, a.verbose);
-    let out = match a.format {
-        InspectFormat::Text => crate::render::inspect::text(&done.reports),
-        InspectFormat::Json => crate::render::inspect::json(done.reports),
+    let written = match a.format {
+        InspectFormat::Text => write_stdout(crate::render::inspect::text(&done.reports).as_bytes()),
+        InspectFormat::Json => {
+            write_stdout_with(|out| crate::render::inspect::json_to(done.reports, out))
+        }
     };
-    if let Err(e) = write_stdout(out.as_bytes()) {
+    if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
@@ -227,6 +250,18 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS
+    }
+}
+
+/// Lets `write` write to stdout through a buffer; a closed pipe is not an
+/// error, as in [`write_stdout`].
+pub fn write_stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }
 

@@ -423,6 +423,37 @@ fn builder_is_pinned_and_takes_targetarch() {
     assert!(runs.contains("scripts/build-static.sh"));
 }
 
+/// musl builds link mimalloc, one C file: a cross build must name the C
+/// compiler for the target (the `cc` crate would look for a musl cross gcc
+/// Debian does not ship), and the commit `--version` reports must reach
+/// build.rs, since the build context has no .git.
+#[test]
+fn builder_sets_the_c_compiler_and_passes_the_revision() {
+    let file = dockerfile();
+    let builder = builder_stage(&file);
+    let runs: String = builder
+        .body
+        .iter()
+        .filter(|i| i.keyword == "RUN")
+        .map(|i| i.rest.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        runs.contains("cc_var=\"CC_$(echo \"$target\" | tr 'a-z-' 'a-z_')\"")
+            && runs.contains("export $cc_var=$arch-linux-gnu-gcc"),
+        "no CC_<target> for cross builds"
+    );
+    assert!(
+        args(&builder.body)
+            .iter()
+            .any(|(name, _)| name == "REVISION"),
+        "builder stage does not declare ARG REVISION"
+    );
+    assert!(runs.contains("ELFGATE_REVISION=\"$REVISION\" ./scripts/build-static.sh"));
+    let build_rs = crate_file("build.rs");
+    assert!(build_rs.contains("ELFGATE_REVISION"));
+}
+
 /// The build context is an allowlist; everything the builder copies must be
 /// in it, and so must a build script if the crate grows one.
 #[test]

@@ -24,6 +24,8 @@
 //! name's offset says roughly where its function's record is: a
 //! [`FuncLookup`] reads a few records around there instead of all of them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use object::Endianness;
 use rayon::prelude::*;
 
@@ -279,13 +281,13 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// at 0 or after a NUL, so each string is in exactly one part however the
 /// table is cut, and parts of one table can be read at the same time. A
 /// table whose last byte is not NUL is damaged (the linker ends every name
-/// with one) and an error.
+/// with one) and an error. `f` returns true to stop the stream there.
 fn name_blocks_in<S: ReadAt + ?Sized>(
     src: &S,
     table: u64,
     l: &NameLayout,
     (from, to): (u64, u64),
-    f: &mut dyn FnMut(u64, &[u8]),
+    f: &mut dyn FnMut(u64, &[u8]) -> bool,
 ) -> Result<(), PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
     let to = to.min(names_len);
@@ -339,7 +341,9 @@ fn name_blocks_in<S: ReadAt + ?Sized>(
         match last {
             Some(last) => {
                 let whole = block.get(..=last).unwrap_or_default();
-                f(done, whole);
+                if f(done, whole) {
+                    return Ok(());
+                }
                 done = done.saturating_add(last as u64 + 1);
                 want = CHUNK;
             }
@@ -631,12 +635,95 @@ pub fn candidates<S: ReadAt + Sync + ?Sized>(
     l: &NameLayout,
     pick: Pick<'_>,
 ) -> Result<Candidates, PclnError> {
+    let never = Stop::default();
+    candidates_until(src, table, l, pick, &never, &|_, _| {})
+}
+
+/// Tells a stream over the name table that nothing more needs to be read.
+/// Any thread may set it; every part stops at its next block.
+#[derive(Debug, Default)]
+pub struct Stop(AtomicBool);
+
+impl Stop {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// [`candidates`], calling `seen(offset, string)` for each string picked as
+/// it is read (on the reading thread), and stopping once `stop` is set.
+/// A stopped stream has not read the rest of the table, so it checks what
+/// reading it would have: that the table lies inside the file and ends
+/// with a NUL ([`check_end`]); other damage cannot be met in name bytes.
+pub fn candidates_until<S: ReadAt + Sync + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    pick: Pick<'_>,
+    stop: &Stop,
+    seen: &(dyn Fn(u64, &[u8]) + Sync),
+) -> Result<Candidates, PclnError> {
+    let found = candidates_parts(src, table, l, pick, stop, seen)?;
+    if stop.is_set() {
+        check_end(src, table, l)?;
+    }
+    Ok(found)
+}
+
+/// The damage a full read of the name table would meet at its end: the
+/// table reaching past the file, or its last string without a NUL (the
+/// error names that string's start, as the stream would).
+fn check_end<S: ReadAt + ?Sized>(src: &S, table: u64, l: &NameLayout) -> Result<(), PclnError> {
+    let names_len = l.names.1.saturating_sub(l.names.0);
+    if names_len == 0 {
+        return Ok(());
+    }
+    let start = table.saturating_add(l.names.0);
+    let mut end = names_len;
+    let mut buf = Vec::new();
+    loop {
+        let len = end.min(CHUNK as u64);
+        let at = end - len;
+        buf.resize(usize::try_from(len).unwrap_or(0), 0);
+        if !src.read_exact_at(start.saturating_add(at), &mut buf) {
+            return Err(PclnError::NameTablePastEnd {
+                offset: l.names.0.saturating_add(at),
+            });
+        }
+        if end == names_len && buf.last() == Some(&0) {
+            return Ok(());
+        }
+        // Unterminated: find where the last string starts.
+        if let Some(i) = memchr::memrchr(0, &buf) {
+            return Err(PclnError::NameTableUnterminated {
+                offset: l.names.0.saturating_add(at + i as u64 + 1),
+            });
+        }
+        if at == 0 {
+            return Err(PclnError::NameTableUnterminated { offset: l.names.0 });
+        }
+        end = at;
+    }
+}
+
+fn candidates_parts<S: ReadAt + Sync + ?Sized>(
+    src: &S,
+    table: u64,
+    l: &NameLayout,
+    pick: Pick<'_>,
+    stop: &Stop,
+    seen: &(dyn Fn(u64, &[u8]) + Sync),
+) -> Result<Candidates, PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
     let parts = (names_len / PARALLEL_FROM)
         .min(rayon::current_num_threads() as u64)
         .max(1);
     if parts == 1 {
-        return candidates_in(src, table, l, pick, (0, u64::MAX));
+        return candidates_in(src, table, l, pick, (0, u64::MAX), stop, seen);
     }
     let per = names_len / parts;
     let found: Vec<Result<Candidates, PclnError>> = (0..parts)
@@ -647,7 +734,7 @@ pub fn candidates<S: ReadAt + Sync + ?Sized>(
             } else {
                 per * (i + 1)
             };
-            candidates_in(src, table, l, pick, (per * i, to))
+            candidates_in(src, table, l, pick, (per * i, to), stop, seen)
         })
         .collect();
     let mut out = Candidates::default();
@@ -671,20 +758,31 @@ fn candidates_in<S: ReadAt + ?Sized>(
     l: &NameLayout,
     pick: Pick<'_>,
     range: (u64, u64),
+    stop: &Stop,
+    seen: &(dyn Fn(u64, &[u8]) + Sync),
 ) -> Result<Candidates, PclnError> {
     let mut out = Candidates::default();
     let mut ranges = Vec::new();
     name_blocks_in(src, table, l, range, &mut |at, block| {
+        if stop.is_set() {
+            return true;
+        }
         ranges.clear();
         pick(block, &mut ranges);
         for &(s, e) in &ranges {
             let Some(bytes) = block.get(s..e) else {
                 continue;
             };
-            out.items
-                .push((at.saturating_add(s as u64), out.bytes.len(), bytes.len()));
+            let here = at.saturating_add(s as u64);
+            out.items.push((here, out.bytes.len(), bytes.len()));
             out.bytes.extend_from_slice(bytes);
+            let mut from = here;
+            for name in bytes.split(|&b| b == 0) {
+                seen(from, name);
+                from = from.saturating_add(name.len() as u64 + 1);
+            }
         }
+        stop.is_set()
     })?;
     Ok(out)
 }
@@ -863,6 +961,66 @@ mod tests {
         assert_eq!(e, PclnError::NameTableUnterminated { offset: 74 });
     }
 
+    /// A stream told to stop reads no further block (in a table of many
+    /// blocks, names past the first are not picked), yet reports the
+    /// damage a full read would meet at the table's end.
+    #[test]
+    fn a_stopped_stream_reads_no_more_but_checks_the_end() {
+        let mut blob = Vec::new();
+        for i in 0..(4 * CHUNK / 16) {
+            blob.extend_from_slice(format!("pkg.f{i:09}\0").as_bytes());
+        }
+        let t = table(Endianness::Little, &blob, &[0], &[0]);
+        let l = layout(&t);
+        let stop = Stop::default();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let c = candidates_until(&&t[..], 0, &l, &every, &stop, &|at, name| {
+            seen.lock().unwrap().push((at, name.to_vec()));
+            if name == b"pkg.f000000010" {
+                stop.set();
+            }
+        })
+        .unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.get(10), Some(&(150, b"pkg.f000000010".to_vec())));
+        assert_eq!(c.strings().count(), seen.len());
+        assert!(
+            seen.len() < blob.len() / 16,
+            "{} of {}",
+            seen.len(),
+            blob.len() / 16
+        );
+
+        // The same table without its final NUL, and cut short of its end:
+        // the error a whole read gives, though the stream stopped at once.
+        for cut in [1, 0] {
+            let mut bad = blob.clone();
+            bad.truncate(bad.len() - cut);
+            bad.push(b'x');
+            let want = if cut == 1 {
+                PclnError::NameTableUnterminated {
+                    offset: 72 + bad.len() as u64 - 15,
+                }
+            } else {
+                PclnError::NameTablePastEnd {
+                    offset: 72 + bad.len() as u64 - CHUNK as u64,
+                }
+            };
+            let mut t = table(Endianness::Little, &bad, &[0], &[0]);
+            let l = layout(&t);
+            if cut == 0 {
+                // The file ends inside the name table.
+                t.truncate(72 + bad.len() - 1);
+            }
+            let whole = candidates(&&t[..], 0, &l, &every);
+            let stop = Stop::default();
+            stop.set();
+            let stopped = candidates_until(&&t[..], 0, &l, &every, &stop, &|_, _| {});
+            assert_eq!(stopped.unwrap_err(), want);
+            assert!(whole.is_err());
+        }
+    }
+
     /// Only the strings `pick` keeps are copied out.
     #[test]
     fn only_picked_strings_are_kept() {
@@ -895,7 +1053,9 @@ mod tests {
         let strings = |c: &Candidates| -> Vec<(u64, Vec<u8>)> {
             c.strings().map(|(at, s)| (at, s.to_vec())).collect()
         };
-        let whole = strings(&candidates_in(&&t[..], 0, &l, &every, (0, u64::MAX)).unwrap());
+        let never = Stop::default();
+        let in_range = |range| candidates_in(&&t[..], 0, &l, &every, range, &never, &|_, _| {});
+        let whole = strings(&in_range((0, u64::MAX)).unwrap());
         assert_eq!(whole.len(), 10);
         let n = blob.len() as u64;
         let cuts = [
@@ -914,7 +1074,7 @@ mod tests {
             for &b in cuts.iter().filter(|&&b| b >= a) {
                 let mut parts = Vec::new();
                 for range in [(0, a), (a, b), (b, u64::MAX)] {
-                    let c = candidates_in(&&t[..], 0, &l, &every, range).unwrap();
+                    let c = in_range(range).unwrap();
                     parts.extend(strings(&c));
                 }
                 assert_eq!(parts, whole, "cut at {a} and {b}");

@@ -459,14 +459,31 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         };
         let data = self.view.data();
         let mut names = None;
+        let early = EarlyStop::new(query.len());
         rayon::in_place_scope(|s| {
             if let Some((layout, off)) = stream {
                 let src = data.positional();
                 let names = &mut names;
                 let pick = &pick;
-                s.spawn(move |_| *names = Some(pclnstream::candidates(src, off, layout, pick)));
+                let early = &early;
+                // A function found as the name table streams by decides its
+                // patterns; once every pattern is decided, the rest of the
+                // table is not read.
+                let seen =
+                    move |at: u64, name: &[u8]| early.seen(query, src, layout, off, at, name);
+                s.spawn(move |_| {
+                    *names = Some(pclnstream::candidates_until(
+                        src,
+                        off,
+                        layout,
+                        pick,
+                        &early.stop,
+                        &seen,
+                    ));
+                });
             }
             self.search_symbol_tables(query, &mut hits, &mut present);
+            early.found_elsewhere(&hits);
         });
         // Once every pattern is found in a symbol table, the pclntab
         // cannot change a verdict; damage met in its name table is still
@@ -600,6 +617,89 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
 /// Windows of function records read in all by the lookups of one file
 /// (two reads each) before the records are read in order instead.
 const LOOKUP_WINDOWS: u32 = 256;
+/// Lookups made while the name table streams (see [`EarlyStop`]), in all
+/// and per name: a name that is only an inlined callee costs this much.
+const EARLY_LOOKUPS: u32 = 64;
+const EARLY_WINDOWS: u32 = 8;
+
+/// Stops the name table's stream once every pattern is found: a pattern
+/// is found when a name it matches is a function's name, which a lookup
+/// of a few records confirms as the name goes by, or when a symbol table
+/// matched it. Patterns are only ever found here, never decided absent,
+/// so a stopped stream changes no verdict; matching names past the stop
+/// are not counted.
+struct EarlyStop {
+    found: Vec<std::sync::atomic::AtomicBool>,
+    left: std::sync::atomic::AtomicUsize,
+    lookups: std::sync::atomic::AtomicU32,
+    stop: pclnstream::Stop,
+}
+
+impl EarlyStop {
+    fn new(patterns: usize) -> Self {
+        use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+        EarlyStop {
+            found: (0..patterns).map(|_| AtomicBool::new(false)).collect(),
+            left: AtomicUsize::new(patterns),
+            lookups: AtomicU32::new(EARLY_LOOKUPS),
+            stop: pclnstream::Stop::default(),
+        }
+    }
+
+    /// Marks pattern `i` found; stops the stream when it was the last.
+    fn found(&self, i: usize) {
+        use std::sync::atomic::Ordering;
+        if let Some(f) = self.found.get(i)
+            && !f.swap(true, Ordering::AcqRel)
+            && self.left.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            self.stop.set();
+        }
+    }
+
+    /// The patterns a symbol table matched.
+    fn found_elsewhere(&self, hits: &[SymbolHit]) {
+        for (i, h) in hits.iter().enumerate() {
+            if h.count > 0 {
+                self.found(i);
+            }
+        }
+    }
+
+    /// A picked string of the name table at `at`: looks it up as a
+    /// function for each pattern it matches that is not found yet.
+    fn seen(
+        &self,
+        query: &dyn SymbolQuery,
+        src: &(dyn crate::go::ReadAt + Sync + '_),
+        layout: &pclntab::NameLayout,
+        off: u64,
+        at: u64,
+        name: &[u8],
+    ) {
+        use std::sync::atomic::Ordering;
+        let mut ids = Vec::new();
+        query.matching(&SymbolRef::pclntab_function(name), &mut ids);
+        let Ok(at) = u32::try_from(at) else { return };
+        let mut known = None;
+        for i in ids {
+            if self.found.get(i).is_none_or(|f| f.load(Ordering::Acquire)) {
+                continue;
+            }
+            let is_function = *known.get_or_insert_with(|| {
+                self.lookups
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_ok()
+                    && pclnstream::FuncLookup::new(src, off, layout, EARLY_WINDOWS)
+                        .names_function(at)
+            });
+            if !is_function {
+                return;
+            }
+            self.found(i);
+        }
+    }
+}
 /// Functions looked up per pattern: one decides it (the rest are counted
 /// as matching names); and how many lookups may fail (names only inlined)
 /// before the records are read in order.

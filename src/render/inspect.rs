@@ -29,6 +29,18 @@ pub fn json(reports: Vec<Report>) -> String {
     s
 }
 
+/// [`json`], written to `out` as it is serialized: over a large tree the
+/// document is megabytes, and a string of it (grown by doubling) was most
+/// of `inspect`'s peak memory.
+pub fn json_to(reports: Vec<Report>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let doc = Document {
+        schema: crate::facts::SCHEMA.to_string(),
+        files: reports,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
 fn file_text(out: &mut String, r: &Report) {
     let head = if r.elf.is_none() {
         "could not be read".to_string()

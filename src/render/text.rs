@@ -15,37 +15,98 @@ use std::fmt::Write;
 use super::{one_line, result_word};
 use crate::policy::{FileStatus, Finding, Status, Verdicts};
 
-fn finding_line(out: &mut String, path: &str, f: &Finding) {
-    let word = match f.status {
-        Status::Pass | Status::UnknownAllowed => "PASS",
-        Status::Fail => "FAIL",
-    };
-    let _ = write!(out, "{word} {}: {}", one_line(path), f.rule_id);
+/// How the text is dressed: plain for logs and files, coloured status
+/// words for a terminal (the caller decides, see `term`). The words and
+/// spacing are the same either way.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+/// SGR sequences for the status words.
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Findings' messages start in one column per file, unless the rule part
+/// is longer than this (a long glob should not push every message right).
+const ALIGN_MAX: usize = 48;
+
+impl Style {
+    /// `word`, coloured when asked.
+    fn word(self, out: &mut String, word: &str, color: &str) {
+        if self.color {
+            let _ = write!(out, "{color}{word}{RESET}");
+        } else {
+            out.push_str(word);
+        }
+    }
+
+    fn status(self, out: &mut String, status: Status) {
+        match status {
+            Status::Pass | Status::UnknownAllowed => self.word(out, "PASS", GREEN),
+            Status::Fail => self.word(out, "FAIL", RED),
+        }
+    }
+}
+
+/// What a finding line says before its message: rule, rule set, subject,
+/// and the colon.
+fn finding_head(f: &Finding) -> String {
+    let mut head = f.rule_id.to_string();
     if let Some(rs) = &f.ruleset {
-        let _ = write!(out, " [{}]", one_line(rs));
+        let _ = write!(head, " [{}]", one_line(rs));
     }
     if let Some(s) = &f.subject {
-        let _ = write!(out, " {}", one_line(s));
+        let _ = write!(head, " {}", one_line(s));
     }
     if f.status == Status::UnknownAllowed {
-        out.push_str(" (unknown, allowed)");
+        head.push_str(" (unknown, allowed)");
     }
-    let _ = writeln!(out, ": {}", one_line(&f.message));
+    head.push(':');
+    head
+}
+
+fn finding_line(out: &mut String, style: Style, path: &str, head: &str, width: usize, f: &Finding) {
+    style.status(out, f.status);
+    let pad = width.saturating_sub(head.chars().count());
+    let _ = writeln!(
+        out,
+        " {}: {head}{:pad$} {}",
+        one_line(path),
+        "",
+        one_line(&f.message)
+    );
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Renders the verdicts as text lines.
+/// Renders the verdicts as plain text lines.
 pub fn render(verdicts: &Verdicts) -> Vec<u8> {
+    render_styled(verdicts, Style::default())
+}
+
+/// Renders the verdicts as text lines in `style`.
+pub fn render_styled(verdicts: &Verdicts, style: Style) -> Vec<u8> {
     let mut out = String::new();
     for file in &verdicts.files {
-        for f in &file.findings {
-            finding_line(&mut out, &file.path, f);
+        let heads: Vec<String> = file.findings.iter().map(finding_head).collect();
+        let width = heads
+            .iter()
+            .map(|h| h.chars().count())
+            .filter(|&w| w <= ALIGN_MAX)
+            .max()
+            .unwrap_or(0);
+        for (f, head) in file.findings.iter().zip(&heads) {
+            finding_line(&mut out, style, &file.path, head, width, f);
         }
         for n in &file.notes {
-            let _ = writeln!(out, "NOTE {}: {}", one_line(&file.path), one_line(n));
+            style.word(&mut out, "NOTE", YELLOW);
+            let _ = writeln!(out, " {}: {}", one_line(&file.path), one_line(n));
         }
         let total = file.findings.len();
         let failed = file
@@ -55,24 +116,36 @@ pub fn render(verdicts: &Verdicts) -> Vec<u8> {
             .count();
         let path = one_line(&file.path);
         let _ = match file.status {
-            FileStatus::Pass => writeln!(
-                out,
-                "PASS {path}: {} passed",
-                plural(total, "check", "checks")
-            ),
-            FileStatus::Fail => writeln!(
-                out,
-                "FAIL {path}: {failed} of {} failed",
-                plural(total, "check", "checks")
-            ),
-            FileStatus::Unreadable => writeln!(out, "FAIL {path}: unreadable"),
+            FileStatus::Pass => {
+                style.word(&mut out, "PASS", GREEN);
+                writeln!(out, " {path}: {} passed", plural(total, "check", "checks"))
+            }
+            FileStatus::Fail => {
+                style.word(&mut out, "FAIL", RED);
+                writeln!(
+                    out,
+                    " {path}: {failed} of {} failed",
+                    plural(total, "check", "checks")
+                )
+            }
+            FileStatus::Unreadable => {
+                style.word(&mut out, "FAIL", RED);
+                writeln!(out, " {path}: unreadable")
+            }
         };
     }
     let s = verdicts.summary();
+    style.word(&mut out, "SUMMARY", BOLD);
+    let word = result_word(verdicts);
+    if style.color {
+        let color = if word == "pass" { GREEN } else { RED };
+        let _ = write!(out, " {color}{word}{RESET}");
+    } else {
+        let _ = write!(out, " {word}");
+    }
     let _ = writeln!(
         out,
-        "SUMMARY {}: {} ({} passed, {} failed, {} unreadable); {} ({} passed, {} failed, {} unknown allowed)",
-        result_word(verdicts),
+        ": {} ({} passed, {} failed, {} unreadable); {} ({} passed, {} failed, {} unknown allowed)",
         plural(s.files, "file", "files"),
         s.passed,
         s.failed,
@@ -101,11 +174,11 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                "PASS /app/ok: file.readable: ELF64 little-endian x86_64 EXEC",
+                "PASS /app/ok: file.readable:                       ELF64 little-endian x86_64 EXEC",
                 "PASS /app/ok: go.version [go-services] >=go1.22.0: go1.22.3 satisfies",
                 "PASS /app/ok: abi.max_isa [go-services] x86-64-v2 (unknown, allowed): cannot determine the GOAMD64 level",
                 "PASS /app/ok: 3 checks passed",
-                "PASS /app/bad <&\"'>\\n: file.readable: ELF64",
+                "PASS /app/bad <&\"'>\\n: file.readable:                            ELF64",
                 "FAIL /app/bad <&\"'>\\n: symbols.forbidden [go-services] *boring*: forbidden symbol present: evil\\u{1}\\nFAIL spoofed & <b>",
                 "FAIL /app/bad <&\"'>\\n: 1 of 2 checks failed",
                 "FAIL /app/gone: file.readable: cannot read /app/gone: permission denied",
@@ -127,6 +200,28 @@ mod tests {
                 "{l}"
             );
         }
+    }
+
+    /// Colour is the status words only: without the escape sequences the
+    /// text is the plain one, byte for byte.
+    #[test]
+    fn colour_only_dresses_the_words() {
+        let plain = render(&sample());
+        let colored = render_styled(&sample(), Style { color: true });
+        assert!(!plain.contains(&0x1b));
+        let text = String::from_utf8(colored).unwrap();
+        assert!(text.contains("\x1b[32mPASS\x1b[0m /app/ok:"));
+        assert!(text.contains("\x1b[1;31mFAIL\x1b[0m /app/gone: unreadable"));
+        let mut stripped = String::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find('\x1b') {
+            stripped.push_str(&rest[..at]);
+            rest = &rest[at..];
+            let end = rest.find('m').unwrap();
+            rest = &rest[end + 1..];
+        }
+        stripped.push_str(rest);
+        assert_eq!(stripped.as_bytes(), plain.as_slice());
     }
 
     #[test]
