@@ -132,7 +132,8 @@ pub enum InspectFormat {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
-    #[arg(required = true, value_name = "PATH")]
+    /// With --image, paths inside the image; none means the program the image runs.
+    #[arg(required_unless_present = "image", value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format. (No environment variable: ELFGATE_FORMAT is check's.)
     #[arg(long, value_enum, default_value = "text")]
@@ -140,6 +141,8 @@ pub struct InspectArgs {
     /// Treat DIR as the root of an image: paths and symlinks resolve inside it.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Also compute each file's SHA-256 (reads every byte of every file).
     #[arg(long)]
     pub digest: bool,
@@ -269,6 +272,8 @@ pub struct CheckArgs {
     /// Treat DIR as the root of a mounted image: `/app/server` means DIR/app/server.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
     pub format: CheckFormat,
@@ -290,6 +295,56 @@ pub struct CheckArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// Reading a container image instead of a directory (`--image`).
+#[derive(Debug, Clone, Args)]
+pub struct ImageArgs {
+    /// Read the files from an image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:NAME:TAG|:@N]. Targets are paths inside it.
+    #[arg(
+        id = "image",
+        long = "image",
+        value_name = "REF",
+        env = "ELFGATE_IMAGE",
+        conflicts_with = "root"
+    )]
+    pub reference: Option<String>,
+    /// With --image: the platform to pick from an index, os/arch[/variant] (default: this machine's).
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        env = "ELFGATE_PLATFORM",
+        requires = "image"
+    )]
+    pub platform: Option<String>,
+    /// With --image: the largest ELF file read (it is held in memory while inspected);
+    /// bytes, or with a K, M or G suffix (KiB, MiB, GiB). Larger ones are unreadable.
+    #[arg(long, value_name = "SIZE", env = "ELFGATE_MAX_FILE_SIZE", value_parser = parse_size, requires = "image")]
+    pub max_file_size: Option<u64>,
+}
+
+/// A size in bytes: digits, then optionally `K`, `M`, `G` (or `KiB`, `MiB`,
+/// `GiB`, any case), powers of 1024. Zero is refused.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number of bytes, e.g. 512M"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => return Err(format!("{s:?}: unknown unit (K, M, G, KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(1u64 << shift) {
+        Some(0) => Err(format!("{s:?}: must be more than 0")),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?}: too large")),
+    }
 }
 
 /// Shells `completions` writes a script for.
@@ -326,6 +381,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("8k"), Ok(8192));
+        for bad in ["", "0", "1T", "-1", "1.5G", "99999999999999999999"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn image_and_root_exclude_each_other() {
+        let e = Cli::try_parse_from([
+            "elfgate", "check", "--image", "oci:x", "--root", "/r", "/app",
+        ]);
+        assert!(e.is_err());
+        let e = Cli::try_parse_from(["elfgate", "check", "--platform", "linux/arm64", "/app"]);
+        assert!(e.is_err(), "--platform needs --image");
+        let ok = Cli::try_parse_from(["elfgate", "inspect", "--image", "oci:x"]);
+        assert!(ok.is_ok(), "inspect --image needs no path");
+        assert!(Cli::try_parse_from(["elfgate", "inspect"]).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::cli::{DiffArgs, DiffFormat, FailOn, SnapshotArgs};
 use crate::contract::accept::{Accept, MAX_ACCEPT_BYTES};
 use crate::contract::diff::{diff_files, diff_sets};
-use crate::contract::extract::{Extracted, extract_file};
+use crate::contract::extract::{Extracted, extract_bytes, extract_file};
 use crate::contract::plugin::GoSide;
 use crate::contract::render::{self, DiffReport};
 use crate::contract::snapshot::{self, MAX_SNAPSHOT_BYTES};
@@ -45,7 +45,9 @@ fn clean(p: &str) -> String {
 /// directory target it was found under, or its own name.
 fn key_of(resolver: &Resolver, target: &str, display: &str, named: bool) -> String {
     match resolver {
-        Resolver::Root(_) => clean(display).trim_start_matches('/').to_string(),
+        Resolver::Root(_) | Resolver::Image(_) => {
+            clean(display).trim_start_matches('/').to_string()
+        }
         Resolver::Host => {
             let d = clean(display);
             if named {
@@ -387,7 +389,7 @@ fn target_of<'t>(
     let p = clean(path);
     targets.iter().find_map(|t| {
         let base = match resolver {
-            Resolver::Root(_) => clean(&input::in_root_display(t)),
+            Resolver::Root(_) | Resolver::Image(_) => clean(&input::in_root_display(t)),
             Resolver::Host => clean(t),
         };
         // A glob's files lie under its literal directory prefix.
@@ -420,6 +422,16 @@ fn walks(resolver: &Resolver, t: &str) -> bool {
         Resolver::Root(root) => input::resolve_in_root(root, Path::new(t), t)
             .map(|p| p.is_dir())
             .unwrap_or(false),
+        // In an image's merged tree: a target that expands to files other
+        // than itself is a directory.
+        Resolver::Image(_) => {
+            let shown = input::in_root_display(t);
+            resolver
+                .expand(&[t.to_string()])
+                .files
+                .iter()
+                .any(|f| f.display != shown)
+        }
     }
 }
 
@@ -448,14 +460,26 @@ fn extract_path(resolver: &Resolver, path: &str, host: bool) -> Result<Extracted
         .into_iter()
         .next()
         .ok_or_else(|| format!("{path}: not a file"))?;
-    let opened = match input::open(&t) {
-        Ok(o) => o,
-        Err(OpenError::NotElf(start)) => {
-            return Err(format!("{path}: not an ELF file ({})", start.reason()));
+    let x = match &t.image {
+        // A file of an image (`--image`) is read through the image.
+        Some(file) => {
+            let bytes = file.read(&t.display).map_err(|e| e.to_string())?;
+            if bytes.get(..4) != Some(b"\x7fELF".as_slice()) {
+                return Err(format!("{path}: not an ELF file"));
+            }
+            extract_bytes(&t.display, &bytes, host).map_err(|e| e.to_string())?
         }
-        Err(OpenError::Input(e)) => return Err(e.to_string()),
+        None => {
+            let opened = match input::open(&t) {
+                Ok(o) => o,
+                Err(OpenError::NotElf(start)) => {
+                    return Err(format!("{path}: not an ELF file ({})", start.reason()));
+                }
+                Err(OpenError::Input(e)) => return Err(e.to_string()),
+            };
+            extract_file(&t.display, opened, host).map_err(|e| e.to_string())?
+        }
     };
-    let x = extract_file(&t.display, opened, host).map_err(|e| e.to_string())?;
     let problems: Vec<String> = x
         .report
         .errors
@@ -548,7 +572,7 @@ pub fn check_inputs(
         .collect();
     out.inputs.files = read.into_iter().collect::<HashMap<_, _>>();
     out.expected_under = match resolver {
-        Resolver::Root(_) => targets
+        Resolver::Root(_) | Resolver::Image(_) => targets
             .iter()
             .any(|t| walks(resolver, t))
             .then(|| "/".to_string()),

@@ -12,6 +12,7 @@ pub mod contract_cmd;
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod image_scan;
 pub mod input;
 pub mod inspect;
 pub mod pick;

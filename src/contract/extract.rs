@@ -105,6 +105,21 @@ pub fn extract_file(
     Ok(x)
 }
 
+/// A file already in memory (one inside an image), with its digest;
+/// `host` as for [`extract_file`].
+pub fn extract_bytes(display: &str, bytes: &[u8], host: bool) -> Result<Extracted, FileError> {
+    use sha2::{Digest, Sha256};
+    let mut x = extract(display, bytes)?;
+    if host && let Ok(view) = elf::open(bytes) {
+        x.links_plugin = links_package(&view, b"plugin");
+    }
+    let sha256 = hex(&Sha256::digest(bytes));
+    x.report.size = bytes.len() as u64;
+    x.report.sha256 = Some(sha256.clone());
+    x.contract.sha256 = sha256;
+    Ok(x)
+}
+
 /// The pure part, over any byte source. `path` becomes the contract's
 /// path; callers replace it with the key they pair files by.
 pub fn extract<'d, R: ReadRef<'d> + Positional>(
