@@ -16,6 +16,9 @@
 #   image    check --image on a multi-layer image of 200 MB or more against
 #            umoci unpack + check --root + rm (scripts/bench-image.sh, which
 #            also runs alone: make bench-image)
+#   contract snapshot against abidw and diff against abidiff on a generated
+#            library pair (scripts/bench-contract.sh, also runnable alone:
+#            make bench-contract)
 #
 # elfgate is built exactly as the Dockerfile builds what it ships:
 # scripts/build-static.sh for <arch>-unknown-linux-musl (the Rust target is
@@ -686,6 +689,14 @@ log "wrote $OUT"
 if want image; then
     log "image case (scripts/bench-image.sh)"
     BENCH_OUT="$OUT" ELFGATE="$ELFGATE" "$repo/scripts/bench-image.sh"
+fi
+
+# --- contracts: snapshot against abidw, diff against abidiff --------------------
+# Its own script, runnable alone (make bench-contract); appended here in the
+# same run, with the static binary.
+if want contract; then
+    log "contracts (scripts/bench-contract.sh)"
+    ELFGATE=$ELFGATE BENCH_RUNS=$RUNS "$repo/scripts/bench-contract.sh" >>"$OUT"
 fi
 
 # --- the shipped binary ------------------------------------------------------

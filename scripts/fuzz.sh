@@ -26,6 +26,7 @@ seconds=${FUZZ_SECONDS:-600}
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 log_dir=${FUZZ_LOG_DIR:-$root/fuzz/logs}
 all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy image_json image_tar ldcache ldso_dirs musl_path)
+all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy image_json image_tar snapshot accept)
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
@@ -182,6 +183,19 @@ seed() {
 		printf '/lib\n/usr/local/lib\n/usr/lib\n' > "$dir/default"
 		printf '/opt/a::/opt/b\n\n/usr/lib\000/ignored' > "$dir/odd"
 		printf '/lib/ld-musl-x86_64.so.1' > "$dir/interp" ;;
+	snapshot)
+		# Snapshots of a few fixtures of each kind, by the elfgate of this
+		# checkout, and hostile documents.
+		cargo run --quiet --release -- snapshot "$root"/testdata/bin/libversioned.so \
+			"$root"/testdata/bin/go127-cshared.so "$root"/testdata/bin/contract/plugin-same.so \
+			"$root"/testdata/bin/contract/linkshared "$root"/testdata/bin/contract/libruntime.so \
+			>"$dir/fixtures.json"
+		printf '{"schema": "elfgate.contract/v1", "files": []}' >"$dir/empty.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [{"path": "a", "sha256": 5}]}' >"$dir/types.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [[[[[[[[[[]]]]]]]]]]}' >"$dir/nested.json" ;;
+	accept)
+		awk -v dir="$dir" '/^```yaml/ {n++; out=dir "/doc-" n ".yaml"; next} /^```/ {out=""; next} out {print > out}' \
+			"$root"/docs/contract.md ;;
 	*)
 		say "unknown target $t"
 		return 1 ;;

@@ -100,17 +100,26 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     drop(inspector);
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
+    // Snapshots and plugin hosts the contract rules compare files with.
+    let contract = crate::contract_cmd::check_inputs(
+        &policy,
+        a.policy.as_deref(),
+        &resolver,
+        &targets,
+        &inspected.reports,
+    )?;
     let mut verdicts = Verdicts {
         files: inspected
             .reports
             .iter()
             .map(|r| {
-                let mut v = policy::evaluate(r, &policy, host);
+                let mut v = policy::evaluate_with(r, &policy, host, &contract.inputs);
                 v.layer = r.layer.clone();
                 v
             })
             .collect(),
     };
+    verdicts.files.extend(contract.missing(&policy));
     for (path, note) in image_notes {
         for v in verdicts.files.iter_mut().filter(|v| v.path == path) {
             v.notes.push(note.clone());
@@ -232,6 +241,8 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
         loadable: a.loadable,
         cpu: a.cpu.as_ref().map(|c| c.trim().to_string()),
         library_path: a.library_path.clone(),
+        baseline: a.baseline.clone(),
+        plugin_host: a.plugin_host.clone(),
     };
     let text = match &a.policy {
         Some(p) => Some((

@@ -42,8 +42,85 @@ pub enum Command {
     /// Copy this elfgate executable to DEST (for a copy-in init container in an image with no shell).
     #[command(name = "self-copy")]
     SelfCopy(SelfCopyArgs),
+    /// Write the canonical contract snapshot of the targets (elfgate.contract/v1).
+    #[command(after_help = SNAPSHOT_EXIT_CODES)]
+    Snapshot(SnapshotArgs),
+    /// Compare two builds (ELF files, trees or snapshots) and classify every change.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
     /// Print a shell completion script for SHELL, generated from these flags.
     Completions(CompletionsArgs),
+}
+
+/// `snapshot`'s exit codes, shown in its `--help`.
+pub const SNAPSHOT_EXIT_CODES: &str = "\
+Exit status:
+  0  the snapshot was written
+  2  usage error (two files would get the same path)
+  3  a target could not be read or parsed, or no ELF file was found (nothing is written)";
+
+/// `diff`'s exit codes, shown in its `--help`.
+pub const DIFF_EXIT_CODES: &str = "\
+Exit status:
+  0  no change at or above --fail-on (default: no breaking change)
+  1  a change at or above --fail-on
+  2  usage error, or an accept file that cannot be loaded
+  3  a side could not be read: an unreadable file, a bad snapshot, no ELF file";
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Treat DIR as the root of an image: paths resolve inside it and are recorded relative to it.
+    #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
+    pub root: Option<String>,
+    /// Write the snapshot to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The least severe class of change that fails a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Breaking,
+    Compatible,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old build: an ELF file, a directory, or a snapshot.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new build: an ELF file, a directory, or a snapshot.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Accepted changes (YAML): listed apart, never fail the diff.
+    #[arg(long, value_name = "FILE")]
+    pub accept: Option<String>,
+    /// Fail on breaking changes (default), on compatible ones too (a frozen interface), or on any.
+    #[arg(long, value_enum, default_value = "breaking")]
+    pub fail_on: FailOn,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -227,6 +304,12 @@ pub struct CheckArgs {
     /// Write this file (atomically) only when every rule passed.
     #[arg(long, value_name = "PATH", env = "ELFGATE_SUCCESS_FILE")]
     pub success_file: Option<String>,
+    /// Contract snapshot (elfgate snapshot) the targets must not break (rule contract.baseline).
+    #[arg(long, value_name = "SNAPSHOT", env = "ELFGATE_BASELINE")]
+    pub baseline: Option<String>,
+    /// Go program that opens the targets as plugins (or -linkshared executable of Go shared libraries).
+    #[arg(long, value_name = "HOST", env = "ELFGATE_PLUGIN_HOST")]
+    pub plugin_host: Option<String>,
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,

@@ -7,6 +7,8 @@
 pub mod check;
 pub mod cli;
 pub mod completions;
+pub mod contract;
+pub mod contract_cmd;
 pub mod elf;
 pub mod facts;
 pub mod go;

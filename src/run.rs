@@ -37,6 +37,8 @@ pub fn main() -> u8 {
         Command::Inspect(a) => run_inspect(&a),
         Command::Check(a) => crate::check::run(&a),
         Command::SelfCopy(a) => self_copy(&a),
+        Command::Snapshot(a) => crate::contract_cmd::run_snapshot(&a),
+        Command::Diff(a) => crate::contract_cmd::run_diff(&a),
         Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
             Ok(()) => EXIT_PASS,
             Err(e) => {

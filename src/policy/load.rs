@@ -104,6 +104,10 @@ pub struct Ruleset {
     pub cpu: Option<crate::load::CpuSpec>,
     /// The container's `LD_LIBRARY_PATH` for the load rules (`library_path`).
     pub library_path: Option<String>,
+    /// `contract.baseline`: a snapshot (`elfgate.contract/v1`) to compare with.
+    pub baseline: Option<String>,
+    /// `go.plugin`: the program that opens these files as Go plugins.
+    pub plugin_host: Option<String>,
 }
 
 impl Ruleset {
@@ -131,6 +135,8 @@ impl Ruleset {
             + usize::from(self.max_glibc.is_some())
             + usize::from(!self.sha256.is_empty())
             + usize::from(self.loadable)
+            + usize::from(self.baseline.is_some())
+            + usize::from(self.plugin_host.is_some())
     }
 }
 
@@ -337,6 +343,21 @@ impl TryFrom<String> for Buildmode {
     }
 }
 
+/// A path value (`baseline`, `plugin_host`): trimmed, not empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+struct PathValue(String);
+
+impl TryFrom<String> for PathValue {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "" => Err("empty path".into()),
+            t => Ok(PathValue(t.to_string())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
 struct Experiment(String);
@@ -407,6 +428,9 @@ struct RulesetDoc {
     cpu: Option<Cpu>,
     #[serde(default)]
     library_path: Option<String>,
+    baseline: Option<PathValue>,
+    #[serde(default)]
+    plugin_host: Option<PathValue>,
 }
 
 fn at(file: &str, loc: serde_saphyr::Location, message: String) -> PolicyError {
@@ -518,6 +542,8 @@ fn parse_document(file: &str, text: &str) -> Result<(Vec<Ruleset>, bool), Policy
             loadable: d.loadable,
             cpu: d.cpu.map(|c| c.0),
             library_path: d.library_path,
+            baseline: d.baseline.map(|p| p.0),
+            plugin_host: d.plugin_host.map(|p| p.0),
         };
         if rs.rule_count() == 0 {
             return Err(at(
@@ -593,6 +619,8 @@ pub struct FlagRules {
     pub cpu: Option<String>,
     /// `--library-path`.
     pub library_path: Option<String>,
+    pub baseline: Option<String>,
+    pub plugin_host: Option<String>,
 }
 
 fn flag_err(flag: &str, value: &str, message: String) -> PolicyError {
@@ -624,6 +652,16 @@ fn each<T>(
         }
     }
     Ok(out)
+}
+
+/// A path flag, trimmed; empty is an error.
+fn path_flag(flag: &str, v: &Option<String>) -> Result<Option<String>, PolicyError> {
+    match v {
+        None => Ok(None),
+        Some(p) => PathValue::try_from(p.clone())
+            .map(|p| Some(p.0))
+            .map_err(|m| flag_err(flag, p, m)),
+    }
 }
 
 impl FlagRules {
@@ -708,6 +746,8 @@ impl FlagRules {
             loadable: self.loadable,
             cpu: self.cpu_spec()?,
             library_path: self.library_path.clone(),
+            baseline: path_flag("--baseline", &self.baseline)?,
+            plugin_host: path_flag("--plugin-host", &self.plugin_host)?,
         };
         Ok((rs.rule_count() > 0).then_some(rs))
     }

@@ -31,6 +31,8 @@ pub enum RuleId {
     LoadVersion,
     LoadSymbol,
     NodeCpu,
+    ContractBaseline,
+    GoPlugin,
 }
 
 /// One registry row.
@@ -262,11 +264,36 @@ pub const RULES: &[RuleInfo] = &[
         help: "Build for the node (GOARCH, a lower GOAMD64 or -march), or schedule the pod on \
                nodes with the CPU it needs.",
     },
+    RuleInfo {
+        id: RuleId::ContractBaseline,
+        policy_keys: &["baseline"],
+        short: "No breaking change relative to the baseline contract snapshot.",
+        full: "Compares the file's contract (exported symbols and versions, needed libraries and \
+               versions, glibc, ISA level, ABI marks, Go toolchain, modules, FIPS, package and \
+               ABI hashes) with the file of the same path in an `elfgate snapshot` document, \
+               as `elfgate diff` does, and fails on any breaking change. A file missing from the \
+               targets fails as file.removed; a file not in the baseline passes.",
+        help: "Restore what the change removed, or, if the break is intended, commit a new \
+               snapshot as the baseline. A contract that cannot be read is unknown.",
+    },
+    RuleInfo {
+        id: RuleId::GoPlugin,
+        policy_keys: &["plugin_host"],
+        short: "The file loads into the plugin host: plugin.Open (or a -linkshared start) would succeed.",
+        full: "For a Go plugin, decides what plugin.Open in the host would do, from the package \
+               hash bytes in the plugin's table order: the host must link package plugin and \
+               cgo, be from a release with the same moduledata layout, and every package both \
+               link must have the same hash. For a Go shared library, compares the ABI hash the \
+               -linkshared host was linked against with the library's.",
+        help: "Rebuild the plugin with the host's toolchain and the host's versions of every \
+               shared package (same flags, e.g. -trimpath on both or neither). Facts that cannot \
+               be read are unknown.",
+    },
 ];
 
 impl RuleId {
     /// Every id, to check the registry against.
-    pub const ALL: [RuleId; 22] = [
+    pub const ALL: [RuleId; 24] = [
         RuleId::FileReadable,
         RuleId::GoVersion,
         RuleId::SymbolsRequired,
@@ -289,6 +316,8 @@ impl RuleId {
         RuleId::LoadVersion,
         RuleId::LoadSymbol,
         RuleId::NodeCpu,
+        RuleId::ContractBaseline,
+        RuleId::GoPlugin,
     ];
 
     /// The stable string id.
@@ -316,6 +345,8 @@ impl RuleId {
             RuleId::LoadVersion => "load.version",
             RuleId::LoadSymbol => "load.symbol",
             RuleId::NodeCpu => "node.cpu",
+            RuleId::ContractBaseline => "contract.baseline",
+            RuleId::GoPlugin => "go.plugin",
         }
     }
 
