@@ -627,52 +627,20 @@ fn run_real(root: &Path, prog: &str, ld_library_path: Option<&str>, debug: bool)
     // Raw pointers are not Send; the closure only runs in the child.
     let argv_addr = argv.as_ptr() as usize;
     let envp_addr = envp.as_ptr() as usize;
-    let mut cmd = Command::new(prog);
-    // SAFETY: the closure runs in the forked child and makes only system
-    // calls on memory prepared before the fork (the CStrings and pointer
-    // arrays above outlive `output()`).
-    unsafe {
-        cmd.pre_exec(move || {
-            let step = |n: i32, rc: libc::c_int| {
-                if rc == 0 {
-                    Ok(())
-                } else {
-                    let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-                    Err(std::io::Error::from_raw_os_error(HARNESS + n * 1000 + e))
-                }
-            };
-            step(0, libc::unshare(libc::CLONE_NEWNS))?;
-            step(
-                1,
-                libc::mount(
-                    c"none".as_ptr(),
-                    c"/".as_ptr(),
-                    std::ptr::null(),
-                    libc::MS_REC | libc::MS_PRIVATE,
-                    std::ptr::null(),
-                ),
-            )?;
-            step(
-                2,
-                libc::mount(
-                    c"proc".as_ptr(),
-                    proc_c.as_ptr(),
-                    c"proc".as_ptr(),
-                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    std::ptr::null(),
-                ),
-            )?;
-            step(3, libc::chroot(root_c.as_ptr()))?;
-            step(4, libc::chdir(c"/".as_ptr()))?;
-            libc::execve(
-                prog_c.as_ptr(),
-                argv_addr as *const *const libc::c_char,
-                envp_addr as *const *const libc::c_char,
-            );
-            Err(std::io::Error::last_os_error())
-        });
-    }
-    let out = match cmd.output() {
+    // Another test thread may fork while it still has a file of this root
+    // open for writing (copying it in); until that child execs, the kernel
+    // refuses to execute the file with ETXTBSY. Wait for it.
+    let mut busy = 0;
+    let out = loop {
+        match spawn_real(prog, &root_c, &proc_c, &prog_c, argv_addr, envp_addr) {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && busy < 100 => {
+                busy += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => break r,
+        }
+    };
+    let out = match out {
         Ok(o) => o,
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(0);
@@ -722,6 +690,66 @@ fn run_real(root: &Path, prog: &str, ld_library_path: Option<&str>, debug: bool)
         stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// One fork and exec of the real run (see `run_real`).
+fn spawn_real(
+    prog: &str,
+    root_c: &CString,
+    proc_c: &CString,
+    prog_c: &CString,
+    argv_addr: usize,
+    envp_addr: usize,
+) -> std::io::Result<std::process::Output> {
+    // Owned copies: the closure must be 'static; the pointer arrays point
+    // into the caller's strings, which outlive this call.
+    let (root_c, proc_c, prog_c) = (root_c.clone(), proc_c.clone(), prog_c.clone());
+    let mut cmd = Command::new(prog);
+    // SAFETY: the closure runs in the forked child and makes only system
+    // calls on memory prepared before the fork (the CStrings and pointer
+    // arrays above outlive `output()`).
+    unsafe {
+        cmd.pre_exec(move || {
+            let step = |n: i32, rc: libc::c_int| {
+                if rc == 0 {
+                    Ok(())
+                } else {
+                    let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+                    Err(std::io::Error::from_raw_os_error(HARNESS + n * 1000 + e))
+                }
+            };
+            step(0, libc::unshare(libc::CLONE_NEWNS))?;
+            step(
+                1,
+                libc::mount(
+                    c"none".as_ptr(),
+                    c"/".as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                ),
+            )?;
+            step(
+                2,
+                libc::mount(
+                    c"proc".as_ptr(),
+                    proc_c.as_ptr(),
+                    c"proc".as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                    std::ptr::null(),
+                ),
+            )?;
+            step(3, libc::chroot(root_c.as_ptr()))?;
+            step(4, libc::chdir(c"/".as_ptr()))?;
+            libc::execve(
+                prog_c.as_ptr(),
+                argv_addr as *const *const libc::c_char,
+                envp_addr as *const *const libc::c_char,
+            );
+            Err(std::io::Error::last_os_error())
+        });
+    }
+    cmd.output()
 }
 
 /// How glibc found one library, from `LD_DEBUG=libs`: the name searched,
@@ -1662,7 +1690,10 @@ oracle_case!(
     /// `haswell/`, `avx512_1/` and their combinations beside the plain file.
     g_legacy_subdirs, b => {
         let r = glibc_with(b, "prog-a-runpath");
-        for d in ["tls", "x86_64", "haswell", "avx512_1", "tls/x86_64", "tls/haswell", "haswell/x86_64", "tls/haswell/x86_64"] {
+        for d in [
+            "tls", "x86_64", "haswell", "avx512_1", "tls/x86_64", "tls/haswell",
+            "x86_64/x86_64", "haswell/x86_64", "tls/x86_64/x86_64", "tls/haswell/x86_64",
+        ] {
             r.put("liba.so.1", &format!("/opt/1/{d}/liba.so.1"));
         }
         r.put("liba.so.1", "/opt/1/liba.so.1");
