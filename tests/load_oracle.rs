@@ -151,7 +151,25 @@ fn jobs() -> Vec<Vec<Job>> {
     let mut u_ver = lib(GCC, "libu-ver.so.1", "libu.so.1", &["u_fn"], &[]);
     u_ver.version_script = Some("U_1.0 { global: u_fn; local: *; };\n");
 
+    // A C library as old as glibc 2.32: the version nodes up to GLIBC_2.32
+    // that Go's cgo runtime needs, no GLIBC_2.34. Only its versions matter:
+    // the loader checks them before it binds a symbol.
+    let mut libc_232 = lib(
+        GCC,
+        "libc-2.32-versions.so.6",
+        "libc.so.6",
+        &["v_2_2_5", "v_2_3_2", "v_2_32"],
+        &[],
+    );
+    libc_232.args.push("-nostdlib".into());
+    libc_232.version_script = Some(
+        "GLIBC_2.2.5 { global: v_2_2_5; local: *; };\n\
+         GLIBC_2.3.2 { global: v_2_3_2; } GLIBC_2.2.5;\n\
+         GLIBC_2.32 { global: v_2_32; } GLIBC_2.3.2;\n",
+    );
+
     let leaves = vec![
+        libc_232,
         lib(GCC, "liba.so.1", "liba.so.1", &["a_fn"], &[]),
         lib(GCC, "libb.so.1", "libb.so.1", &["b_fn"], &[]),
         lib(GCC, "libdep.so.1", "libdep.so.1", &["dep_fn"], &[]),
@@ -241,6 +259,10 @@ fn jobs() -> Vec<Vec<Job>> {
         named(with(ga(), &[runpath("$ORIGIN/../lib")]), "prog-a-origin"),
         named(with(ga(), &[runpath("/opt/$LIB")]), "prog-a-lib"),
         named(with(ga(), &[rpath("/opt/${PLATFORM}")]), "prog-a-platform"),
+        named(
+            with(ga(), &[runpath("/opt/1"), "-Wl,-z,nodefaultlib".into()]),
+            "prog-a-nodeflib",
+        ),
         prog(
             GCC,
             "prog-ab",
@@ -1760,6 +1782,36 @@ oracle_case!(
     }
 );
 
+oracle_case!(
+    /// `-z nodefaultlib` (DF_1_NODEFLIB): the default directories are not
+    /// searched for the program's libraries.
+    g_nodeflib_default_dirs, b => {
+        let r = glibc_with(b, "prog-a-nodeflib");
+        r.put("liba.so.1", "/usr/lib/x86_64-linux-gnu/liba.so.1");
+        (r, APP, None)
+    }
+);
+oracle_case!(
+    /// The same program with its libraries, libc too, in its RUNPATH.
+    g_nodeflib_runpath, b => {
+        let r = glibc_with(b, "prog-a-nodeflib");
+        r.put("liba.so.1", "/opt/1/liba.so.1");
+        r.put_host(&host_file("/lib/x86_64-linux-gnu/libc.so.6"), "/opt/1/libc.so.6");
+        (r, APP, None)
+    }
+);
+oracle_case!(
+    /// `-z nodefaultlib` and a cache: a cache hit inside a default directory
+    /// is dropped, one outside is kept.
+    g_nodeflib_cache, b => {
+        let r = glibc_with(b, "prog-a-nodeflib");
+        r.write("/etc/ld.so.conf", b"/opt/c\n", 0o644);
+        r.put("liba.so.1", "/opt/c/liba.so.1");
+        r.ldconfig(&[]);
+        (r, APP, None)
+    }
+);
+
 // Go binaries.
 
 oracle_case!(
@@ -1767,6 +1819,16 @@ oracle_case!(
     go_cgo_glibc, b => {
         let r = Root::glibc(b);
         r.put_fixture("go127-cgo", APP);
+        (r, APP, None)
+    }
+);
+oracle_case!(
+    /// A Go cgo binary needing `GLIBC_2.34` on a root whose C library stops
+    /// at `GLIBC_2.32`: the Kubernetes failure this check exists for.
+    go_cgo_old_glibc, b => {
+        let r = Root::glibc(b);
+        r.put_fixture("go127-cgo", APP);
+        r.put("libc-2.32-versions.so.6", "/lib/x86_64-linux-gnu/libc.so.6");
         (r, APP, None)
     }
 );
