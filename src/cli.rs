@@ -63,6 +63,15 @@ pub struct InspectArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Also simulate the dynamic loader in the root: the closure, versions, symbols, the node's CPU.
+    #[arg(long)]
+    pub load: bool,
+    /// The container's LD_LIBRARY_PATH, for --load.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_LIBRARY_PATH")]
+    pub library_path: Option<String>,
+    /// The node's CPU for --load: host, x86-64, x86-64-v2, x86-64-v3 or x86-64-v4.
+    #[arg(long, value_name = "LEVEL", env = "ELFGATE_CPU")]
+    pub cpu: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -186,6 +195,15 @@ pub struct CheckArgs {
     /// Treat DIR as the root of a mounted image: `/app/server` means DIR/app/server.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    /// Check that each program would load and start here (rules load.* and node.cpu).
+    #[arg(long, env = "ELFGATE_LOADABLE", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub loadable: bool,
+    /// The container's LD_LIBRARY_PATH, for the load rules.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_LIBRARY_PATH")]
+    pub library_path: Option<String>,
+    /// The node's CPU for the load rules: host, x86-64, x86-64-v2, x86-64-v3 or x86-64-v4.
+    #[arg(long, value_name = "LEVEL", env = "ELFGATE_CPU")]
+    pub cpu: Option<String>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
     pub format: CheckFormat,

@@ -11,6 +11,7 @@ pub mod facts;
 pub mod go;
 pub mod input;
 pub mod inspect;
+pub mod load;
 pub mod pick;
 pub mod policy;
 pub mod render;
