@@ -179,11 +179,20 @@ fn load_objects_are_what_ldd_reports() {
     );
     let preload = preload_entries();
 
-    // ldd, in parallel: it is a shell script that runs the loader.
+    // elfgate once over all the files, beside ldd on each, in parallel:
+    // ldd is a shell script that runs the loader.
+    let mut args = vec![
+        "inspect".to_string(),
+        "--load".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(files.iter().map(|f| f.display().to_string()));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = Mutex::new(BTreeMap::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    std::thread::scope(|sc| {
+    let o = std::thread::scope(|sc| {
+        let elfgate = sc.spawn(|| common::elfgate_within(&args, Duration::from_secs(300)));
         for _ in 0..threads {
             sc.spawn(|| {
                 loop {
@@ -194,17 +203,10 @@ fn load_objects_are_what_ldd_reports() {
                 }
             });
         }
+        elfgate.join().expect("elfgate thread")
     });
     let results = results.into_inner().unwrap();
 
-    let mut args = vec![
-        "inspect".to_string(),
-        "--load".into(),
-        "--format".into(),
-        "json".into(),
-    ];
-    args.extend(files.iter().map(|f| f.display().to_string()));
-    let o = common::elfgate_within(&args, Duration::from_secs(300));
     let doc: Value = serde_json::from_str(&o.stdout).unwrap_or_else(|e| {
         panic!(
             "elfgate inspect --load over {} files: not JSON ({e}); exit {:?}\n{}",
