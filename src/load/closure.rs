@@ -434,7 +434,10 @@ impl Sim<'_> {
             }
             self.versions();
         }
-        if incomplete.is_empty() {
+        // musl relocates every object it did load even when a library
+        // failed to load, and reports each symbol not found; glibc stops
+        // at the first library it cannot load, before binding anything.
+        if incomplete.is_empty() || musl {
             self.symbols(musl);
         } else {
             self.out.unchecked(
