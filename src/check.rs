@@ -55,7 +55,11 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
-    let found = inspect(&resolver, &targets, &Inspector::new(opts, a.verbose));
+    let mut inspector = Inspector::new(opts, a.verbose);
+    if let Some(load) = &policy.load {
+        inspector = inspector.with_load(&resolver, load.clone());
+    }
+    let found = inspect(&resolver, &targets, &inspector);
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
     let mut verdicts = Verdicts {
@@ -165,6 +169,9 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
         sha256: lines("sha256", &a.sha256)?,
         allow_unknown: lines("allow-unknown", &a.allow_unknown)?,
         trust_inferred_version: a.trust_inferred_version,
+        loadable: a.loadable,
+        cpu: a.cpu.as_ref().map(|c| c.trim().to_string()),
+        library_path: a.library_path.clone(),
     };
     let text = match &a.policy {
         Some(p) => Some((

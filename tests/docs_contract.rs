@@ -52,7 +52,7 @@ fn json_keys(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
 fn inspect_keys() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for args in [
-        &["inspect", "--format", "json", "--digest", "bin"][..],
+        &["inspect", "--format", "json", "--digest", "--load", "bin"][..],
         &["inspect", "--format", "json", "bin/notelf.txt"][..],
     ] {
         let o = elfgate(args);
@@ -89,6 +89,9 @@ fn every_inspect_json_field_is_in_facts_md() {
         "files[].go.arch_level.key",
         "files[].needed_versions[].weak",
         "files[].properties.aarch64_feature_1_and",
+        "files[].load.objects[].needed_by",
+        "files[].load.problems[].kind",
+        "files[].load.unchecked[].reason",
     ] {
         assert!(keys.contains(must), "fixtures no longer produce {must}");
     }

@@ -16,6 +16,7 @@ mod build;
 mod digest;
 mod go_version;
 mod load;
+mod loadable;
 mod platform;
 pub mod rules;
 mod symbols;
@@ -275,6 +276,19 @@ fn check_ruleset(
         let o = digest::check_sha256(&rs.sha256, report);
         c.push(RuleId::FileSha256, None, o);
     }
+    if rs.loadable {
+        for id in [
+            RuleId::LoadInterpreter,
+            RuleId::LoadLibrary,
+            RuleId::LoadVersion,
+            RuleId::LoadSymbol,
+            RuleId::NodeCpu,
+        ] {
+            for (subject, o) in loadable::check(id, report) {
+                c.push(id, subject.as_deref(), o);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -348,6 +362,7 @@ rulesets:
     arch: [arm64]
     max_glibc: "2.17"
     sha256: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    loadable: true
 "#;
 
     /// Every registered rule can be produced by evaluation, and evaluation
