@@ -553,7 +553,12 @@ impl Root {
     /// `ldconfig -r ROOT ARGS`: the image's own cache, built the way an
     /// image build builds it (from the root's `/etc/ld.so.conf`).
     fn ldconfig(&self, args: &[&str]) -> &Self {
-        let out = Command::new("ldconfig")
+        // /usr/sbin may be missing from a non-login root shell's PATH.
+        let ldconfig = ["/usr/sbin/ldconfig", "/sbin/ldconfig"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("ldconfig");
+        let out = Command::new(ldconfig)
             .arg("-r")
             .arg(self.path())
             .args(args)
