@@ -17,8 +17,9 @@
 //! `load.objects[].path` (the name the loader opened, not normalised), the
 //! same `via` as `LD_DEBUG` reports, problems empty exactly when the real
 //! run starts and finishes, a problem of the matching kind naming the same
-//! library, version or symbol for every failure the loader printed, and
-//! `check --loadable` exiting 0 or 1 accordingly with the matching rules.
+//! library, version or symbol for every failure the loader printed, every
+//! warning it printed among `load.warnings`, and `check --loadable`
+//! exiting 0 or 1 accordingly with the matching rules.
 //! No expected answer is written down here: what the loader did is the
 //! answer. docs/load-oracle.md lists the cases and what each proves.
 //!
@@ -1207,6 +1208,21 @@ fn agree(case: &str, root: &Root, prog: &str, ld_library_path: Option<&str>) {
             disagreements.push(format!(
                 "failure: the loader reported {:?} for {:?} ({:?}); elfgate has no problem of that kind naming it with that message",
                 f.kinds, f.subject, f.phrase
+            ));
+        }
+    }
+
+    // Each warning the loader printed, word for word.
+    let my_warnings: Vec<&str> = load["warnings"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter_map(str_of)
+        .collect();
+    for w in &warnings {
+        if !my_warnings.iter().any(|m| m.contains(w.as_str())) {
+            disagreements.push(format!(
+                "warning: the loader printed {w:?}; elfgate's warnings are {my_warnings:?}"
             ));
         }
     }
