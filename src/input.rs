@@ -274,7 +274,7 @@ pub struct Opened {
 /// with the same size and change times. Two opens with the same id read the
 /// same bytes (barring a change within one timestamp tick), so a tree's
 /// symlinks and hard links to one library need it read only once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId {
     dev: u64,
     ino: u64,

@@ -12,8 +12,19 @@ use super::cpu::{self, EM_X86_64};
 use super::object::{self, Object, Ref, Verdict};
 use super::{Found, Hints, Lookup, MAX_OBJECTS, MAX_PATH_ELEMENTS, MAX_PROBLEMS_PER_RULE, Session};
 use crate::facts::{LoadFacts, LoadInterpreter, LoadObject, LoadProblem, LoadUnchecked};
-use crate::input::escape_bytes;
 use crate::input::tree::strerror;
+use crate::input::{FileId, escape_bytes};
+
+/// What glibc's `ld.so` prints for an `errno`: its own small table
+/// (`elf/dl-minimal.c` `__strerror_r`), `Error N` for anything else.
+fn ld_so_strerror(errno: i32) -> String {
+    match errno {
+        libc::ENOMEM | libc::EINVAL | libc::ENOENT | libc::EPERM | libc::EIO | libc::EACCES => {
+            strerror(errno)
+        }
+        n => format!("Error {n}"),
+    }
+}
 
 /// The rules, by problem kind (`facts::LoadProblem::rule`).
 pub const RULE_INTERPRETER: &str = "load.interpreter";
@@ -434,9 +445,8 @@ impl Sim<'_> {
             }
             self.versions();
         }
-        // musl relocates every object it did load even when a library
-        // failed to load, and reports each symbol not found; glibc stops
-        // at the first library it cannot load, before binding anything.
+        // musl reports every error, symbols included; glibc stops at the
+        // first library it cannot load.
         if incomplete.is_empty() || musl {
             self.symbols(musl);
         } else {
@@ -599,7 +609,7 @@ impl Sim<'_> {
                 } else {
                     (
                         "library_missing",
-                        format!("cannot open shared object file: {}", strerror(errno)),
+                        format!("cannot open shared object file: {}", ld_so_strerror(errno)),
                     )
                 };
                 let why = if other_class && !self.loader_is_64() {
@@ -659,7 +669,7 @@ impl Sim<'_> {
         if f.is_dir() {
             return Err(Err(format!(
                 "cannot read file data: {}",
-                strerror(libc::EISDIR)
+                ld_so_strerror(libc::EISDIR)
             )));
         }
         let Some(p) = f.parsed.as_deref() else {
@@ -964,57 +974,104 @@ impl Sim<'_> {
     /// Every strong undefined symbol of every object must be defined in
     /// the global scope (the objects, in load order).
     fn symbols(&mut self, musl: bool) {
-        let exe = self.exe_shown.clone();
-        let scope: Vec<&Object> = self.maps.iter().filter_map(Map::obj).collect();
+        let defines = |d: &Object, r: &Ref| {
+            if musl {
+                musl_defines(d, &r.name)
+            } else {
+                glibc_defines(d, r)
+            }
+        };
         let ldso = self.maps.iter().find(|m| m.is_rtld).and_then(Map::obj);
+        let lfs = |r: &Ref| musl && ldso.is_some_and(|l| lfs64(l, &r.name));
+        // The libraries' references that the libraries leave undefined:
+        // once per set of libraries.
+        let libs: Vec<(&Arc<Found>, &Object)> = self
+            .maps
+            .iter()
+            .skip(1)
+            .filter_map(|m| Some((m.found.as_ref()?, m.obj()?)))
+            .collect();
+        let mut key: Vec<FileId> = libs.iter().map(|(f, _)| f.id).collect();
+        key.sort_unstable();
+        key.dedup();
+        let cell = self.s.scopes.get_or((musl, key), || {
+            libs.iter()
+                .map(|(f, o)| {
+                    let open: Vec<u32> = o
+                        .symbols
+                        .refs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| !libs.iter().any(|(_, d)| defines(d, r)) && !lfs(r))
+                        .filter_map(|(k, _)| u32::try_from(k).ok())
+                        .collect();
+                    (f.id, open)
+                })
+                .collect()
+        });
+        let open_refs = cell.get().map(Vec::as_slice).unwrap_or_default();
+        let exe = self.maps.first().and_then(Map::obj);
         let mut problems = Vec::new();
         for m in &self.maps {
-            let Some(o) = m.obj() else { continue };
-            for r in &o.symbols.refs {
-                let found = scope.iter().any(|d| {
-                    if musl {
-                        musl_defines(d, &r.name)
-                    } else {
-                        glibc_defines(d, r)
-                    }
-                }) || (musl && ldso.is_some_and(|l| lfs64(l, &r.name)));
-                if found {
-                    continue;
-                }
-                let name = escape_bytes(&r.name);
-                let (subject, msg) = if musl {
-                    (
-                        name.clone(),
-                        format!("Error relocating {}: {name}: symbol not found", m.shown),
-                    )
-                } else {
-                    let (subject, version) = match &r.version {
-                        Some(v) => {
-                            let v = escape_bytes(&v.name);
-                            (format!("{name}@{v}"), format!(", version {v}"))
-                        }
-                        None => (name.clone(), String::new()),
-                    };
-                    let when = if o.bind_now {
-                        "it is linked with BIND_NOW: the program stops at start-up"
-                    } else {
-                        "lazy binding: the program stops at its first use"
-                    };
-                    (
-                        subject,
-                        format!(
-                            "{exe}: symbol lookup error: {}: undefined symbol: {name}{version} ({when})",
-                            m.shown
-                        ),
-                    )
-                };
-                problems.push((m.shown.clone(), subject, msg));
+            let (Some(f), Some(o)) = (m.found.as_ref(), m.obj()) else {
+                continue;
+            };
+            let undefined: Vec<&Ref> = if m.loader.is_none() && !m.is_rtld {
+                // The program: against itself and every library.
+                o.symbols
+                    .refs
+                    .iter()
+                    .filter(|r| {
+                        !defines(o, r) && !libs.iter().any(|(_, d)| defines(d, r)) && !lfs(r)
+                    })
+                    .collect()
+            } else {
+                // A library: what its libraries left open, against the program.
+                open_refs
+                    .iter()
+                    .find(|(id, _)| *id == f.id)
+                    .map(|(_, open)| open.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|&k| o.symbols.refs.get(k as usize))
+                    .filter(|r| !exe.is_some_and(|e| defines(e, r)))
+                    .collect()
+            };
+            for r in undefined {
+                problems.push(self.symbol_problem(m, o, r, musl));
             }
         }
         for (object, subject, msg) in problems {
             self.out
                 .problem("symbol_undefined", RULE_SYMBOL, &object, &subject, msg);
         }
+    }
+
+    /// The problem for an undefined symbol, in the loader's words.
+    fn symbol_problem(&self, m: &Map, o: &Object, r: &Ref, musl: bool) -> (String, String, String) {
+        let exe = &self.exe_shown;
+        let name = escape_bytes(&r.name);
+        if musl {
+            let msg = format!("Error relocating {}: {name}: symbol not found", m.shown);
+            return (m.shown.clone(), name, msg);
+        }
+        let (subject, version) = match &r.version {
+            Some(v) => {
+                let v = escape_bytes(&v.name);
+                (format!("{name}@{v}"), format!(", version {v}"))
+            }
+            None => (name.clone(), String::new()),
+        };
+        let when = if o.bind_now {
+            "it is linked with BIND_NOW: the program stops at start-up"
+        } else {
+            "lazy binding: the program stops at its first use"
+        };
+        let msg = format!(
+            "{exe}: symbol lookup error: {}: undefined symbol: {name}{version} ({when})",
+            m.shown
+        );
+        (m.shown.clone(), subject, msg)
     }
 
     /// glibc ≥ 2.33 refuses to start when an object needs an x86 ISA
@@ -1135,7 +1192,12 @@ impl Sim<'_> {
             return fail(self, errno, "library_invalid");
         }
         let (_, _, machine) = self.loader_abi();
-        if found.object().is_some_and(|o| o.e_machine != machine) {
+        // musl maps another machine's library and fails only on its first
+        // relocation of a type it does not know.
+        if found
+            .object()
+            .is_some_and(|o| o.e_machine != machine && o.has_relocs)
+        {
             let msg = format!(
                 "Error relocating {}: unsupported relocation type (built for {})",
                 escape_bytes(&path),
@@ -1487,12 +1549,9 @@ fn dirname(path: &[u8]) -> Vec<u8> {
 
 /// glibc's `check_match` and `do_lookup_x` for reference `r` in object `o`.
 fn glibc_defines(o: &Object, r: &Ref) -> bool {
-    let defs = o.symbols.find(&r.name);
-    if defs.is_empty() {
-        return false;
-    }
+    let defs = o.symbols.find(&r.name, r.hash);
     match &r.version {
-        Some(v) => defs.iter().filter(|d| d.glibc).any(|d| match d.versym {
+        Some(v) => defs.filter(|d| d.glibc).any(|d| match d.versym {
             None => true,
             Some(raw) => {
                 let lv = o.versions.get(&(raw & 0x7fff));
@@ -1503,7 +1562,7 @@ fn glibc_defines(o: &Object, r: &Ref) -> bool {
         }),
         None => {
             let mut versioned = 0usize;
-            for d in defs.iter().filter(|d| d.glibc) {
+            for d in defs.filter(|d| d.glibc) {
                 match d.versym {
                     None => return true,
                     Some(raw) if raw & 0x7fff >= 3 => {
@@ -1521,7 +1580,9 @@ fn glibc_defines(o: &Object, r: &Ref) -> bool {
 
 /// musl's `find_sym` for a name in object `o` (versions are not checked).
 fn musl_defines(o: &Object, name: &[u8]) -> bool {
-    o.symbols.find(name).iter().any(|d| d.musl)
+    o.symbols
+        .find(name, object::name_hash(name))
+        .any(|d| d.musl)
 }
 
 /// musl ≥ 1.2.4 binds old `*64` names to the plain functions (`get_lfs64`).

@@ -120,6 +120,8 @@ pub enum Lookup {
 /// A file found at a path.
 #[derive(Debug)]
 pub struct Found {
+    /// This version of the file (what parsed objects are shared by).
+    pub id: FileId,
     pub dev: u64,
     pub ino: u64,
     pub mode: u32,
@@ -141,6 +143,10 @@ impl Found {
     }
 }
 
+/// Per library of a set, the indexes of its references no library of the
+/// set defines.
+type OpenRefs = Vec<(FileId, Vec<u32>)>;
+
 /// One run of simulations over one tree.
 pub struct Session {
     tree: Arc<dyn Tree>,
@@ -150,6 +156,11 @@ pub struct Session {
     files: Memo<FileId, Arc<Parsed>>,
     contexts: Memo<Vec<u8>, Arc<context::Context>>,
     cache: OnceLock<context::LdCache>,
+    /// Per set of libraries (and loader kind), the references of each that
+    /// none of them defines: most programs of an image share their
+    /// libraries, so each set is checked once and only the program's own
+    /// definitions are looked at per program.
+    scopes: Memo<(bool, Vec<FileId>), OpenRefs>,
 }
 
 impl std::fmt::Debug for Session {
@@ -171,6 +182,7 @@ impl Session {
             files: Memo::new(),
             contexts: Memo::new(),
             cache: OnceLock::new(),
+            scopes: Memo::new(),
         }
     }
 
@@ -197,6 +209,7 @@ impl Session {
                         _ => None,
                     };
                     Lookup::Found(Arc::new(Found {
+                        id: node.id,
                         dev: node.dev,
                         ino: node.ino,
                         mode: node.mode,

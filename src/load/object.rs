@@ -40,9 +40,18 @@ pub struct Needed {
     pub weak: bool,
 }
 
+/// FNV-1a over a symbol name: definitions are kept sorted by it, so a
+/// lookup compares integers, not names, until the name itself matches.
+pub fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// How a definition may bind (the symbol's type and binding, folded).
 #[derive(Debug, Clone, Copy)]
 pub struct Def {
+    hash: u64,
     name: (u32, u32),
     /// The raw versym value; `None` when the file has no versym table.
     pub versym: Option<u16>,
@@ -56,6 +65,8 @@ pub struct Def {
 #[derive(Debug, Clone)]
 pub struct Ref {
     pub name: Box<[u8]>,
+    /// [`name_hash`] of the name.
+    pub hash: u64,
     /// The version required (`l_versions[ndx]` with a hash): `None` for an
     /// unversioned reference.
     pub version: Option<Version>,
@@ -63,7 +74,7 @@ pub struct Ref {
     pub hidden: bool,
 }
 
-/// Exported definitions, sorted by name, and the references.
+/// Exported definitions, sorted by name hash, and the references.
 #[derive(Debug, Default)]
 pub struct Symbols {
     arena: Vec<u8>,
@@ -79,11 +90,15 @@ impl Symbols {
             .unwrap_or_default()
     }
 
-    /// The definitions named `name`, in table order.
-    pub fn find(&self, name: &[u8]) -> &[Def] {
-        let lo = self.defs.partition_point(|d| self.name(d) < name);
-        let hi = self.defs.partition_point(|d| self.name(d) <= name);
-        self.defs.get(lo..hi.max(lo)).unwrap_or_default()
+    /// The definitions named `name` (whose [`name_hash`] is `hash`).
+    pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
+        let lo = self.defs.partition_point(|d| d.hash < hash);
+        self.defs
+            .get(lo..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |d| d.hash == hash)
+            .filter(move |d| self.name(d) == name)
     }
 
     /// Number of definitions.
@@ -113,6 +128,9 @@ pub struct Object {
     pub bind_now: bool,
     /// `DT_VERDEF` is present (a provider without it satisfies any version).
     pub has_verdef: bool,
+    /// Relocation records (`DT_RELA`, `DT_REL`, `DT_JMPREL` with a size):
+    /// a loader that does not check the machine fails on them.
+    pub has_relocs: bool,
     /// `vd_hash`, name of each non-base `Verdef`.
     pub verdefs: Vec<Version>,
     /// Per needed file (`vn_file`), the versions required.
@@ -159,6 +177,10 @@ impl Object {
                     || flags_1 & DF_1_NOW != 0
                     || d.flags.unwrap_or(0) & DF_BIND_NOW != 0;
                 o.has_verdef = d.addresses.dt_verdef.is_some();
+                let a = &d.addresses;
+                o.has_relocs = [a.dt_relasz, a.dt_relsz, a.dt_pltrelsz]
+                    .iter()
+                    .any(|s| s.is_some_and(|n| n > 0));
                 o.damage.extend(d.errors.iter().map(|e| e.to_string()));
             }
             Ok(None) => {}
@@ -260,6 +282,7 @@ impl Object {
                     let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
                     syms.refs.push(Ref {
                         name: Box::from(s.name),
+                        hash: name_hash(s.name),
                         version,
                         hidden: versym.is_some_and(|v| v & 0x8000 != 0),
                     });
@@ -283,15 +306,15 @@ impl Object {
             };
             syms.arena.extend_from_slice(s.name);
             syms.defs.push(Def {
+                hash: name_hash(s.name),
                 name: (start, len),
                 versym,
                 glibc: has_value && glibc_type,
                 musl: has_value && musl_type && !hidden,
             });
         }
-        let mut defs = std::mem::take(&mut syms.defs);
-        defs.sort_by(|a, b| syms.name(a).cmp(syms.name(b)));
-        syms.defs = defs;
+        // Stable: definitions of one name keep their table order.
+        syms.defs.sort_by_key(|d| d.hash);
         self.symbols = syms;
     }
 }
