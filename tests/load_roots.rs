@@ -285,12 +285,33 @@ fn versions_as_glibc_checks_them() {
         "{text}"
     );
 
-    // The same library without version information: glibc warns, and binds.
+    // The same library with no version information at all (no DT_VERSYM:
+    // it references nothing versioned): glibc warns, then its check_match
+    // asserts on the first reference that names this file's version.
     r.cc(
         "gcc",
         "lib/x86_64-linux-gnu/libdemo.so.1",
         "plain.c",
         both,
+        &["-shared", "-fPIC", "-Wl,-soname,libdemo.so.1"],
+    );
+    let load = r.load("/app/main", &[]);
+    let p = problems(&load);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p.iter()
+            .all(|(k, _, m)| k == "symbol_undefined" && m.contains("check_match: Assertion")),
+        "{p:?}"
+    );
+    assert_eq!(r.check("/app/main", &[]).0, 1);
+
+    // Without version definitions but with a versym table (it calls into
+    // libc, which is versioned): glibc warns, and binds.
+    r.cc(
+        "gcc",
+        "lib/x86_64-linux-gnu/libdemo.so.1",
+        "plain.c",
+        "#include <stdlib.h>\nvoid foo(void){ abort(); }\nvoid bar(void){ abort(); }\n",
         &["-shared", "-fPIC", "-Wl,-soname,libdemo.so.1"],
     );
     let load = r.load("/app/main", &[]);

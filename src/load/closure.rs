@@ -1110,10 +1110,80 @@ impl Sim<'_> {
                 problems.push(self.symbol_problem(m, o, r, musl));
             }
         }
+        if !musl {
+            problems.extend(self.unversioned_definers());
+        }
         for (object, subject, msg) in problems {
             self.out
                 .problem("symbol_undefined", RULE_SYMBOL, &object, &subject, msg);
         }
+    }
+
+    /// glibc's `check_match` asserts, and the program dies at start, when
+    /// the first definer in scope of a versioned reference is the very file
+    /// its `VERNEED` names and that file has no `DT_VERSYM` ("a symbol must
+    /// not simply disappear"); an earlier definer, or an unversioned one
+    /// that is another file, is accepted. Only files without a versym table
+    /// can trigger it, so the common case costs one pass over `verneeds`.
+    fn unversioned_definers(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for m in &self.maps {
+            let Some(o) = m.obj() else { continue };
+            // (position in verneeds, provider index) of providers without versym.
+            let suspects: Vec<(u16, usize)> = o
+                .verneeds
+                .iter()
+                .enumerate()
+                .filter_map(|(k, (file, _))| {
+                    let at = self.maps.iter().position(|p| p.answers_to(file))?;
+                    let po = self.maps.get(at)?.obj()?;
+                    (!po.has_versym && po.symbols_known)
+                        .then(|| Some((u16::try_from(k).ok()?, at)))
+                        .flatten()
+                })
+                .collect();
+            if suspects.is_empty() {
+                continue;
+            }
+            for r in &o.symbols.refs {
+                let Some(&(_, at)) = suspects.iter().find(|(k, _)| Some(*k) == r.file) else {
+                    continue;
+                };
+                let name = o.symbols.name(r);
+                let Some(p) = self.maps.get(at) else { continue };
+                let defined_here = p
+                    .obj()
+                    .is_some_and(|po| po.symbols.find(name, r.hash).any(|d| d.glibc));
+                let earlier = self
+                    .maps
+                    .get(..at)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Map::obj)
+                    .any(|d| glibc_defines(d, name, r));
+                if !defined_here || earlier {
+                    continue;
+                }
+                let shown = escape_bytes(name);
+                let v = r
+                    .version
+                    .as_ref()
+                    .map(|v| escape_bytes(&v.name))
+                    .unwrap_or_default();
+                out.push((
+                    m.shown.clone(),
+                    format!("{shown}@{v}"),
+                    format!(
+                        "Inconsistency detected by ld.so: dl-lookup.c: check_match: \
+                         Assertion `version->filename == NULL || ! _dl_name_match_p \
+                         (version->filename, map)' failed! ({} defines {shown} without \
+                         version information, and {} requires it at version {v} from that file)",
+                        p.shown, m.shown
+                    ),
+                ));
+            }
+        }
+        out
     }
 
     /// The problem for an undefined symbol, in the loader's words.

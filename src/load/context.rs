@@ -208,7 +208,7 @@ pub fn ld_cache(session: &Session) -> &LdCache {
 
 /// Which loader an interpreter is: by what the file says of itself when
 /// it is there (glibc's `ld.so` defines `GLIBC_*` versions; musl's is
-/// `libc.so`), else by its name.
+/// `libc.so` or defines musl's start-up stages), else by its name.
 fn flavor(interp: &[u8], file: Option<&Found>) -> Flavor {
     let base = interp.rsplit(|&b| b == b'/').next().unwrap_or(interp);
     if base.starts_with(b"ld-musl-") {
@@ -219,6 +219,16 @@ fn flavor(interp: &[u8], file: Option<&Found>) -> Flavor {
             return Flavor::Glibc;
         }
         if o.soname.as_deref() == Some(b"libc.so".as_slice()) {
+            return Flavor::Musl;
+        }
+        // Debian's musl has no SONAME; its loader-and-libc exports the
+        // stages of its own start-up (`__dls2b`, `__dls3`), which no glibc
+        // object defines. A glibc-named path linked to it runs musl.
+        let defines = |n: &[u8]| {
+            let h = super::object::name_hash(n);
+            o.symbols.find(n, h).next().is_some()
+        };
+        if o.verdefs.is_empty() && defines(b"__dls3") && defines(b"__libc_start_main") {
             return Flavor::Musl;
         }
     }

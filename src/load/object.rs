@@ -71,6 +71,9 @@ pub struct Ref {
     pub version: Option<Version>,
     /// `vna_other`'s hidden bit (glibc then refuses an unversioned definer).
     pub hidden: bool,
+    /// For a version another file defines: that file's position in
+    /// [`Object::verneeds`] (`r_found_version.filename`).
+    pub file: Option<u16>,
 }
 
 /// Exported definitions and the references; names are ranges of the
@@ -201,6 +204,12 @@ pub struct Object {
     pub verneeds: Vec<(Box<[u8]>, Vec<Needed>)>,
     /// `l_versions`: version index → version, for versym values.
     pub versions: HashMap<u16, Version>,
+    /// Version index → position in `verneeds` of the file that defines it.
+    pub version_files: HashMap<u16, u16>,
+    /// A `DT_VERSYM` table with entries: without one, glibc takes every
+    /// definition as unversioned (and asserts when a reference names this
+    /// file as its version's definer).
+    pub has_versym: bool,
     pub symbols: Symbols,
     /// `GNU_PROPERTY_X86_ISA_1_NEEDED` bits.
     pub isa_needed: Option<u32>,
@@ -276,7 +285,11 @@ impl Object {
             }
             for r in &v.requirements {
                 let mut needs = Vec::new();
+                let at = u16::try_from(o.verneeds.len()).ok();
                 for n in &r.versions {
+                    if let Some(at) = at {
+                        o.version_files.insert(n.index & 0x7fff, at);
+                    }
                     o.versions.insert(
                         n.index & 0x7fff,
                         Version {
@@ -315,6 +328,7 @@ impl Object {
         };
         self.symbols_known = true;
         let has_versym = versions.is_some_and(|v| v.versym_count() > 0);
+        self.has_versym = has_versym;
         let mut syms = Symbols {
             strings: Box::from(table.strings()),
             ..Symbols::default()
@@ -340,11 +354,13 @@ impl Object {
                 if binding == 1 || binding == STB_GNU_UNIQUE {
                     let ndx = versym.map(|v| v & 0x7fff);
                     let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
+                    let file = ndx.and_then(|n| self.version_files.get(&n)).copied();
                     syms.refs.push(Ref {
                         name,
                         hash: name_hash(syms.text(name)),
                         version,
                         hidden: versym.is_some_and(|v| v & 0x8000 != 0),
+                        file,
                     });
                 }
                 continue;
