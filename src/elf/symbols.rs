@@ -907,8 +907,11 @@ pub struct DynSyms<'data> {
 pub struct DynSym {
     /// Position in the table (0 is the null symbol, not yielded).
     pub index: usize,
+    /// The raw `st_name` offset into [`DynSyms::strings`].
+    pub st_name: u32,
     /// `(start, len)` of the name in [`DynSyms::strings`]; `None` when
-    /// `st_name` is past the table or unterminated.
+    /// `st_name` is past the table or unterminated, and from
+    /// [`DynSyms::raw_iter`], which does not look names up.
     pub name: Option<(u32, u32)>,
     pub st_value: u64,
     pub st_info: u8,
@@ -918,7 +921,7 @@ pub struct DynSym {
 
 impl<'data> DynSyms<'data> {
     /// `(start, len)` of the name at `st_name`, as [`StrTable::range`] gives it.
-    fn name_range(&self, st_name: u32) -> Option<(u32, u32)> {
+    pub fn name_range(&self, st_name: u32) -> Option<(u32, u32)> {
         if let Some(index) = self.names.get() {
             return index.range(u64::from(st_name));
         }
@@ -947,6 +950,16 @@ impl<'data> DynSyms<'data> {
 
     /// Every symbol after the null one, in table order.
     pub fn iter(&self) -> impl Iterator<Item = DynSym> + '_ {
+        self.raw_iter().map(|mut s| {
+            s.name = self.name_range(s.st_name);
+            s
+        })
+    }
+
+    /// As [`DynSyms::iter`] without looking names up (`name` is `None`):
+    /// for a reader that needs the names of a few symbols only, found with
+    /// [`DynSyms::name_range`].
+    pub fn raw_iter(&self) -> impl Iterator<Item = DynSym> + '_ {
         let size = match self.class {
             Class::Elf32 => 16,
             Class::Elf64 => 24,
@@ -975,7 +988,8 @@ impl<'data> DynSyms<'data> {
                 };
                 DynSym {
                     index,
-                    name: self.name_range(name),
+                    st_name: name,
+                    name: None,
                     st_value: value,
                     st_info: info,
                     st_other: other,

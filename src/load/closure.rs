@@ -1005,12 +1005,11 @@ impl Sim<'_> {
     /// Every strong undefined symbol of every object must be defined in
     /// the global scope (the objects, in load order).
     fn symbols(&mut self, musl: bool) {
-        // `name` is the reference's, read from the object that holds it.
-        let defines = |d: &Object, name: &[u8], r: &Ref| {
+        let defines = |d: &Object, w: &Want<'_>| {
             if musl {
-                musl_defines(d, name, r.hash)
+                musl_defines(d, w.name, w.hash)
             } else {
-                glibc_defines(d, name, r)
+                glibc_defines(d, w)
             }
         };
         let ldso = self.maps.iter().find(|m| m.is_rtld).and_then(Map::obj);
@@ -1062,8 +1061,8 @@ impl Sim<'_> {
                     .iter()
                     .enumerate()
                     .filter(|(_, r)| {
-                        let name = o.symbols.name(r);
-                        !sub.iter().any(|(_, d)| defines(d, name, r)) && !lfs(name)
+                        let w = Want::of(o, r);
+                        !sub.iter().any(|(_, d)| defines(d, &w)) && !lfs(w.name)
                     })
                     .filter_map(|(k, _)| u32::try_from(k).ok())
                     .collect()
@@ -1082,10 +1081,10 @@ impl Sim<'_> {
                     .refs
                     .iter()
                     .filter(|r| {
-                        let name = o.symbols.name(r);
-                        !libs.iter().any(|(_, d)| defines(d, name, r))
-                            && !defines(o, name, r)
-                            && !lfs(name)
+                        let w = Want::of(o, r);
+                        !libs.iter().any(|(_, d)| defines(d, &w))
+                            && !defines(o, &w)
+                            && !lfs(w.name)
                     })
                     .collect()
             } else {
@@ -1100,9 +1099,9 @@ impl Sim<'_> {
                     .iter()
                     .filter_map(|&k| o.symbols.refs.get(k as usize))
                     .filter(|r| {
-                        let name = o.symbols.name(r);
-                        !libs.iter().any(|(_, d)| defines(d, name, r))
-                            && !exe.is_some_and(|e| defines(e, name, r))
+                        let w = Want::of(o, r);
+                        !libs.iter().any(|(_, d)| defines(d, &w))
+                            && !exe.is_some_and(|e| defines(e, &w))
                     })
                     .collect()
             };
@@ -1149,7 +1148,8 @@ impl Sim<'_> {
                 let Some(&(_, at)) = suspects.iter().find(|(k, _)| Some(*k) == r.file) else {
                     continue;
                 };
-                let name = o.symbols.name(r);
+                let w = Want::of(o, r);
+                let name = w.name;
                 let Some(p) = self.maps.get(at) else { continue };
                 let defined_here = p
                     .obj()
@@ -1160,14 +1160,13 @@ impl Sim<'_> {
                     .unwrap_or_default()
                     .iter()
                     .filter_map(Map::obj)
-                    .any(|d| glibc_defines(d, name, r));
+                    .any(|d| glibc_defines(d, &w));
                 if !defined_here || earlier {
                     continue;
                 }
                 let shown = escape_bytes(name);
-                let v = r
+                let v = w
                     .version
-                    .as_ref()
                     .map(|v| escape_bytes(&v.name))
                     .unwrap_or_default();
                 out.push((
@@ -1194,7 +1193,7 @@ impl Sim<'_> {
             let msg = format!("Error relocating {}: {name}: symbol not found", m.shown);
             return (m.shown.clone(), name, msg);
         }
-        let (subject, version) = match &r.version {
+        let (subject, version) = match o.ref_version(r) {
             Some(v) => {
                 let v = escape_bytes(&v.name);
                 (format!("{name}@{v}"), format!(", version {v}"))
@@ -1712,16 +1711,16 @@ fn dirname(path: &[u8]) -> Vec<u8> {
 }
 
 /// glibc's `check_match` and `do_lookup_x` for reference `r` in object `o`.
-fn glibc_defines(o: &Object, name: &[u8], r: &Ref) -> bool {
-    let defs = o.symbols.find(name, r.hash);
-    match &r.version {
+fn glibc_defines(o: &Object, w: &Want<'_>) -> bool {
+    let defs = o.symbols.find(w.name, w.hash);
+    match w.version {
         Some(v) => defs.filter(|d| d.glibc).any(|d| match d.versym {
             None => true,
             Some(raw) => {
-                let lv = o.versions.get(&(raw & 0x7fff));
+                let lv = o.version(raw & 0x7fff);
                 let same = lv.is_some_and(|x| x.hash == v.hash && x.name == v.name);
                 let lv_hash = lv.map_or(0, |x| x.hash);
-                same || !(r.hidden || lv_hash != 0 || raw & 0x8000 != 0)
+                same || !(w.hidden || lv_hash != 0 || raw & 0x8000 != 0)
             }
         }),
         None => {
@@ -1738,6 +1737,26 @@ fn glibc_defines(o: &Object, name: &[u8], r: &Ref) -> bool {
                 }
             }
             versioned == 1
+        }
+    }
+}
+
+/// A reference as a lookup needs it: its name, hash and version, read from
+/// the object that holds it.
+struct Want<'a> {
+    name: &'a [u8],
+    hash: u64,
+    version: Option<&'a object::Version>,
+    hidden: bool,
+}
+
+impl<'a> Want<'a> {
+    fn of(o: &'a Object, r: &Ref) -> Self {
+        Want {
+            name: o.symbols.name(r),
+            hash: r.hash,
+            version: o.ref_version(r),
+            hidden: r.hidden,
         }
     }
 }

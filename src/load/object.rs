@@ -6,8 +6,6 @@
 //! Also [`verify_glibc`]: glibc's `open_verify`, the checks a candidate
 //! file must pass before glibc's search takes it, on the file's first bytes.
 
-use std::collections::HashMap;
-
 use object::read::ReadRef;
 
 use crate::elf;
@@ -40,18 +38,40 @@ pub struct Needed {
     pub weak: bool,
 }
 
-/// FNV-1a over a symbol name: definitions are kept sorted by it, so a
-/// lookup compares integers, not names, until the name itself matches.
+/// A hash of a symbol name, eight bytes at a time: definitions are kept
+/// sorted by it, so a lookup compares integers, not names, until the name
+/// itself matches. Every definition of every library is hashed once per
+/// run, so this is on the hot path.
 pub fn name_hash(name: &[u8]) -> u64 {
-    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let mut h = mix(0x9e37_79b9_7f4a_7c15, name.len() as u64);
+    let mut chunks = name.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        if let Some(d) = w.get_mut(..rest.len()) {
+            d.copy_from_slice(rest);
+        }
+        h = mix(h, u64::from_le_bytes(w));
+    }
+    // The table probes with the low bits: fold the high ones in.
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
 }
 
 /// How a definition may bind (the symbol's type and binding, folded).
 #[derive(Debug, Clone, Copy)]
 pub struct Def {
-    name: (u32, u32),
+    /// `st_name`: a NUL-terminated name in the string table (checked when
+    /// read); its length is looked up only when the index is built.
+    st_name: u32,
     /// The raw versym value; `None` when the file has no versym table.
     pub versym: Option<u16>,
     /// glibc accepts it (`check_match`: a value, an allowed type).
@@ -66,9 +86,9 @@ pub struct Ref {
     name: (u32, u32),
     /// [`name_hash`] of the name.
     pub hash: u64,
-    /// The version required (`l_versions[ndx]` with a hash): `None` for an
-    /// unversioned reference.
-    pub version: Option<Version>,
+    /// The version required (`l_versions[ndx]` with a hash), as its index
+    /// in [`Object::version`]: `None` for an unversioned reference.
+    pub version: Option<u16>,
     /// `vna_other`'s hidden bit (glibc then refuses an unversioned definer).
     pub hidden: bool,
     /// For a version another file defines: that file's position in
@@ -78,8 +98,9 @@ pub struct Ref {
 
 /// Exported definitions and the references; names are ranges of the
 /// file's dynamic string table, copied once. The definitions are indexed
-/// by name hash the first time one is looked up: a program's own are
-/// rarely needed, a library's are by every program that loads it.
+/// by name hash the first time one is looked up (their names are read
+/// then, not before): a program's own are rarely needed, a library's are
+/// by every program that loads it.
 #[derive(Debug, Default)]
 pub struct Symbols {
     strings: Box<[u8]>,
@@ -111,12 +132,50 @@ impl Symbols {
         self.text(r.name)
     }
 
+    /// Whether the NUL-terminated name at `st_name` is `name` (which holds
+    /// no NUL).
+    fn is_named(&self, st_name: u32, name: &[u8]) -> bool {
+        let Ok(start) = usize::try_from(st_name) else {
+            return false;
+        };
+        let Some(end) = start.checked_add(name.len()) else {
+            return false;
+        };
+        self.strings.get(start..end) == Some(name) && self.strings.get(end) == Some(&0)
+    }
+
     fn build(&self) -> DefIndex {
+        // Name ends by `memchr` while the bytes scanned stay within a
+        // budget (real tables: about their size); past it, through an index
+        // of the table's NULs, so that a hostile table whose many symbols
+        // point into one long name costs no more than its size.
+        let mut budget = (self.strings.len() as u64)
+            .saturating_mul(4)
+            .saturating_add(1 << 20);
+        let mut ends: Option<crate::elf::StrTable<'_>> = None;
+        let mut name_of = |st_name: u32| -> &[u8] {
+            let start = st_name as usize;
+            let rest = self.strings.get(start..).unwrap_or_default();
+            if ends.is_none() {
+                let window = rest.get(..rest.len().min(4096)).unwrap_or(rest);
+                if let Some(len) = memchr::memchr(0, window)
+                    && let Some(left) = budget.checked_sub(len as u64)
+                {
+                    budget = left;
+                    return rest.get(..len).unwrap_or_default();
+                }
+            }
+            let table = ends.get_or_insert_with(|| crate::elf::StrTable::new(&self.strings));
+            match table.range(u64::from(st_name)) {
+                Some((_, len)) => rest.get(..len as usize).unwrap_or_default(),
+                None => &[],
+            }
+        };
         let mut sorted: Vec<(u64, u32)> = self
             .defs
             .iter()
             .enumerate()
-            .filter_map(|(k, d)| Some((name_hash(self.text(d.name)), u32::try_from(k).ok()?)))
+            .filter_map(|(k, d)| Some((name_hash(name_of(d.st_name)), u32::try_from(k).ok()?)))
             .collect();
         sorted.sort_unstable();
         let want = sorted.len().saturating_mul(2).max(1).next_power_of_two();
@@ -165,7 +224,7 @@ impl Symbols {
             .iter()
             .take_while(move |&&(h, _)| h == hash)
             .filter_map(move |&(_, k)| self.defs.get(k as usize))
-            .filter(move |d| self.text(d.name) == name)
+            .filter(move |d| self.is_named(d.st_name, name))
     }
 
     /// Number of definitions.
@@ -202,10 +261,12 @@ pub struct Object {
     pub verdefs: Vec<Version>,
     /// Per needed file (`vn_file`), the versions required.
     pub verneeds: Vec<(Box<[u8]>, Vec<Needed>)>,
-    /// `l_versions`: version index → version, for versym values.
-    pub versions: HashMap<u16, Version>,
-    /// Version index → position in `verneeds` of the file that defines it.
-    pub version_files: HashMap<u16, u16>,
+    /// `l_versions`: version index → version, for versym values; sorted
+    /// by index (see [`Object::version`]).
+    pub versions: Vec<(u16, Version)>,
+    /// Version index → position in `verneeds` of the file that defines it,
+    /// sorted by index.
+    pub version_files: Vec<(u16, u16)>,
     /// A `DT_VERSYM` table with entries: without one, glibc takes every
     /// definition as unversioned (and asserts when a reference names this
     /// file as its version's definer).
@@ -220,7 +281,41 @@ pub struct Object {
     pub symbols_known: bool,
 }
 
+/// Sorts `(index, value)` pairs by index, keeping the last value given for
+/// an index (as inserting them in turn into a map would).
+fn last_per_index<T>(mut v: Vec<(u16, T)>) -> Vec<(u16, T)> {
+    // Stable: equal indexes stay in the order given.
+    v.sort_by_key(|(k, _)| *k);
+    let mut out: Vec<(u16, T)> = Vec::new();
+    for (k, x) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = x,
+            _ => out.push((k, x)),
+        }
+    }
+    out
+}
+
 impl Object {
+    /// The version of index `ndx` (`l_versions[ndx]`).
+    pub fn version(&self, ndx: u16) -> Option<&Version> {
+        let k = self.versions.binary_search_by_key(&ndx, |(k, _)| *k).ok()?;
+        self.versions.get(k).map(|(_, v)| v)
+    }
+
+    /// The version a reference requires.
+    pub fn ref_version(&self, r: &Ref) -> Option<&Version> {
+        r.version.and_then(|n| self.version(n))
+    }
+
+    fn version_file(&self, ndx: u16) -> Option<u16> {
+        let k = self
+            .version_files
+            .binary_search_by_key(&ndx, |(k, _)| *k)
+            .ok()?;
+        self.version_files.get(k).map(|(_, f)| *f)
+    }
+
     /// Reads an object from any byte source.
     pub fn read<'d, R: ReadRef<'d>>(data: R) -> Result<Object, String> {
         let view = elf::open(data).map_err(|e| e.to_string())?;
@@ -279,7 +374,7 @@ impl Object {
                 // The base version (the file's own name) is not matched
                 // against (`_dl_check_map_versions`).
                 if d.flags & 1 == 0 {
-                    o.versions.insert(d.index & 0x7fff, version.clone());
+                    o.versions.push((d.index & 0x7fff, version.clone()));
                 }
                 o.verdefs.push(version);
             }
@@ -288,15 +383,15 @@ impl Object {
                 let at = u16::try_from(o.verneeds.len()).ok();
                 for n in &r.versions {
                     if let Some(at) = at {
-                        o.version_files.insert(n.index & 0x7fff, at);
+                        o.version_files.push((n.index & 0x7fff, at));
                     }
-                    o.versions.insert(
+                    o.versions.push((
                         n.index & 0x7fff,
                         Version {
                             name: Box::from(n.name),
                             hash: n.hash,
                         },
-                    );
+                    ));
                     needs.push(Needed {
                         name: Box::from(n.name),
                         hash: n.hash,
@@ -306,6 +401,8 @@ impl Object {
                 o.verneeds.push((Box::from(r.file), needs));
             }
         }
+        o.versions = last_per_index(std::mem::take(&mut o.versions));
+        o.version_files = last_per_index(std::mem::take(&mut o.version_files));
         o.read_symbols(&view, versions.as_ref());
         Ok(o)
     }
@@ -333,13 +430,19 @@ impl Object {
             strings: Box::from(table.strings()),
             ..Symbols::default()
         };
+        let strings = table.strings();
+        // A name is readable when a NUL ends it inside the table: when it
+        // starts at or before the table's last NUL. Only references need
+        // their names now; definitions' are read when first looked up.
+        let last_nul = memchr::memrchr(0, strings);
         let mut bad_names = 0usize;
-        for s in table.iter() {
-            let Some(name) = s.name else {
+        for s in table.raw_iter() {
+            let start = s.st_name as usize;
+            if last_nul.is_none_or(|l| start > l) {
                 bad_names += 1;
                 continue;
-            };
-            if name.1 == 0 {
+            }
+            if strings.get(start) == Some(&0) {
                 continue;
             }
             let versym = if has_versym {
@@ -352,9 +455,13 @@ impl Object {
             if s.st_shndx == 0 {
                 // Weak references may stay unresolved; local ones are not looked up.
                 if binding == 1 || binding == STB_GNU_UNIQUE {
+                    let Some(name) = table.name_range(s.st_name) else {
+                        bad_names += 1;
+                        continue;
+                    };
                     let ndx = versym.map(|v| v & 0x7fff);
-                    let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
-                    let file = ndx.and_then(|n| self.version_files.get(&n)).copied();
+                    let version = ndx.filter(|&n| self.version(n).is_some());
+                    let file = ndx.and_then(|n| self.version_file(n));
                     syms.refs.push(Ref {
                         name,
                         hash: name_hash(syms.text(name)),
@@ -372,7 +479,7 @@ impl Object {
             let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
             let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
             syms.defs.push(Def {
-                name,
+                st_name: s.st_name,
                 versym,
                 glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
                 musl: has_value && base_type && !hidden,
