@@ -96,6 +96,7 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         Some(_) => Vec::new(),
         None => inspect(&resolver, &targets, &inspector),
     };
+    inspector.leak_load();
     // Erases the progress line before anything else is printed.
     drop(inspector);
     let inspected = run::finish(found, a.verbose);

@@ -221,6 +221,15 @@ impl<'q> Inspector<'q> {
         true
     }
 
+    /// Ends the load simulation without freeing what it kept one small
+    /// allocation at a time (thousands of objects): the process ends once
+    /// the output is written.
+    pub fn leak_load(&mut self) {
+        if let Some(load) = self.load.take() {
+            std::mem::forget(load);
+        }
+    }
+
     /// The report with its load facts, when the simulation is on.
     fn with_load_facts(&self, src: &Source<'_>, report: Arc<Report>) -> Arc<Report> {
         let Some((session, root)) = &self.load else {
@@ -436,6 +445,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         return EXIT_USAGE;
     }
     let found = inspector.targets(&resolver, &paths);
+    inspector.leak_load();
     // Erases the progress line before anything else is printed.
     drop(inspector);
     let done = finish(found, a.verbose);

@@ -442,7 +442,9 @@ impl Object {
                 bad_names += 1;
                 continue;
             }
-            if strings.get(start) == Some(&0) {
+            // An unnamed definition is kept (its name is not read here: a
+            // cache miss per symbol in a large table); no lookup names it.
+            if s.st_shndx == 0 && strings.get(start) == Some(&0) {
                 continue;
             }
             let versym = if has_versym {
