@@ -1082,9 +1082,7 @@ impl Sim<'_> {
                     .iter()
                     .filter(|r| {
                         let w = Want::of(o, r);
-                        !libs.iter().any(|(_, d)| defines(d, &w))
-                            && !defines(o, &w)
-                            && !lfs(w.name)
+                        !libs.iter().any(|(_, d)| defines(d, &w)) && !defines(o, &w) && !lfs(w.name)
                     })
                     .collect()
             } else {
@@ -1165,10 +1163,7 @@ impl Sim<'_> {
                     continue;
                 }
                 let shown = escape_bytes(name);
-                let v = w
-                    .version
-                    .map(|v| escape_bytes(&v.name))
-                    .unwrap_or_default();
+                let v = w.version.map(|v| escape_bytes(&v.name)).unwrap_or_default();
                 out.push((
                     m.shown.clone(),
                     format!("{shown}@{v}"),
