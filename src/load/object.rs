@@ -604,6 +604,49 @@ pub fn verify_glibc(head: &[u8], len: u64, is_64: bool, big: bool, machine: u16)
 mod tests {
     use super::*;
 
+    fn def(st_name: u32) -> Def {
+        Def {
+            st_name,
+            versym: None,
+            glibc: true,
+            musl: true,
+        }
+    }
+
+    /// Definitions' names are read from the string table at lookup time:
+    /// a name is matched whole, up to its NUL, not as a prefix or suffix.
+    #[test]
+    fn definitions_match_whole_names() {
+        let syms = Symbols {
+            strings: Box::from(&b"\0foobar\0foo\0bar\0"[..]),
+            defs: vec![def(1), def(8), def(4), def(12), def(1)],
+            ..Symbols::default()
+        };
+        let count = |n: &[u8]| syms.find(n, name_hash(n)).count();
+        assert_eq!(count(b"foobar"), 2);
+        assert_eq!(count(b"foo"), 1);
+        assert_eq!(count(b"bar"), 2, "\"bar\" is also the tail of \"foobar\"");
+        assert_eq!(count(b"fo"), 0);
+        assert_eq!(count(b"foobarx"), 0);
+    }
+
+    /// As a map would keep them: the last value given for an index.
+    #[test]
+    fn versions_keep_the_last_per_index() {
+        let v = last_per_index(vec![(3, 'a'), (2, 'b'), (3, 'c'), (2, 'd'), (1, 'e')]);
+        assert_eq!(v, [(1, 'e'), (2, 'd'), (3, 'c')]);
+    }
+
+    #[test]
+    fn name_hash_sees_every_byte() {
+        let names: [&[u8]; 6] = [b"", b"a", b"b", b"abcdefgh", b"abcdefgi", b"abcdefgh\x01"];
+        for (i, a) in names.iter().enumerate() {
+            for b in names.iter().skip(i + 1) {
+                assert_ne!(name_hash(a), name_hash(b), "{a:?} {b:?}");
+            }
+        }
+    }
+
     fn header(is_64: bool, big: bool, machine: u16, e_type: u16) -> Vec<u8> {
         crate::elf::testutil::Builder::new(is_64, big, machine, e_type).build()
     }
