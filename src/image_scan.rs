@@ -21,7 +21,8 @@ pub struct Scan {
     /// The image's program when no target names it and its bare name is in
     /// no directory of `PATH`: the name, and why.
     pub missing: Option<(String, String)>,
-    /// The config's `LD_LIBRARY_PATH`, for the load closure.
+    /// The config's `LD_LIBRARY_PATH`: the load simulation's default
+    /// (`--library-path` and the policy's `library_path` win).
     pub ld_library_path: Option<String>,
 }
 
@@ -64,7 +65,13 @@ pub fn prepare(
         None => literal.clone(),
     };
     let max = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    let loaded = img.load(&wanted, max, &|id, bytes| inspector.prefill(id, bytes))?;
+    // The load simulation reads libraries by name: kept as they pass.
+    let keep = inspector.plans_image_load().then_some(image::Keep {
+        budget: image::KEEP_BUDGET,
+    });
+    let loaded = img.load_keeping(&wanted, max, keep, &|id, bytes| {
+        inspector.prefill(id, bytes)
+    })?;
     let mut notes = Vec::new();
     let mut missing = None;
     let targets: Vec<String> = match &program {

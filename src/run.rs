@@ -87,6 +87,12 @@ pub struct Inspector<'q> {
     failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
     /// Counts the files examined; drawn on a terminal (see `term`).
     progress: Progress,
+    /// Whether the load simulation will run inside an image (see
+    /// [`Inspector::plan_image_load`]).
+    image_load: bool,
+    /// With `image_load`: what the simulation parsed of each file read
+    /// ahead, by id, so that it never reads a program from its layer again.
+    preparsed: Mutex<HashMap<FileId, Arc<crate::load::Parsed>>>,
 }
 
 impl<'q> Inspector<'q> {
@@ -98,6 +104,8 @@ impl<'q> Inspector<'q> {
             load: None,
             failed: Mutex::new(HashMap::new()),
             progress: Progress::disabled(),
+            image_load: false,
+            preparsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,6 +122,10 @@ impl<'q> Inspector<'q> {
     pub fn prefill(&self, id: FileId, bytes: &[u8]) {
         if self.seen().contains_key(&id) {
             return;
+        }
+        if self.image_load {
+            let parsed = crate::load::Parsed::of_bytes(bytes, bytes.len() as u64);
+            self.preparsed().insert(id, Arc::new(parsed));
         }
         match inspect::inspect_bytes("", bytes, &self.opts) {
             Ok(r) => {
@@ -162,7 +174,7 @@ impl<'q> Inspector<'q> {
             let mut r = r.clone();
             r.path = display.clone();
             r.layer = Some(layer.clone());
-            Outcome::Report(Arc::new(r))
+            Outcome::Report(self.with_load_facts(src, Arc::new(r)))
         };
         if let Some(known) = self.seen().get(&id).cloned() {
             return Some(with_path(&known));
@@ -184,6 +196,10 @@ impl<'q> Inspector<'q> {
             Ok(b) => b,
             Err(e) => return Some(Outcome::Failed(display, e.to_string())),
         };
+        if self.image_load {
+            let parsed = crate::load::Parsed::of_bytes(&bytes, bytes.len() as u64);
+            self.preparsed().insert(id, Arc::new(parsed));
+        }
         Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
             Ok(r) => {
                 let r = Arc::new(r);
@@ -201,24 +217,45 @@ impl<'q> Inspector<'q> {
         self
     }
 
-    /// [`Inspector::with_load`] on an inspector already made; `false` when
-    /// the simulation cannot run there: inside an image (`--image`) it does
-    /// not run yet, and the reports then have no `load` (its rules are unknown).
-    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) -> bool {
-        if matches!(resolver, Resolver::Image(_)) {
-            return false;
-        }
+    /// [`Inspector::with_load`] on an inspector already made. Inside an
+    /// image, the simulation reads the image's merged tree
+    /// (`input::image::ImageTree`); call [`Inspector::plan_image_load`]
+    /// before its layers are read.
+    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) {
         let root = resolver.tree().cloned();
-        let tree: Arc<dyn crate::input::Tree> = match &root {
-            Some(t) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
-            None => match DiskTree::open(std::path::Path::new("/")) {
+        let tree: Arc<dyn crate::input::Tree> = match (&root, resolver) {
+            (Some(t), _) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
+            (None, Resolver::Image(image)) => {
+                Arc::new(crate::input::image::ImageTree::new(Arc::clone(image)))
+            }
+            (None, _) => match DiskTree::open(std::path::Path::new("/")) {
                 Ok(t) => Arc::new(t),
                 // No `/` to open: every simulation then says why.
                 Err(_) => Arc::new(crate::input::tree::EmptyTree),
             },
         };
         self.load = Some((crate::load::Session::new(tree, options), root));
-        true
+    }
+
+    /// Says, before an image's layers are read, that the load simulation
+    /// will run inside it: the files a loader opens by name are then kept
+    /// as they stream past (see `input::image::Keep`), and what the
+    /// simulation needs of each program is parsed from the bytes read for
+    /// its report, so that nothing is read from a layer twice.
+    pub fn plan_image_load(&mut self) {
+        self.image_load = true;
+    }
+
+    /// Whether [`Inspector::plan_image_load`] was called.
+    pub fn plans_image_load(&self) -> bool {
+        self.image_load
+    }
+
+    fn preparsed(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, Arc<crate::load::Parsed>>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.preparsed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The report with its load facts, when the simulation is on.
@@ -230,9 +267,15 @@ impl<'q> Inspector<'q> {
             return report;
         }
         let fs_path = src.fs_path();
-        let path: Vec<u8> = match root {
-            Some(tree) => crate::input::in_tree_path(tree, &fs_path),
-            None => {
+        let path: Vec<u8> = match (src.image_file(), root) {
+            (Some(file), _) => {
+                if let Some(parsed) = self.preparsed().get(&file.id()).cloned() {
+                    session.adopt(file.id(), parsed);
+                }
+                file.path()
+            }
+            (None, Some(tree)) => crate::input::in_tree_path(tree, &fs_path),
+            (None, None) => {
                 use std::os::unix::ffi::OsStrExt;
                 let abs = if fs_path.is_absolute() {
                     fs_path
@@ -389,9 +432,14 @@ fn run_inspect(a: &InspectArgs) -> u8 {
     let mut image = None;
     let mut paths = a.paths.clone();
     let mut missing = false;
+    let mut image_library_path = None;
+    if a.load && a.image.reference.is_some() {
+        inspector.plan_image_load();
+    }
     let resolver = match &a.image.reference {
         Some(r) => match crate::image_scan::prepare(&a.image, r, &a.paths, &inspector) {
             Ok(scan) => {
+                image_library_path = scan.ld_library_path;
                 for (path, note) in &scan.notes {
                     eprintln!("elfgate: {path}: {note}");
                 }
@@ -420,12 +468,10 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         },
     };
     if a.load {
-        match load_options(a.cpu.as_deref(), a.library_path.as_deref()) {
-            Ok(o) => {
-                if !inspector.set_load(&resolver, o) {
-                    eprintln!("elfgate: --load: the load simulation does not run inside --image");
-                }
-            }
+        // Inside an image, its config's `LD_LIBRARY_PATH` unless the flag says.
+        let library_path = a.library_path.clone().or(image_library_path);
+        match load_options(a.cpu.as_deref(), library_path.as_deref()) {
+            Ok(o) => inspector.set_load(&resolver, o),
             Err(e) => {
                 eprintln!("elfgate: {e}");
                 return EXIT_USAGE;

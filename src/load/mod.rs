@@ -268,23 +268,46 @@ impl Session {
     }
 }
 
+impl Parsed {
+    /// The head and object of a file whose bytes are in memory.
+    pub fn of_bytes(bytes: &[u8], len: u64) -> Parsed {
+        let head = bytes
+            .get(..object::HEAD.min(bytes.len()))
+            .unwrap_or_default();
+        Parsed {
+            head: head.to_vec(),
+            len,
+            object: if head.starts_with(b"\x7fELF") {
+                Object::read(bytes)
+            } else {
+                Err("not an ELF file".into())
+            },
+        }
+    }
+}
+
+impl Session {
+    /// Takes what was parsed from the file `id` elsewhere (an image's
+    /// program, read as its layer streamed past), so that opening it
+    /// reads nothing again.
+    pub fn adopt(&self, id: FileId, parsed: Arc<Parsed>) {
+        self.files.get_or(id, || parsed);
+    }
+}
+
 /// Reads a regular file's head and, if it is ELF, its object.
 fn parse(content: Content, len: u64, id: FileId) -> Parsed {
     match content {
-        Content::Bytes(bytes) => {
-            let head = bytes
-                .get(..object::HEAD.min(bytes.len()))
-                .unwrap_or_default();
-            Parsed {
-                head: head.to_vec(),
+        Content::Bytes(bytes) => Parsed::of_bytes(&bytes, len),
+        Content::Deferred(d) => match d.read() {
+            Ok(bytes) => Parsed::of_bytes(&bytes, len),
+            // Unreadable: no head, and the object says why.
+            Err(e) => Parsed {
+                head: Vec::new(),
                 len,
-                object: if head.starts_with(b"\x7fELF") {
-                    Object::read(&bytes[..])
-                } else {
-                    Err("not an ELF file".into())
-                },
-            }
-        }
+                object: Err(e),
+            },
+        },
         Content::File(file) => {
             let opened = crate::input::Opened { file, len, id };
             crate::input::read_with(opened, |data| {

@@ -2,7 +2,7 @@
 //! they leave: [`Loaded`], the final tree with the means to read a file's
 //! bytes again, and [`ImageFile`], one file of it as the walk hands it out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -33,6 +33,33 @@ pub struct Loaded {
     max_file_size: u64,
     /// Inodes whose bytes were handed to a [`Feed`] already.
     fed: Mutex<HashSet<u32>>,
+    /// Bytes kept for the load simulation (see [`Keep`]).
+    kept: Kept,
+}
+
+/// What the index pass keeps in memory for the load simulation, besides
+/// what it hands over: the files a loader may open by name (shared
+/// objects, loaders, `ld.so.cache`, musl's path file; see [`keeps_name`]),
+/// each at most `--max-file-size`, at most `budget` bytes in all, in layer
+/// order. A file replaced by a later layer is dropped when its layer ends.
+/// Anything not kept is read again from its layer if the simulation asks.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    pub budget: u64,
+}
+
+/// The default budget of [`Keep`]: the libraries of a distribution image
+/// fit many times over.
+pub const KEEP_BUDGET: u64 = 256 << 20;
+
+/// Whether a file named `name` is one a loader opens by name: a shared
+/// object or loader (`libc.so.6`, `libfoo.so`, `ld-linux-x86-64.so.2`,
+/// `ld-musl-x86_64.so.1`), `ld.so.cache`, musl's `ld-musl-*.path`.
+pub fn keeps_name(name: &[u8]) -> bool {
+    let has = |n: &[u8]| name.windows(n.len()).any(|w| w == n);
+    name.ends_with(b".so")
+        || has(b".so.")
+        || (name.starts_with(b"ld-musl-") && name.ends_with(b".path"))
 }
 
 impl std::fmt::Debug for Loaded {
@@ -142,11 +169,23 @@ impl Image {
         max_file_size: u64,
         feed: &Feed<'_>,
     ) -> Result<Arc<Loaded>, ImageError> {
+        self.load_keeping(wanted, max_file_size, None, feed)
+    }
+
+    /// [`Image::load`], keeping what `keep` says for the load simulation.
+    pub fn load_keeping(
+        self,
+        wanted: &[String],
+        max_file_size: u64,
+        keep: Option<Keep>,
+        feed: &Feed<'_>,
+    ) -> Result<Arc<Loaded>, ImageError> {
         let reference = self.reference.clone();
         let layers = self.layers;
-        let (tree, fed) = std::thread::scope(|s| {
+        let (tree, fed, kept) = std::thread::scope(|s| {
             let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
-            let producer = s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, tx));
+            let producer =
+                s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, keep, tx));
             for (inode, bytes) in rx {
                 feed(FileId::in_image(inode), &bytes);
             }
@@ -169,21 +208,29 @@ impl Image {
             cursors,
             max_file_size,
             fed: Mutex::new(fed),
+            kept,
         }))
     }
 }
+
+/// Bytes kept for the load simulation, by inode.
+type Kept = HashMap<u32, Arc<[u8]>>;
 
 fn index_pass(
     reference: &str,
     layers: &[LayerSpec],
     wanted: &[String],
     max: u64,
+    keep: Option<Keep>,
     tx: SyncSender<(u32, Vec<u8>)>,
-) -> Result<(Tree, HashSet<u32>), ImageError> {
+) -> Result<(Tree, HashSet<u32>, Kept), ImageError> {
     let count = u32::try_from(layers.len())
         .map_err(|_| ImageError::Damaged(format!("{reference}: too many layers")))?;
     let mut tree = Tree::new(count);
     let mut fed = HashSet::new();
+    // Kept bytes by inode, with the path they were placed at.
+    let mut kept: HashMap<u32, (Vec<u8>, Arc<[u8]>)> = HashMap::new();
+    let mut kept_bytes = 0u64;
     let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
     for (i, layer) in (0u32..).zip(layers) {
         let prefixes: Vec<Vec<u8>> = wanted
@@ -198,8 +245,24 @@ fn index_pass(
         )
         .map_err(bad)?;
         apply_layer(&mut tree, i, &mut v, |tr, tree, node, inode, head, size| {
-            if head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes) {
-                let bytes = read_rest(tr, head, size)?;
+            let hand = head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes);
+            let hold = keep.is_some_and(|k| {
+                size <= max
+                    && kept_bytes.saturating_add(size) <= k.budget
+                    && keeps_name(tree.name(node))
+            });
+            if !hand && !hold {
+                return Ok(());
+            }
+            let bytes = read_rest(tr, head, size)?;
+            if hold {
+                kept_bytes = kept_bytes.saturating_add(size);
+                let old = kept.insert(inode, (tree.path_of(node), Arc::from(bytes.as_slice())));
+                if let Some((_, b)) = old {
+                    kept_bytes = kept_bytes.saturating_sub(b.len() as u64);
+                }
+            }
+            if hand {
                 if tx.send((inode, bytes)).is_err() {
                     return Err("the inspector stopped".into());
                 }
@@ -209,8 +272,20 @@ fn index_pass(
         })
         .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
         v.finish().map_err(bad)?;
+        // What this layer replaced or deleted is not loaded by anyone.
+        kept.retain(|&inode, (path, bytes)| {
+            let live = matches!(
+                tree.lookup(path),
+                Ok(super::tree::Found::File { inode: i, .. }) if i == inode
+            );
+            if !live {
+                kept_bytes = kept_bytes.saturating_sub(bytes.len() as u64);
+            }
+            live
+        });
     }
-    Ok((tree, fed))
+    let kept = kept.into_iter().map(|(i, (_, b))| (i, b)).collect();
+    Ok((tree, fed, kept))
 }
 
 impl Loaded {
@@ -288,12 +363,31 @@ impl Loaded {
         self.layers.len()
     }
 
-    pub(super) fn file(self: &Arc<Self>, inode: u32, layer: u32) -> ImageFile {
+    pub(super) fn file(self: &Arc<Self>, node: NodeId, inode: u32, layer: u32) -> ImageFile {
         ImageFile {
             image: Arc::clone(self),
+            node,
             inode,
             layer,
         }
+    }
+
+    /// The bytes the index pass kept for the load simulation, if it kept them.
+    pub fn kept(&self, inode: u32) -> Option<Arc<[u8]>> {
+        self.kept.get(&inode).cloned()
+    }
+
+    /// How many files and bytes the index pass kept for the load simulation.
+    pub fn kept_size(&self) -> (usize, u64) {
+        (
+            self.kept.len(),
+            self.kept.values().map(|b| b.len() as u64).sum(),
+        )
+    }
+
+    /// The largest file read from the image.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
     }
 
     fn inode(&self, inode: u32) -> Option<&Inode> {
@@ -321,7 +415,7 @@ impl Loaded {
         let id = self.tree.lookup_node(path).map_err(OpenFailure::Lookup)?;
         Ok(match self.tree.entry(id) {
             Entry::File { inode, layer } => {
-                let file = self.file(inode, layer);
+                let file = self.file(id, inode, layer);
                 let i = self.inode(inode).copied();
                 let mode = libc::S_IFREG | i.map_or(0, |i| i.mode);
                 let bytes = file
@@ -387,6 +481,9 @@ pub enum OpenFailure {
 #[derive(Clone)]
 pub struct ImageFile {
     image: Arc<Loaded>,
+    /// The tree node the walk reached it by (the file itself, or the
+    /// symlink or hard link in the directory walked).
+    node: NodeId,
     pub(super) inode: u32,
     /// The layer of the entry that named it (from 0).
     layer: u32,
@@ -427,6 +524,13 @@ impl ImageFile {
         self.image.max_file_size
     }
 
+    /// The in-image path the walk reached it by, as `--root` takes it over
+    /// the unpacked image: real directories (no symlinks), then the name
+    /// walked (which may be a symlink) or, for a target, the file itself.
+    pub fn path(&self) -> Vec<u8> {
+        self.image.tree.path_of(self.node)
+    }
+
     /// The layer whose entry supplied this name's bytes, from 1, and its diff_id.
     pub fn layer(&self) -> (usize, &str) {
         let i = self.layer as usize;
@@ -444,28 +548,33 @@ impl ImageFile {
     /// per layer, so reads in offset order stream the layer once). At most
     /// `--max-file-size`.
     pub fn read(&self, display: &str) -> Result<Vec<u8>, InputError> {
+        self.image.read_inode(self.inode, display)
+    }
+}
+
+impl Loaded {
+    /// The bytes of the file `inode` (named `display` in errors), read on
+    /// demand from its layer (see [`ImageFile::read`]).
+    pub fn read_inode(&self, inode: u32, display: &str) -> Result<Vec<u8>, InputError> {
         let fail = |m: String| InputError::Io {
             path: display.to_string(),
             op: "read from the image",
             source: std::io::Error::other(m),
         };
         let inode = *self
-            .image
-            .inode(self.inode)
+            .inode(inode)
             .ok_or_else(|| fail("no such file in the image".into()))?;
-        if inode.size > self.image.max_file_size {
+        if inode.size > self.max_file_size {
             return Err(fail(format!(
                 "{} bytes is more than --max-file-size ({} bytes)",
-                inode.size, self.image.max_file_size
+                inode.size, self.max_file_size
             )));
         }
         let spec = self
-            .image
             .layers
             .get(inode.layer as usize)
             .ok_or_else(|| fail("no such layer".into()))?;
         let slot = self
-            .image
             .cursors
             .get(inode.layer as usize)
             .ok_or_else(|| fail("no such layer".into()))?;

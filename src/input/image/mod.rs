@@ -29,12 +29,19 @@
 //!    report was made in step 2 or 3 (or, for a file asked for later, from
 //!    bytes read on demand through [`ImageFile::read`]).
 //!
+//! 5. **Load** (`--load`, `--loadable`): [`ImageTree`] is the image's tree
+//!    as the load simulation reads it. The index pass then also keeps the
+//!    files a loader opens by name ([`Keep`]); anything else it asks for is
+//!    read again from its layer.
+//!
 //! Memory: the tree (names and positions, bounded by
 //! `tree::MAX_TREE_BYTES`), stream buffers, and at most two ELF files at a
-//! time, each at most `--max-file-size`. Nothing is written to disk.
+//! time, each at most `--max-file-size`; with the load simulation, the
+//! kept files too (at most [`KEEP_BUDGET`]). Nothing is written to disk.
 
 pub mod digest;
 pub mod entrypoint;
+mod fs;
 pub mod layer;
 mod load;
 pub mod platform;
@@ -45,7 +52,11 @@ pub mod tar;
 pub mod tree;
 mod walk;
 
-pub use load::{Feed, ImageFile, Loaded, OpenFailure, Opened, apply_layer, apply_layers};
+pub use fs::ImageTree;
+pub use load::{
+    Feed, ImageFile, KEEP_BUDGET, Keep, Loaded, OpenFailure, Opened, apply_layer, apply_layers,
+    keeps_name,
+};
 pub use walk::{Item, Visit, walk};
 
 use digest::Digest;

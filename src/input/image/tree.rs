@@ -723,6 +723,11 @@ impl Tree {
         out
     }
 
+    /// A node's own name (empty for the root).
+    pub fn name(&self, id: NodeId) -> &[u8] {
+        &self.node(id).name
+    }
+
     /// The raw path of a node from the root (`/a/b`).
     pub fn path_of(&self, id: NodeId) -> Vec<u8> {
         let mut names = self.names(id);
