@@ -65,11 +65,10 @@ pub fn prepare(
         None => literal.clone(),
     };
     let max = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    // The load simulation reads libraries by name: kept as they pass.
-    let keep = inspector.plans_image_load().then_some(image::Keep {
-        budget: image::KEEP_BUDGET,
-    });
-    let loaded = img.load_keeping(&wanted, max, keep, &|id, bytes| {
+    // With the load simulation, what each shared object needs is recorded
+    // as it passes, to fetch the simulation's files in one more pass.
+    let for_load = inspector.plans_image_load();
+    let loaded = img.load_for(&wanted, max, for_load, &|id, bytes| {
         inspector.prefill(id, bytes)
     })?;
     let mut notes = Vec::new();
@@ -105,6 +104,9 @@ pub fn prepare(
         None => &literal,
     };
     loaded.prefetch(fetch, &|id, bytes| inspector.prefill(id, bytes))?;
+    if for_load {
+        loaded.fetch_for_load(&|id, bytes| inspector.preload(id, bytes))?;
+    }
     let (warnings, omitted) = loaded.warnings();
     let mut warnings = warnings.to_vec();
     if omitted > 0 {

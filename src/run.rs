@@ -91,7 +91,9 @@ pub struct Inspector<'q> {
     /// [`Inspector::plan_image_load`]).
     image_load: bool,
     /// With `image_load`: what the simulation parsed of each file read
-    /// ahead, by id, so that it never reads a program from its layer again.
+    /// ahead (programs, and the libraries fetched for them), by id, until
+    /// the simulation's session takes them: nothing is read from a layer
+    /// twice.
     preparsed: Mutex<HashMap<FileId, Arc<crate::load::Parsed>>>,
 }
 
@@ -196,9 +198,9 @@ impl<'q> Inspector<'q> {
             Ok(b) => b,
             Err(e) => return Some(Outcome::Failed(display, e.to_string())),
         };
-        if self.image_load {
+        if let Some((session, _)) = &self.load {
             let parsed = crate::load::Parsed::of_bytes(&bytes, bytes.len() as u64);
-            self.preparsed().insert(id, Arc::new(parsed));
+            session.adopt(id, Arc::new(parsed));
         }
         Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
             Ok(r) => {
@@ -215,6 +217,13 @@ impl<'q> Inspector<'q> {
     pub fn with_load(mut self, resolver: &Resolver, options: crate::load::Options) -> Self {
         self.set_load(resolver, options);
         self
+    }
+
+    /// Keeps what the load simulation parses of a file of an image read for
+    /// it (a library), by id (see [`Inspector::plan_image_load`]).
+    pub fn preload(&self, id: FileId, bytes: &[u8]) {
+        let parsed = crate::load::Parsed::of_bytes(bytes, bytes.len() as u64);
+        self.preparsed().insert(id, Arc::new(parsed));
     }
 
     /// [`Inspector::with_load`] on an inspector already made. Inside an
@@ -234,14 +243,17 @@ impl<'q> Inspector<'q> {
                 Err(_) => Arc::new(crate::input::tree::EmptyTree),
             },
         };
-        self.load = Some((crate::load::Session::new(tree, options), root));
+        let session = crate::load::Session::new(tree, options);
+        for (id, parsed) in self.preparsed().drain() {
+            session.adopt(id, parsed);
+        }
+        self.load = Some((session, root));
     }
 
     /// Says, before an image's layers are read, that the load simulation
-    /// will run inside it: the files a loader opens by name are then kept
-    /// as they stream past (see `input::image::Keep`), and what the
-    /// simulation needs of each program is parsed from the bytes read for
-    /// its report, so that nothing is read from a layer twice.
+    /// will run inside it: what it needs of each program is then parsed
+    /// from the bytes read for its report, and the libraries it will open
+    /// are fetched in one pass (see `input::image::loadset`).
     pub fn plan_image_load(&mut self) {
         self.image_load = true;
     }
@@ -268,12 +280,7 @@ impl<'q> Inspector<'q> {
         }
         let fs_path = src.fs_path();
         let path: Vec<u8> = match (src.image_file(), root) {
-            (Some(file), _) => {
-                if let Some(parsed) = self.preparsed().get(&file.id()).cloned() {
-                    session.adopt(file.id(), parsed);
-                }
-                file.path()
-            }
+            (Some(file), _) => file.path(),
             (None, Some(tree)) => crate::input::in_tree_path(tree, &fs_path),
             (None, None) => {
                 use std::os::unix::ffi::OsStrExt;

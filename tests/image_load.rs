@@ -14,8 +14,9 @@
 //!    through a symlink), one needing a version of it, one needing a
 //!    library that is nowhere, one needing a library only the config's
 //!    `LD_LIBRARY_PATH` finds, one needing a library by a name that is not a
-//!    shared object's (read again from its layer when asked for), one
-//!    needing a library the next layer deletes;
+//!    shared object's, which needs another (the image's reader learns it
+//!    only once it has read the first: a second round), one needing a
+//!    library the next layer deletes;
 //! 3. the versioned library replaced by an older build (the version the
 //!    program needs is gone) and a library deleted (whiteout).
 //!
@@ -193,8 +194,23 @@ fn build() -> Fixture {
     );
     // Linked as a `.so` (gcc takes `.mod` for Modula-2 source), shipped
     // under its soname.
+    // It needs a library of its own, which the image's reader learns only
+    // when it reads it (`plug.mod` is not a shared object's name).
+    let inner = r.join("app/mods/libinner.so.1");
+    lib(&src, &inner, "libinner.so.1", &["inner"], None);
     let plug = src.join("libplug-link.so");
-    lib(&src, &plug, "plug.mod", &["plug"], None);
+    let plug_c = src.join("plug.c");
+    std::fs::write(
+        &plug_c,
+        "int inner(void);\nint plug(void) { return inner(); }\n",
+    )
+    .unwrap();
+    sh(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-Wl,-soname,plug.mod", "-o"])
+        .arg(&plug)
+        .arg(&plug_c)
+        .arg(&inner)
+        .arg("-Wl,--enable-new-dtags,-rpath,$ORIGIN"));
     std::fs::create_dir_all(r.join("app/mods")).unwrap();
     std::fs::copy(&plug, r.join("app/mods/plug.mod")).unwrap();
     program(
@@ -202,7 +218,10 @@ fn build() -> Fixture {
         &r.join("app/bin/modular"),
         &["plug"],
         &[&plug],
-        &["-Wl,--enable-new-dtags,-rpath,$ORIGIN/../mods"],
+        &[
+            "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../mods",
+            &format!("-Wl,-rpath-link,{}", inner.parent().unwrap().display()),
+        ],
     );
     lib(
         &src,
@@ -369,9 +388,13 @@ fn inspect_load_in_an_image_is_inspect_load_on_it_unpacked() {
         "{env:#}"
     );
     let modular = &file(&doc, "/app/bin/modular")["load"];
+    let o = objects(modular);
     assert!(
-        objects(modular)
-            .contains(&"\"plug.mod\" => \"/app/bin/../mods/plug.mod\" (\"runpath\")".to_string()),
+        o.contains(&"\"plug.mod\" => \"/app/bin/../mods/plug.mod\" (\"runpath\")".to_string())
+            && o.contains(
+                &"\"libinner.so.1\" => \"/app/bin/../mods/libinner.so.1\" (\"runpath\")"
+                    .to_string()
+            ),
         "{modular:#}"
     );
     // A library checked on its own is loaded by the image's loader.

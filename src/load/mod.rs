@@ -175,6 +175,9 @@ pub struct Session {
     /// libraries, so each is checked once and only what its dependencies
     /// leave open is looked up per program.
     scopes: Memo<(bool, FileId, Vec<FileId>), Vec<u32>>,
+    /// Files parsed elsewhere (see [`Session::adopt`]), taken instead of
+    /// reading their content, for the whole run.
+    adopted: Mutex<HashMap<FileId, Arc<Parsed>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -197,6 +200,7 @@ impl Session {
             contexts: Memo::new(),
             cache: OnceLock::new(),
             scopes: Memo::new(),
+            adopted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -217,7 +221,15 @@ impl Session {
                         Some(content) if node.is_file() => {
                             let id = node.id;
                             let len = node.len;
-                            let cell = self.files.get_or(id, || Arc::new(parse(content, len, id)));
+                            let cell = self.files.get_or(id, || {
+                                let adopted = self
+                                    .adopted
+                                    .lock()
+                                    .unwrap_or_else(PoisonError::into_inner)
+                                    .get(&id)
+                                    .cloned();
+                                adopted.unwrap_or_else(|| Arc::new(parse(content, len, id)))
+                            });
                             cell.get().cloned()
                         }
                         _ => None,
@@ -287,11 +299,14 @@ impl Parsed {
 }
 
 impl Session {
-    /// Takes what was parsed from the file `id` elsewhere (an image's
-    /// program, read as its layer streamed past), so that opening it
-    /// reads nothing again.
+    /// Takes what was parsed from the file `id` elsewhere (a file of an
+    /// image, read as its layer streamed past), so that opening it reads
+    /// nothing again, even after [`Session::forget`].
     pub fn adopt(&self, id: FileId, parsed: Arc<Parsed>) {
-        self.files.get_or(id, || parsed);
+        self.adopted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, parsed);
     }
 }
 

@@ -11,11 +11,11 @@
 //! is the simulation's own check, from the mode kept here). A regular file
 //! larger than `--max-file-size` is `EFBIG`: it is never held in memory.
 //!
-//! Bytes: the files the index pass kept (`load::Keep`: shared objects,
-//! loaders, the cache) are in memory; any other file is read from its
-//! layer only if the simulation asks for its bytes ([`Content::Deferred`]):
-//! a program whose object was parsed as its layer streamed past is never
-//! read again.
+//! Bytes: what a loader reads whole (its own file, `ld.so.cache`, musl's
+//! path file) was fetched for the simulation and is in memory (see
+//! [`super::loadset`]); any other file is read from its layer only if the
+//! simulation asks for its bytes ([`Content::Deferred`]), which it does not
+//! for a file it was handed parsed (the programs, the libraries fetched).
 
 use std::sync::Arc;
 
@@ -51,6 +51,13 @@ impl ImageTree {
         if path.len() >= PATH_MAX {
             return Err(libc::ENAMETOOLONG);
         }
+        self.resolve(path)
+    }
+
+    /// [`ImageTree::lookup`] without the limit on the whole path's length,
+    /// which `DiskTree::canonical` (a walk one component at a time) does
+    /// not meet either.
+    fn resolve(&self, path: &[u8]) -> Result<NodeId, i32> {
         if path.contains(&0) {
             return Err(libc::EINVAL);
         }
@@ -145,8 +152,112 @@ impl Tree for ImageTree {
     }
 
     fn canonical(&self, path: &[u8]) -> Result<Vec<u8>, TreeError> {
-        self.lookup(path)
+        self.resolve(path)
             .map(|id| self.image.tree().path_of(id))
             .map_err(|e| TreeError::new(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::tests::layout;
+    use super::super::tar::tests::entry;
+    use super::*;
+    use crate::input::tree::DiskTree;
+
+    /// The same small tree as an image and on disk: for every path, the
+    /// image gives what the kernel gives over the unpacked tree (the
+    /// oracle), but for the file too large to hold.
+    #[test]
+    fn opens_like_the_kernel_over_the_unpacked_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let libc = vec![7u8; 500];
+        let mut one = entry(b"lib/", b'5', b"", b"");
+        one.extend(entry(b"lib/libc.so.6", b'0', &libc, b""));
+        one.extend(entry(b"lib64", b'2', b"", b"/lib"));
+        one.extend(entry(b"lib/up", b'2', b"", b"../../../lib/libc.so.6"));
+        one.extend(entry(b"loop1", b'2', b"", b"loop2"));
+        one.extend(entry(b"loop2", b'2', b"", b"loop1"));
+        one.extend(entry(b"dangling", b'2', b"", b"/nowhere"));
+        one.extend(entry(b"big", b'0', &[1u8; 2000], b""));
+        one.extend(entry(b"gone", b'0', b"old", b""));
+        let two = entry(b".wh.gone", b'0', b"", b"");
+        let lay = d.path().join("lay");
+        std::fs::create_dir_all(&lay).unwrap();
+        layout(&lay, &[one, two]);
+        let image = super::super::open(&format!("oci:{}", lay.display()), None, "amd64")
+            .unwrap()
+            .load(&[], 1000, &|_, _| {})
+            .unwrap();
+        let t = ImageTree::new(image);
+
+        let root = d.path().join("root");
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        std::fs::write(root.join("lib/libc.so.6"), &libc).unwrap();
+        std::fs::write(root.join("big"), [1u8; 2000]).unwrap();
+        let link = |to: &str, at: &str| std::os::unix::fs::symlink(to, root.join(at)).unwrap();
+        link("/lib", "lib64");
+        link("../../../lib/libc.so.6", "lib/up");
+        link("loop2", "loop1");
+        link("loop1", "loop2");
+        link("/nowhere", "dangling");
+        let disk = DiskTree::open(&root).unwrap();
+
+        let long_name = format!("/lib/{}", "n".repeat(300));
+        let long_after_missing = format!("/nope/{}", "n".repeat(300));
+        let long_after_file = format!("/lib/libc.so.6/{}", "n".repeat(300));
+        let long_path = format!("/{}", "a/".repeat(2100));
+        let paths = [
+            "/lib/libc.so.6",
+            "/lib64/libc.so.6",
+            "/lib64/../lib64/libc.so.6",
+            "/../../lib/up",
+            "lib/up",
+            "/lib",
+            "/",
+            "/nope",
+            "/gone",
+            "/dangling",
+            "/lib/libc.so.6/x",
+            "/loop1",
+            "/loop1/x",
+            "/lib64/nope/x",
+            "/lib/libc\0.so",
+            &long_name,
+            &long_after_missing,
+            &long_after_file,
+            &long_path,
+        ];
+        // Type, and length of a regular file (a directory's is the disk's).
+        let kind = |r: Result<Node, TreeError>| {
+            r.map(|n| {
+                let t = n.mode & libc::S_IFMT;
+                (t, if t == libc::S_IFREG { n.len } else { 0 })
+            })
+        };
+        for p in paths {
+            let p = p.as_bytes();
+            let shown = escape_bytes(p);
+            assert_eq!(kind(t.open(p)), kind(disk.open(p)), "open {shown}");
+            assert_eq!(t.canonical(p), disk.canonical(p), "canonical {shown}");
+            if let (Ok(a), Ok(b)) = (t.read_small(p, 1 << 20), disk.read_small(p, 1 << 20)) {
+                assert_eq!(a, b, "bytes of {shown}");
+            }
+        }
+        // One file by two paths is one file.
+        let (a, b) = (
+            t.open(b"/lib64/libc.so.6").unwrap(),
+            t.open(b"/lib/up").unwrap(),
+        );
+        assert_eq!((a.dev, a.ino, a.id), (b.dev, b.ino, b.id));
+        assert_ne!(t.open(b"/lib").unwrap().ino, a.ino);
+        // Not held before it is read.
+        assert!(matches!(a.content, Some(Content::Deferred(_))));
+        assert_eq!(
+            t.read_small(b"/lib/libc.so.6", 499).unwrap_err().errno,
+            libc::EFBIG
+        );
+        // Over --max-file-size: never read.
+        assert_eq!(t.open(b"/big").unwrap_err().errno, libc::EFBIG);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::layer::{Cursor, Verified};
+use super::loadset::{self, Needs};
 use super::spec::RunConfig;
 use super::tar::{self, Kind};
 use super::tree::{Inode, NodeId, Tree};
@@ -32,34 +33,15 @@ pub struct Loaded {
     cursors: Vec<Mutex<Option<Cursor>>>,
     max_file_size: u64,
     /// Inodes whose bytes were handed to a [`Feed`] already.
-    fed: Mutex<HashSet<u32>>,
-    /// Bytes kept for the load simulation (see [`Keep`]).
-    kept: Kept,
-}
-
-/// What the index pass keeps in memory for the load simulation, besides
-/// what it hands over: the files a loader may open by name (shared
-/// objects, loaders, `ld.so.cache`, musl's path file; see [`keeps_name`]),
-/// each at most `--max-file-size`, at most `budget` bytes in all, in layer
-/// order. A file replaced by a later layer is dropped when its layer ends.
-/// Anything not kept is read again from its layer if the simulation asks.
-#[derive(Debug, Clone, Copy)]
-pub struct Keep {
-    pub budget: u64,
-}
-
-/// The default budget of [`Keep`]: the libraries of a distribution image
-/// fit many times over.
-pub const KEEP_BUDGET: u64 = 256 << 20;
-
-/// Whether a file named `name` is one a loader opens by name: a shared
-/// object or loader (`libc.so.6`, `libfoo.so`, `ld-linux-x86-64.so.2`,
-/// `ld-musl-x86_64.so.1`), `ld.so.cache`, musl's `ld-musl-*.path`.
-pub fn keeps_name(name: &[u8]) -> bool {
-    let has = |n: &[u8]| name.windows(n.len()).any(|w| w == n);
-    name.ends_with(b".so")
-        || has(b".so.")
-        || (name.starts_with(b"ld-musl-") && name.ends_with(b".path"))
+    pub(super) fed: Mutex<HashSet<u32>>,
+    /// Whether the load simulation will run: what each ELF file needs is
+    /// recorded as it is read (see [`super::loadset`]).
+    pub(super) for_load: bool,
+    /// With `for_load`: what the files read so far need, by inode.
+    pub(super) needs: Mutex<NeedsByInode>,
+    /// With `for_load`: the bytes of the files a loader reads whole (its
+    /// own file, `ld.so.cache`, musl's path file), by inode, once fetched.
+    pub(super) kept: std::sync::OnceLock<HashMap<u32, Arc<[u8]>>>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -169,23 +151,25 @@ impl Image {
         max_file_size: u64,
         feed: &Feed<'_>,
     ) -> Result<Arc<Loaded>, ImageError> {
-        self.load_keeping(wanted, max_file_size, None, feed)
+        self.load_for(wanted, max_file_size, false, feed)
     }
 
-    /// [`Image::load`], keeping what `keep` says for the load simulation.
-    pub fn load_keeping(
+    /// [`Image::load`]; with `for_load`, also records what each shared
+    /// object (and each file handed over) needs, for the load simulation
+    /// (see [`super::loadset`]).
+    pub fn load_for(
         self,
         wanted: &[String],
         max_file_size: u64,
-        keep: Option<Keep>,
+        for_load: bool,
         feed: &Feed<'_>,
     ) -> Result<Arc<Loaded>, ImageError> {
         let reference = self.reference.clone();
         let layers = self.layers;
-        let (tree, fed, kept) = std::thread::scope(|s| {
+        let (tree, fed, needs) = std::thread::scope(|s| {
             let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
             let producer =
-                s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, keep, tx));
+                s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, for_load, tx));
             for (inode, bytes) in rx {
                 feed(FileId::in_image(inode), &bytes);
             }
@@ -208,29 +192,29 @@ impl Image {
             cursors,
             max_file_size,
             fed: Mutex::new(fed),
-            kept,
+            for_load,
+            needs: Mutex::new(needs),
+            kept: std::sync::OnceLock::new(),
         }))
     }
 }
 
-/// Bytes kept for the load simulation, by inode.
-type Kept = HashMap<u32, Arc<[u8]>>;
+/// What each file read needs from a loader, by inode.
+type NeedsByInode = HashMap<u32, Needs>;
 
 fn index_pass(
     reference: &str,
     layers: &[LayerSpec],
     wanted: &[String],
     max: u64,
-    keep: Option<Keep>,
+    for_load: bool,
     tx: SyncSender<(u32, Vec<u8>)>,
-) -> Result<(Tree, HashSet<u32>, Kept), ImageError> {
+) -> Result<(Tree, HashSet<u32>, NeedsByInode), ImageError> {
     let count = u32::try_from(layers.len())
         .map_err(|_| ImageError::Damaged(format!("{reference}: too many layers")))?;
     let mut tree = Tree::new(count);
     let mut fed = HashSet::new();
-    // Kept bytes by inode, with the path they were placed at.
-    let mut kept: HashMap<u32, (Vec<u8>, Arc<[u8]>)> = HashMap::new();
-    let mut kept_bytes = 0u64;
+    let mut needs = HashMap::new();
     let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
     for (i, layer) in (0u32..).zip(layers) {
         let prefixes: Vec<Vec<u8>> = wanted
@@ -246,21 +230,18 @@ fn index_pass(
         .map_err(bad)?;
         apply_layer(&mut tree, i, &mut v, |tr, tree, node, inode, head, size| {
             let hand = head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes);
-            let hold = keep.is_some_and(|k| {
-                size <= max
-                    && kept_bytes.saturating_add(size) <= k.budget
-                    && keeps_name(tree.name(node))
-            });
-            if !hand && !hold {
+            // A shared object a loader may open: what it needs, so that
+            // the simulation's files can be fetched in one pass.
+            let scan = for_load
+                && head == b"\x7fELF"
+                && size <= max.min(loadset::MAX_SCANNED)
+                && loadset::is_shared_object_name(tree.name(node));
+            if !hand && !scan {
                 return Ok(());
             }
             let bytes = read_rest(tr, head, size)?;
-            if hold {
-                kept_bytes = kept_bytes.saturating_add(size);
-                let old = kept.insert(inode, (tree.path_of(node), Arc::from(bytes.as_slice())));
-                if let Some((_, b)) = old {
-                    kept_bytes = kept_bytes.saturating_sub(b.len() as u64);
-                }
+            if for_load && let Some(n) = Needs::of(&bytes) {
+                needs.insert(inode, n);
             }
             if hand {
                 if tx.send((inode, bytes)).is_err() {
@@ -272,20 +253,8 @@ fn index_pass(
         })
         .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
         v.finish().map_err(bad)?;
-        // What this layer replaced or deleted is not loaded by anyone.
-        kept.retain(|&inode, (path, bytes)| {
-            let live = matches!(
-                tree.lookup(path),
-                Ok(super::tree::Found::File { inode: i, .. }) if i == inode
-            );
-            if !live {
-                kept_bytes = kept_bytes.saturating_sub(bytes.len() as u64);
-            }
-            live
-        });
     }
-    let kept = kept.into_iter().map(|(i, (_, b))| (i, b)).collect();
-    Ok((tree, fed, kept))
+    Ok((tree, fed, needs))
 }
 
 impl Loaded {
@@ -313,13 +282,31 @@ impl Loaded {
                 }
             }
         }
+        need.sort_unstable();
+        self.stream(&need, |inode, bytes| {
+            if self.for_load
+                && let Some(n) = Needs::of(bytes)
+            {
+                lock(&self.needs).insert(inode, n);
+            }
+            feed(FileId::in_image(inode), bytes);
+            lock(&self.fed).insert(inode);
+        })
+    }
+
+    /// Reads the files `need` lists (`(layer, offset, inode, size)`, sorted)
+    /// in one stream of each layer that holds any, stopping after the last,
+    /// and hands each to `take` (on this thread, while the next is read).
+    pub(super) fn stream(
+        self: &Arc<Self>,
+        need: &[(u32, u64, u32, u64)],
+        mut take: impl FnMut(u32, &[u8]),
+    ) -> Result<(), ImageError> {
         if need.is_empty() {
             return Ok(());
         }
-        need.sort_unstable();
         let reference = &self.reference;
         let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
-        let need = &need;
         let bad = &bad;
         std::thread::scope(|s| {
             let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
@@ -344,8 +331,7 @@ impl Loaded {
                 Ok(())
             });
             for (inode, bytes) in rx {
-                feed(FileId::in_image(inode), &bytes);
-                lock(&self.fed).insert(inode);
+                take(inode, &bytes);
             }
             producer
                 .join()
@@ -372,17 +358,9 @@ impl Loaded {
         }
     }
 
-    /// The bytes the index pass kept for the load simulation, if it kept them.
+    /// The bytes fetched for the load simulation to read whole, if they were.
     pub fn kept(&self, inode: u32) -> Option<Arc<[u8]>> {
-        self.kept.get(&inode).cloned()
-    }
-
-    /// How many files and bytes the index pass kept for the load simulation.
-    pub fn kept_size(&self) -> (usize, u64) {
-        (
-            self.kept.len(),
-            self.kept.values().map(|b| b.len() as u64).sum(),
-        )
+        self.kept.get()?.get(&inode).cloned()
     }
 
     /// The largest file read from the image.
@@ -590,7 +568,7 @@ impl Loaded {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::tar::tests::entry;
     use super::*;
     use sha2::Digest as _;
@@ -600,7 +578,7 @@ mod tests {
     }
 
     /// A layout of two gzip layers; returns the directory.
-    fn layout(dir: &std::path::Path, layers: &[Vec<u8>]) {
+    pub(in crate::input::image) fn layout(dir: &std::path::Path, layers: &[Vec<u8>]) {
         use std::io::Write;
         let blobs = dir.join("blobs/sha256");
         std::fs::create_dir_all(&blobs).unwrap();
