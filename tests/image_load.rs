@@ -20,6 +20,9 @@
 //! 3. the versioned library replaced by an older build (the version the
 //!    program needs is gone) and a library deleted (whiteout).
 //!
+//! Layer 2 also holds a musl program whose library only musl's path file
+//! (`/etc/ld-musl-x86_64.path`, layer 1) finds.
+//!
 //! The config sets `LD_LIBRARY_PATH=/opt/envlib` in `Env` and the
 //! entrypoint `/app/bin/server`.
 
@@ -146,6 +149,13 @@ fn build() -> Fixture {
         None,
     );
     std::fs::write(r.join("etc/ld.so.conf"), "/opt/cachelib\n").unwrap();
+    // musl's loader beside glibc's, with its path file.
+    std::fs::copy(
+        "/lib/ld-musl-x86_64.so.1",
+        r.join("usr/lib/ld-musl-x86_64.so.1"),
+    )
+    .unwrap();
+    std::fs::write(r.join("etc/ld-musl-x86_64.path"), "/opt/mlib\n").unwrap();
     run("ldconfig", &["-r", r.to_str().unwrap()]);
     assert!(r.join("etc/ld.so.cache").exists());
     repack(&image, &b);
@@ -237,6 +247,24 @@ fn build() -> Fixture {
         &[&r.join("app/lib/libdropped.so.1")],
         &[RUNPATH_LIB],
     );
+    // A musl program whose library only musl's path file finds.
+    let mlib = r.join("opt/mlib/libm1.so");
+    std::fs::create_dir_all(mlib.parent().unwrap()).unwrap();
+    sh(Command::new("musl-gcc")
+        .args(["-shared", "-fPIC", "-Wl,-soname,libm1.so", "-o"])
+        .arg(&mlib)
+        .arg(src.join("libenv.so.1.c")));
+    let mprog = src.join("mprog.c");
+    std::fs::write(
+        &mprog,
+        "int env_only(void);\nint main(void) { return env_only() != 1; }\n",
+    )
+    .unwrap();
+    sh(Command::new("musl-gcc")
+        .arg("-o")
+        .arg(r.join("app/bin/mprog"))
+        .arg(&mprog)
+        .arg(&mlib));
     repack(&image, &b);
 
     // Layer 3: the library downgraded, another deleted.
@@ -356,6 +384,7 @@ fn check_loadable_in_an_image_is_check_loadable_on_it_unpacked() {
     assert_eq!(failed(&doc, "/app/server-link"), Vec::<String>::new());
     assert_eq!(failed(&doc, "/app/bin/envlib"), Vec::<String>::new());
     assert_eq!(failed(&doc, "/app/bin/modular"), Vec::<String>::new());
+    assert_eq!(failed(&doc, "/app/bin/mprog"), Vec::<String>::new());
     assert_eq!(
         failed(&doc, "/app/bin/needs-new"),
         ["load.symbol \"fail\"", "load.version \"fail\""]
@@ -396,6 +425,12 @@ fn inspect_load_in_an_image_is_inspect_load_on_it_unpacked() {
                     .to_string()
             ),
         "{modular:#}"
+    );
+    let musl = &file(&doc, "/app/bin/mprog")["load"];
+    assert_eq!(musl["loader"], "musl");
+    assert!(
+        objects(musl).contains(&"\"libm1.so\" => \"/opt/mlib/libm1.so\" (\"default\")".to_string()),
+        "{musl:#}"
     );
     // A library checked on its own is loaded by the image's loader.
     let libc = &file(&doc, "/usr/lib/x86_64-linux-gnu/libc.so.6")["load"];
