@@ -43,7 +43,7 @@ pub use header::{ByteOrder, Class, FileType, Header, Linkage};
 pub use memory::{BuildinfoLocation, LocationSource};
 pub use notes::{Note, NoteSource, Notes};
 pub use properties::{Properties, parse_properties};
-pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE};
+pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE, SectionSource};
 pub use symbols::{
     Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,
     Visibility,
