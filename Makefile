@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: all build test unit lint testdata bench static man fuzz validate-sarif validate-manifests chroot-test
+.PHONY: all build test unit lint testdata bench bench-contract bench-image static man fuzz validate-sarif validate-manifests chroot-test
 
 all: build
 
@@ -43,6 +43,14 @@ chroot-test: static
 
 bench:
 	scripts/bench.sh
+
+# The contract case alone: snapshot against abidw, diff against abidiff.
+bench-contract:
+	scripts/bench-contract.sh
+
+# The --image case of `make bench` alone: check --image against umoci unpack + check --root.
+bench-image:
+	scripts/bench-image.sh
 
 fuzz:
 	scripts/fuzz.sh

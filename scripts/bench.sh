@@ -13,6 +13,12 @@
 #            one built offline by scripts/big-go-binary.sh from generated
 #            packages and the standard library
 #   damaged  check over a corpus of damaged files made from a fixture
+#   image    check --image on a multi-layer image of 200 MB or more against
+#            umoci unpack + check --root + rm (scripts/bench-image.sh, which
+#            also runs alone: make bench-image)
+#   contract snapshot against abidw and diff against abidiff on a generated
+#            library pair (scripts/bench-contract.sh, also runnable alone:
+#            make bench-contract)
 #
 # elfgate is built exactly as the Dockerfile builds what it ships:
 # scripts/build-static.sh for <arch>-unknown-linux-musl (the Rust target is
@@ -676,6 +682,22 @@ with open(out, "w") as f:
 print("\n".join(f"{v:9} {c}: {t}: {m}" for c, t, m, v in summary))
 EOF
 log "wrote $OUT"
+
+# --- images --------------------------------------------------------------------
+# `check --image` against umoci unpack + check --root; its own script, so that
+# it runs alone too (scripts/bench-image.sh, make bench-image).
+if want image; then
+    log "image case (scripts/bench-image.sh)"
+    BENCH_OUT="$OUT" ELFGATE="$ELFGATE" "$repo/scripts/bench-image.sh"
+fi
+
+# --- contracts: snapshot against abidw, diff against abidiff --------------------
+# Its own script, runnable alone (make bench-contract); appended here in the
+# same run, with the static binary.
+if want contract; then
+    log "contracts (scripts/bench-contract.sh)"
+    ELFGATE=$ELFGATE BENCH_RUNS=$RUNS "$repo/scripts/bench-contract.sh" >>"$OUT"
+fi
 
 # --- the shipped binary ------------------------------------------------------
 # Its size is part of what an image pull costs; `make static` builds it.

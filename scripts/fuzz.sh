@@ -25,7 +25,7 @@ cd "$root"
 seconds=${FUZZ_SECONDS:-600}
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 log_dir=${FUZZ_LOG_DIR:-$root/fuzz/logs}
-all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy)
+all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy image_json image_tar snapshot accept)
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
@@ -154,10 +154,73 @@ seed() {
 		# The YAML examples of the docs, one file per block.
 		awk -v dir="$dir" '/^```yaml/ {n++; out=dir "/doc-" n ".yaml"; next} /^```/ {out=""; next} out {print > out}' \
 			"$root"/docs/policy-schema.md ;;
+	image_json | image_tar)
+		image_seeds "$t" "$dir" ;;
+	snapshot)
+		# Snapshots of a few fixtures of each kind, by the elfgate of this
+		# checkout, and hostile documents.
+		cargo run --quiet --release -- snapshot "$root"/testdata/bin/libversioned.so \
+			"$root"/testdata/bin/go127-cshared.so "$root"/testdata/bin/contract/plugin-same.so \
+			"$root"/testdata/bin/contract/linkshared "$root"/testdata/bin/contract/libruntime.so \
+			>"$dir/fixtures.json"
+		printf '{"schema": "elfgate.contract/v1", "files": []}' >"$dir/empty.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [{"path": "a", "sha256": 5}]}' >"$dir/types.json"
+		printf '{"schema": "elfgate.contract/v1", "files": [[[[[[[[[[]]]]]]]]]]}' >"$dir/nested.json" ;;
+	accept)
+		awk -v dir="$dir" '/^```yaml/ {n++; out=dir "/doc-" n ".yaml"; next} /^```/ {out=""; next} out {print > out}' \
+			"$root"/docs/contract.md ;;
 	*)
 		say "unknown target $t"
 		return 1 ;;
 	esac
+}
+
+# Image documents and layers from the real tools: umoci builds a small
+# image (a binary, a symlink, a hard link, a whiteout), skopeo writes its
+# docker-archive manifest.json; GNU tar writes layers in its own formats.
+# Without umoci/skopeo only the tar seeds are made.
+image_seeds() {
+	local t=$1 dir=$2 work=$tmp/image-$1 f i=0
+	mkdir -p "$work/stage/app" "$work/stage/etc"
+	# A small ELF file: tar structure is what this fuzzes, not ELF.
+	cp "$root"/testdata/bin/libcet.so "$work/stage/app/server"
+	ln -sf server "$work/stage/app/link"
+	ln -f "$work/stage/app/server" "$work/stage/app/hard"
+	printf 'text\n' > "$work/stage/etc/notes"
+	: > "$work/stage/etc/.wh.old"
+	: > "$work/stage/app/.wh..wh..opq"
+	for fmt in gnu pax ustar; do
+		tar --format=$fmt -cf "$work/$fmt.tar" -C "$work/stage" . 2>/dev/null || continue
+		[ "$t" = image_tar ] && cp "$work/$fmt.tar" "$dir/gnu-tar-$fmt"
+	done
+	if [ "$t" = image_tar ] && [ -e "$work/pax.tar" ] && [ -e "$work/gnu.tar" ]; then
+		{ cat "$work/gnu.tar"; printf -- '--elfgate-layer--'; cat "$work/pax.tar"; } > "$dir/two-layers"
+	fi
+	command -v umoci >/dev/null && command -v skopeo >/dev/null || return 0
+	(
+		cd "$work"
+		umoci init --layout lay >/dev/null 2>&1 && umoci new --image lay:t >/dev/null 2>&1 &&
+			umoci unpack --rootless --image lay:t b >/dev/null 2>&1 &&
+			cp -a stage/. b/rootfs/ && rm -f b/rootfs/etc/.wh.old b/rootfs/app/.wh..wh..opq &&
+			umoci repack --image lay:t b >/dev/null 2>&1 &&
+			umoci config --image lay:t --config.entrypoint /app/server --config.env PATH=/app >/dev/null 2>&1 &&
+			skopeo copy oci:lay:t docker-archive:d.tar:elfgate/x:v1 >/dev/null 2>&1
+	) || return 0
+	if [ "$t" = image_json ]; then
+		cp "$work/lay/index.json" "$dir/index.json"
+		for f in "$work"/lay/blobs/sha256/*; do
+			head -c 1 "$f" | grep -q '{' && cp "$f" "$dir/blob-$(basename "$f")"
+		done
+		tar -xOf "$work/d.tar" manifest.json > "$dir/docker-manifest.json" 2>/dev/null || true
+		for r in 'oci:lay:t' 'docker-archive:d.tar:elfgate/x:v1' 'docker-archive:d.tar:@0' 'linux/arm64/v8'; do
+			printf '%s' "$r" > "$dir/ref-$i"
+			i=$((i + 1))
+		done
+	else
+		for f in "$work"/lay/blobs/sha256/*; do
+			gzip -dc "$f" > "$dir/umoci-layer-$(basename "$f")" 2>/dev/null || rm -f "$dir/umoci-layer-$(basename "$f")"
+		done
+	fi
 }
 
 # --- run ---------------------------------------------------------------------
@@ -175,7 +238,7 @@ for t in "${targets[@]}"; do
 	[ -n "${FUZZ_JOBS:-}" ] && extra+=("-jobs=$FUZZ_JOBS")
 	# Whole-file targets: libFuzzer's default limit (1 MiB) would cut
 	# the Go fixtures (1-3.3 MiB) before their section headers.
-	case $t in facts | versions | dwarf) extra+=("-max_len=4194304") ;; esac
+	case $t in facts | versions | dwarf | image_tar) extra+=("-max_len=4194304") ;; esac
 	say "$t: ${seconds}s, $(find "$corpus/$t" -type f | wc -l) corpus files"
 	set +e
 	fuzz run --target-dir "$target_dir" "$t" "$corpus/$t" -- \

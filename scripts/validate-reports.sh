@@ -68,3 +68,56 @@ print(f"SARIF: {len(results)} results; JUnit: {len(cases)} test cases, {len(fail
 if problems:
     print("\n".join(problems)); sys.exit(1)
 PY
+
+# The same for a run over an image (--image): results carry the image digest
+# and the file's layer in their properties, the run the image object. The
+# image is written here (Python's tarfile and gzip) to need no other tool.
+python3 - "$OUT/img" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+d = sys.argv[1]
+os.makedirs(f"{d}/blobs/sha256")
+def put(b):
+    h = hashlib.sha256(b).hexdigest()
+    open(f"{d}/blobs/sha256/{h}", "wb").write(b)
+    return {"digest": f"sha256:{h}", "size": len(b)}
+raw = io.BytesIO()
+with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+    t.add("testdata/bin/go127-exe", "app/server")
+    t.add("testdata/bin/libcet.so", "app/lib/libcet.so")
+layer = raw.getvalue()
+config = {"os": "linux", "architecture": "amd64", "config": {"Entrypoint": ["/app/server"]},
+          "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}
+manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": dict(put(json.dumps(config).encode()), mediaType="application/vnd.oci.image.config.v1+json"),
+            "layers": [dict(put(gzip.compress(layer)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")]}
+m = dict(put(json.dumps(manifest).encode()), mediaType="application/vnd.oci.image.manifest.v1+json")
+json.dump({"schemaVersion": 2, "manifests": [m]}, open(f"{d}/index.json", "w"))
+open(f"{d}/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+PY
+set +e
+"$ELFGATE" check --format sarif --output "$OUT/image.sarif" --image "oci:$OUT/img" \
+  --min-version go1.22.0 --require-symbol runtime.mallocgc --require-property ibt --max-isa x86-64-v2 / >/dev/null
+rc=$?
+set -e
+case $rc in 1|3) ;; *) echo "unexpected exit status $rc from check --image" >&2; exit 1 ;; esac
+"$TOOLS/node_modules/.bin/sarif-multitool" validate "$OUT/image.sarif" --output "$OUT/image-validation.sarif" >/dev/null
+python3 - "$OUT" "$TOOLS/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json" <<'PY'
+import json, sys
+import jsonschema
+out, schema_path = sys.argv[1], sys.argv[2]
+problems = []
+for run in json.load(open(f"{out}/image-validation.sarif")).get("runs", []):
+    for r in run.get("results", []):
+        if r.get("level", "warning") == "error":
+            problems.append(f"multitool: {r.get('ruleId')}: {r.get('message')}")
+report = json.load(open(f"{out}/image.sarif"))
+for e in jsonschema.Draft7Validator(json.load(open(schema_path))).iter_errors(report):
+    problems.append(f"jsonschema: {list(e.path)}: {e.message}")
+results = report["runs"][0]["results"]
+digest = report["runs"][0]["properties"]["image"]["digest"]
+if not results or any(r["properties"].get("image_digest") != digest for r in results):
+    problems.append("image SARIF results do not all carry the image digest")
+print(f"image SARIF: {len(results)} results, image {digest}")
+if problems:
+    print("\n".join(problems)); sys.exit(1)
+PY

@@ -6,6 +6,9 @@ use std::io::Write;
 use crate::cli::{CheckArgs, CheckFormat};
 use rayon::prelude::*;
 
+use crate::facts::ImageFacts;
+use crate::image_scan;
+use crate::input::image::ImageError;
 use crate::input::{self, Expanded, Found, Resolver, Source};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
@@ -46,33 +49,86 @@ pub fn run(a: &CheckArgs) -> u8 {
 }
 
 fn run_inner(a: &CheckArgs) -> Result<u8, String> {
-    let targets = targets(a);
-    if targets.is_empty() {
+    let mut targets = targets(a);
+    if targets.is_empty() && a.image.reference.is_none() {
         return Err("check needs at least one target (arguments or ELFGATE_TARGETS)".into());
     }
     let policy = load_policy(a)?;
-    let resolver = run::resolver(a.root.as_deref())?;
     let opts = Options {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
     let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("check"));
-    let found = inspect(&resolver, &targets, &inspector);
+    // With --image, the layers are read (and the targets' files inspected
+    // as they stream past) before the walk; a damaged image voids it all.
+    let mut image: Option<ImageFacts> = None;
+    let mut image_notes = Vec::new();
+    let mut void: Option<FileVerdict> = None;
+    let mut missing = None;
+    let resolver = match &a.image.reference {
+        None => run::resolver(a.root.as_deref())?,
+        Some(r) => match image_scan::prepare(&a.image, r, &targets, &inspector) {
+            Ok(scan) => {
+                targets = scan.targets;
+                image = Some(scan.facts);
+                image_notes = scan.notes;
+                missing = scan.missing;
+                scan.resolver
+            }
+            Err(ImageError::Usage(m)) => return Err(m),
+            Err(ImageError::Damaged(m)) => {
+                eprintln!("elfgate: {m}");
+                void = Some(FileVerdict::unreadable(r, image_scan::detail(r, &m)));
+                Resolver::Host
+            }
+        },
+    };
+    let voided = void.is_some();
+    let found = match void {
+        Some(_) => Vec::new(),
+        None => inspect(&resolver, &targets, &inspector),
+    };
     // Erases the progress line before anything else is printed.
     drop(inspector);
     let inspected = run::finish(found, a.verbose);
     let host = host_goarch();
+    // Snapshots and plugin hosts the contract rules compare files with.
+    let contract = crate::contract_cmd::check_inputs(
+        &policy,
+        a.policy.as_deref(),
+        &resolver,
+        &targets,
+        &inspected.reports,
+    )?;
     let mut verdicts = Verdicts {
         files: inspected
             .reports
             .iter()
-            .map(|r| policy::evaluate(r, &policy, host))
+            .map(|r| {
+                let mut v = policy::evaluate_with(r, &policy, host, &contract.inputs);
+                v.layer = r.layer.clone();
+                v
+            })
             .collect(),
     };
+    verdicts.files.extend(contract.missing(&policy));
+    for (path, note) in image_notes {
+        for v in verdicts.files.iter_mut().filter(|v| v.path == path) {
+            v.notes.push(note.clone());
+        }
+    }
+    if let Some((name, why)) = missing {
+        eprintln!("elfgate: {name}: {why}");
+        verdicts.files.push(FileVerdict::unreadable(&name, &why));
+    }
+    if let Some(v) = void {
+        verdicts.files.push(v);
+    }
     // An empty image (say, a volume that failed to mount) must not pass; as
     // a verdict, every report format says so with the same exit code.
     let reported: Vec<&str> = inspected.reports.iter().map(|r| r.path.as_str()).collect();
-    for t in empty_targets(&resolver, &targets, &reported) {
+    let looked = if voided { &[][..] } else { &targets[..] };
+    for t in empty_targets(&resolver, looked, &reported) {
         eprintln!("elfgate: no ELF file found in {t}");
         verdicts
             .files
@@ -80,14 +136,15 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     }
     let code = policy::exit_code(&verdicts);
 
+    let image = image.as_ref();
     let report = match a.format {
         CheckFormat::Text => {
             // Colour only where the report goes to a terminal.
             let color = a.output.is_none() && term::color_stdout();
-            render::text::render_styled(&verdicts, render::text::Style { color })
+            render::text::render_image_styled(&verdicts, render::text::Style { color }, image)
         }
-        CheckFormat::Json => render::json::render(&verdicts, &TOOL),
-        CheckFormat::Sarif => render::sarif::render(&verdicts, &TOOL),
+        CheckFormat::Json => render::json::render_image(&verdicts, &TOOL, image),
+        CheckFormat::Sarif => render::sarif::render_image(&verdicts, &TOOL, image),
         CheckFormat::Junit => render::junit::render(&verdicts),
     };
     match &a.output {
@@ -173,6 +230,8 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
         sha256: lines("sha256", &a.sha256)?,
         allow_unknown: lines("allow-unknown", &a.allow_unknown)?,
         trust_inferred_version: a.trust_inferred_version,
+        baseline: a.baseline.clone(),
+        plugin_host: a.plugin_host.clone(),
     };
     let text = match &a.policy {
         Some(p) => Some((
@@ -240,7 +299,7 @@ fn is_glob(t: &str) -> bool {
 /// path without a leading `./` on the host.
 fn shown(resolver: &Resolver, t: &str) -> String {
     match resolver {
-        Resolver::Root(_) => input::in_root_display(t),
+        Resolver::Root(_) | Resolver::Image(_) => input::in_root_display(t),
         Resolver::Host => t.strip_prefix("./").unwrap_or(t).to_string(),
     }
 }

@@ -42,8 +42,85 @@ pub enum Command {
     /// Copy this elfgate executable to DEST (for a copy-in init container in an image with no shell).
     #[command(name = "self-copy")]
     SelfCopy(SelfCopyArgs),
+    /// Write the canonical contract snapshot of the targets (elfgate.contract/v1).
+    #[command(after_help = SNAPSHOT_EXIT_CODES)]
+    Snapshot(SnapshotArgs),
+    /// Compare two builds (ELF files, trees or snapshots) and classify every change.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
     /// Print a shell completion script for SHELL, generated from these flags.
     Completions(CompletionsArgs),
+}
+
+/// `snapshot`'s exit codes, shown in its `--help`.
+pub const SNAPSHOT_EXIT_CODES: &str = "\
+Exit status:
+  0  the snapshot was written
+  2  usage error (two files would get the same path)
+  3  a target could not be read or parsed, or no ELF file was found (nothing is written)";
+
+/// `diff`'s exit codes, shown in its `--help`.
+pub const DIFF_EXIT_CODES: &str = "\
+Exit status:
+  0  no change at or above --fail-on (default: no breaking change)
+  1  a change at or above --fail-on
+  2  usage error, or an accept file that cannot be loaded
+  3  a side could not be read: an unreadable file, a bad snapshot, no ELF file";
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Treat DIR as the root of an image: paths resolve inside it and are recorded relative to it.
+    #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
+    pub root: Option<String>,
+    /// Write the snapshot to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The least severe class of change that fails a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Breaking,
+    Compatible,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old build: an ELF file, a directory, or a snapshot.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new build: an ELF file, a directory, or a snapshot.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// Accepted changes (YAML): listed apart, never fail the diff.
+    #[arg(long, value_name = "FILE")]
+    pub accept: Option<String>,
+    /// Fail on breaking changes (default), on compatible ones too (a frozen interface), or on any.
+    #[arg(long, value_enum, default_value = "breaking")]
+    pub fail_on: FailOn,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Say which files were skipped and why.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,7 +132,8 @@ pub enum InspectFormat {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// Files or directories (walked recursively; non-ELF files found while walking are skipped).
-    #[arg(required = true, value_name = "PATH")]
+    /// With --image, paths inside the image; none means the program the image runs.
+    #[arg(required_unless_present = "image", value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format. (No environment variable: ELFGATE_FORMAT is check's.)
     #[arg(long, value_enum, default_value = "text")]
@@ -63,6 +141,8 @@ pub struct InspectArgs {
     /// Treat DIR as the root of an image: paths and symlinks resolve inside it.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Also compute each file's SHA-256 (reads every byte of every file).
     #[arg(long)]
     pub digest: bool,
@@ -192,6 +272,8 @@ pub struct CheckArgs {
     /// Treat DIR as the root of a mounted image: `/app/server` means DIR/app/server.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Report format.
     #[arg(long, value_enum, default_value = "text", env = "ELFGATE_FORMAT")]
     pub format: CheckFormat,
@@ -204,9 +286,65 @@ pub struct CheckArgs {
     /// Write this file (atomically) only when every rule passed.
     #[arg(long, value_name = "PATH", env = "ELFGATE_SUCCESS_FILE")]
     pub success_file: Option<String>,
+    /// Contract snapshot (elfgate snapshot) the targets must not break (rule contract.baseline).
+    #[arg(long, value_name = "SNAPSHOT", env = "ELFGATE_BASELINE")]
+    pub baseline: Option<String>,
+    /// Go program that opens the targets as plugins (or -linkshared executable of Go shared libraries).
+    #[arg(long, value_name = "HOST", env = "ELFGATE_PLUGIN_HOST")]
+    pub plugin_host: Option<String>,
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// Reading a container image instead of a directory (`--image`).
+#[derive(Debug, Clone, Args)]
+pub struct ImageArgs {
+    /// Read the files from an image: oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker-archive:FILE[:NAME:TAG|:@N]. Targets are paths inside it.
+    #[arg(
+        id = "image",
+        long = "image",
+        value_name = "REF",
+        env = "ELFGATE_IMAGE",
+        conflicts_with = "root"
+    )]
+    pub reference: Option<String>,
+    /// With --image: the platform to pick from an index, os/arch[/variant] (default: this machine's).
+    #[arg(
+        long,
+        value_name = "OS/ARCH",
+        env = "ELFGATE_PLATFORM",
+        requires = "image"
+    )]
+    pub platform: Option<String>,
+    /// With --image: the largest ELF file read (it is held in memory while inspected);
+    /// bytes, or with a K, M or G suffix (KiB, MiB, GiB). Larger ones are unreadable.
+    #[arg(long, value_name = "SIZE", env = "ELFGATE_MAX_FILE_SIZE", value_parser = parse_size, requires = "image")]
+    pub max_file_size: Option<u64>,
+}
+
+/// A size in bytes: digits, then optionally `K`, `M`, `G` (or `KiB`, `MiB`,
+/// `GiB`, any case), powers of 1024. Zero is refused.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number of bytes, e.g. 512M"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => return Err(format!("{s:?}: unknown unit (K, M, G, KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(1u64 << shift) {
+        Some(0) => Err(format!("{s:?}: must be more than 0")),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?}: too large")),
+    }
 }
 
 /// Shells `completions` writes a script for.
@@ -243,6 +381,30 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("8k"), Ok(8192));
+        for bad in ["", "0", "1T", "-1", "1.5G", "99999999999999999999"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn image_and_root_exclude_each_other() {
+        let e = Cli::try_parse_from([
+            "elfgate", "check", "--image", "oci:x", "--root", "/r", "/app",
+        ]);
+        assert!(e.is_err());
+        let e = Cli::try_parse_from(["elfgate", "check", "--platform", "linux/arm64", "/app"]);
+        assert!(e.is_err(), "--platform needs --image");
+        let ok = Cli::try_parse_from(["elfgate", "inspect", "--image", "oci:x"]);
+        assert!(ok.is_ok(), "inspect --image needs no path");
+        assert!(Cli::try_parse_from(["elfgate", "inspect"]).is_err());
     }
 
     #[test]

@@ -16,7 +16,36 @@ pub const SCHEMA: &str = "elfgate.inspect/v1";
 #[derive(Debug, Clone, Serialize)]
 pub struct Document {
     pub schema: String,
+    /// The image the files came from (`--image`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageFacts>,
     pub files: Vec<Report>,
+}
+
+/// The image a run read (`--image`): which one, and how it was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImageFacts {
+    /// The reference as given, e.g. `oci:/images/app:v1`.
+    pub reference: String,
+    /// The manifest's digest (for a legacy docker-archive, the config's).
+    pub digest: String,
+    /// `os/arch[/variant]` of the image, from its config.
+    pub platform: String,
+    /// How many layers it has.
+    pub layers: usize,
+    /// Entries skipped while applying the layers, each naming the entry
+    /// and why (`../` names, writes through symlinks out of the image...).
+    pub warnings: Vec<String>,
+}
+
+/// The layer whose entry supplied a file's bytes (for a hard link, the
+/// layer of the link entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LayerRef {
+    /// From 1 (the lowest layer) to the number of layers.
+    pub index: usize,
+    /// The layer's uncompressed digest, as in the config's `rootfs.diff_ids`.
+    pub diff_id: String,
 }
 
 /// Everything elfgate established about one file.
@@ -44,6 +73,9 @@ pub struct Report {
     pub errors: Vec<String>,
     /// Oddities that were tolerated (a misaligned note, an unknown property).
     pub warnings: Vec<String>,
+    /// With `--image`: the layer that supplied the file; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<LayerRef>,
     /// The answers to the symbol patterns of `check`; never serialized.
     #[serde(skip)]
     pub symbol_search: Option<SymbolSearch>,

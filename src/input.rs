@@ -8,6 +8,7 @@
 //! never a SIGBUS, and memory grows only with what is actually read.
 
 mod bytes;
+pub mod image;
 mod walk;
 
 pub use bytes::{FileBytes, read_with};
@@ -54,6 +55,8 @@ pub struct Target {
     /// Whether `open` may follow a final symlink: only for host paths; under
     /// `--root` the path was resolved already and must not change.
     pub follow: bool,
+    /// The file inside an image (`--image`), which has no host path.
+    pub image: Option<image::ImageFile>,
 }
 
 /// One thing found while expanding targets, in order: a file (as `F`,
@@ -85,6 +88,9 @@ pub enum Resolver {
     /// Paths are inside `root`; symlinks (absolute ones and `..`) resolve as
     /// if `root` were `/`, and nothing outside `root` is ever opened.
     Root(PathBuf),
+    /// Paths are inside an image's merged layers, resolved as under `Root`;
+    /// nothing is opened on the host (see [`image`]).
+    Image(std::sync::Arc<image::Loaded>),
 }
 
 impl Resolver {
@@ -108,6 +114,7 @@ impl Resolver {
             fs_path,
             named,
             follow: matches!(self, Resolver::Host),
+            image: None,
         }
     }
 
@@ -118,6 +125,13 @@ impl Resolver {
             // The kernel resolves host paths.
             Resolver::Host => path.to_path_buf(),
             Resolver::Root(root) => resolve_in_root(root, path, display)?,
+            // An image's files are walked by `image::walk`, never located on the host.
+            Resolver::Image(_) => {
+                return Err(InputError::NotFound {
+                    path: display.to_string(),
+                    detail: " (inside an image, not on this machine)".into(),
+                });
+            }
         };
         let meta = std::fs::metadata(&path).map_err(|e| io_or_missing(display, "stat", e))?;
         Ok((path, meta))
@@ -290,6 +304,17 @@ pub struct FileId {
 }
 
 impl FileId {
+    /// A file of an image (`--image`), by its place in the image's tree.
+    pub fn in_image(inode: u32) -> Self {
+        FileId {
+            dev: u64::MAX,
+            ino: u64::from(inode),
+            size: 0,
+            mtime: (0, 0),
+            ctime: (0, 0),
+        }
+    }
+
     fn of(meta: &Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
         FileId {
@@ -319,6 +344,19 @@ pub struct Start {
 }
 
 impl Start {
+    /// The first `len` (at most four) of `bytes`.
+    pub fn new(bytes: [u8; 4], len: usize) -> Self {
+        Start {
+            bytes,
+            len: len.min(4),
+        }
+    }
+
+    /// Whether these are the ELF magic.
+    pub fn is_elf(&self) -> bool {
+        self.len == 4 && &self.bytes == b"\x7fELF"
+    }
+
     /// Why the file is not ELF, in words.
     pub fn reason(&self) -> String {
         let start = self.bytes.get(..self.len).unwrap_or_default();

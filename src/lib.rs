@@ -7,9 +7,12 @@
 pub mod check;
 pub mod cli;
 pub mod completions;
+pub mod contract;
+pub mod contract_cmd;
 pub mod elf;
 pub mod facts;
 pub mod go;
+pub mod image_scan;
 pub mod input;
 pub mod inspect;
 pub mod pick;

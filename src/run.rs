@@ -37,6 +37,8 @@ pub fn main() -> u8 {
         Command::Inspect(a) => run_inspect(&a),
         Command::Check(a) => crate::check::run(&a),
         Command::SelfCopy(a) => self_copy(&a),
+        Command::Snapshot(a) => crate::contract_cmd::run_snapshot(&a),
+        Command::Diff(a) => crate::contract_cmd::run_diff(&a),
         Command::Completions(a) => match write_stdout(&crate::completions::script(a.shell)) {
             Ok(()) => EXIT_PASS,
             Err(e) => {
@@ -76,6 +78,9 @@ pub struct Inspector<'q> {
     opts: Options<'q>,
     verbose: bool,
     seen: Mutex<HashMap<FileId, Arc<Report>>>,
+    /// Files of an image whose bytes were read ahead (see [`Inspector::prefill`])
+    /// and could not be parsed, by id: the error, without a path.
+    failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
     /// Counts the files examined; drawn on a terminal (see `term`).
     progress: Progress,
 }
@@ -86,6 +91,7 @@ impl<'q> Inspector<'q> {
             opts,
             verbose,
             seen: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
             progress: Progress::disabled(),
         }
     }
@@ -95,6 +101,92 @@ impl<'q> Inspector<'q> {
     pub fn with_progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
         self
+    }
+
+    /// Inspects the bytes of an image's file read ahead of the walk (as an
+    /// image's layers stream past) and keeps the report by id, so that
+    /// every path the walk reaches it by gets it (see `input::image`).
+    pub fn prefill(&self, id: FileId, bytes: &[u8]) {
+        if self.seen().contains_key(&id) {
+            return;
+        }
+        match inspect::inspect_bytes("", bytes, &self.opts) {
+            Ok(r) => {
+                self.seen().insert(id, Arc::new(r));
+            }
+            Err(FileError::Elf { source, .. }) => {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id, source);
+            }
+            // Bytes are never a path that failed to open.
+            Err(_) => {}
+        }
+    }
+
+    /// [`Inspector::outcome`] for a file inside an image: its report was
+    /// made as its layer streamed past, or its bytes are read now.
+    fn image_outcome(
+        &self,
+        src: &Source<'_>,
+        file: &crate::input::image::ImageFile,
+    ) -> Option<Outcome> {
+        let start = file.start();
+        if !start.is_elf() {
+            if !src.named() {
+                return self
+                    .verbose
+                    .then(|| Outcome::Skipped(src.display(), "not ELF"));
+            }
+            let path = src.display();
+            let e = FileError::NotElf {
+                path: path.clone(),
+                reason: start.reason(),
+            };
+            return Some(Outcome::Failed(path, e.to_string()));
+        }
+        let display = src.display();
+        let (index, diff_id) = file.layer();
+        let layer = crate::facts::LayerRef {
+            index,
+            diff_id: diff_id.to_string(),
+        };
+        let id = file.id();
+        let with_path = |r: &Report| {
+            let mut r = r.clone();
+            r.path = display.clone();
+            r.layer = Some(layer.clone());
+            Outcome::Report(Arc::new(r))
+        };
+        if let Some(known) = self.seen().get(&id).cloned() {
+            return Some(with_path(&known));
+        }
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        if let Some(e) = failed {
+            let e = FileError::Elf {
+                path: display.clone(),
+                source: e,
+            };
+            return Some(Outcome::Failed(display, e.to_string()));
+        }
+        let bytes = match file.read(&display) {
+            Ok(b) => b,
+            Err(e) => return Some(Outcome::Failed(display, e.to_string())),
+        };
+        Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                self.seen().insert(id, Arc::clone(&r));
+                with_path(&r)
+            }
+            Err(e) => Outcome::Failed(display, e.to_string()),
+        })
     }
 
     /// Inspects the files of `targets` (walked in parallel, see
@@ -108,6 +200,9 @@ impl<'q> Inspector<'q> {
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
         self.progress.tick();
+        if let Some(file) = src.image_file() {
+            return self.image_outcome(src, file);
+        }
         let opened = match src.open() {
             Ok(o) => o,
             Err(OpenError::NotElf(_)) if !src.named() => {
@@ -219,32 +314,61 @@ fn error_path(e: &crate::input::InputError) -> String {
 }
 
 fn run_inspect(a: &InspectArgs) -> u8 {
-    let resolver = match resolver(a.root.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("elfgate: {e}");
-            return EXIT_USAGE;
-        }
-    };
     let opts = Options {
         digest: a.digest,
         symbols: None,
     };
-    let found = Inspector::new(opts, a.verbose)
-        .with_progress(Progress::stderr("inspect"))
-        .targets(&resolver, &a.paths);
+    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("inspect"));
+    let mut image = None;
+    let mut paths = a.paths.clone();
+    let mut missing = false;
+    let resolver = match &a.image.reference {
+        Some(r) => match crate::image_scan::prepare(&a.image, r, &a.paths, &inspector) {
+            Ok(scan) => {
+                for (path, note) in &scan.notes {
+                    eprintln!("elfgate: {path}: {note}");
+                }
+                if let Some((name, why)) = &scan.missing {
+                    eprintln!("elfgate: {name}: {why}");
+                    missing = true;
+                }
+                paths = scan.targets;
+                image = Some(scan.facts);
+                scan.resolver
+            }
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return match e {
+                    crate::input::image::ImageError::Usage(_) => EXIT_USAGE,
+                    crate::input::image::ImageError::Damaged(_) => EXIT_UNREADABLE,
+                };
+            }
+        },
+        None => match resolver(a.root.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let found = inspector.targets(&resolver, &paths);
+    // Erases the progress line before anything else is printed.
+    drop(inspector);
     let done = finish(found, a.verbose);
     let written = match a.format {
-        InspectFormat::Text => write_stdout(crate::render::inspect::text(&done.reports).as_bytes()),
+        InspectFormat::Text => write_stdout(
+            crate::render::inspect::text_image(&done.reports, image.as_ref()).as_bytes(),
+        ),
         InspectFormat::Json => {
-            write_stdout_with(|out| crate::render::inspect::json_to(done.reports, out))
+            write_stdout_with(|out| crate::render::inspect::json_image_to(done.reports, image, out))
         }
     };
     if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
-    if done.unreadable {
+    if done.unreadable || missing {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS

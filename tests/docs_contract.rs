@@ -10,6 +10,7 @@
 //!   including the two `check`-only cases that are easy to forget.
 
 mod common;
+mod imagekit;
 
 use std::collections::BTreeSet;
 
@@ -47,10 +48,23 @@ fn json_keys(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Keys of the `inspect` document over every fixture (directory walk) and
-/// a named non-ELF file (an error-only report).
+/// Keys of the `inspect` document over every fixture (directory walk), a
+/// named non-ELF file (an error-only report), and an image (`--image`).
 fn inspect_keys() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
+    let dir = tempfile::tempdir().unwrap();
+    let layer = imagekit::Tar::default()
+        .file(
+            "app/server",
+            &std::fs::read(imagekit::fixture("go127-cgo")).unwrap(),
+        )
+        .file("../escapes", b"x")
+        .end();
+    let image = imagekit::layout(dir.path(), &[(layer.clone(), layer)], &["/app/server"]);
+    let reference = format!("oci:{}:t", image.dir.display());
+    let o = elfgate(&["inspect", "--format", "json", "--image", &reference, "/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    json_keys(&serde_json::from_slice(&o.stdout).unwrap(), "", &mut keys);
     for args in [
         &["inspect", "--format", "json", "--digest", "bin"][..],
         &["inspect", "--format", "json", "bin/notelf.txt"][..],

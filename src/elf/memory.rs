@@ -49,8 +49,8 @@ pub struct BuildinfoLocation {
 /// The relocation tables, read once on first use.
 #[derive(Debug, Default)]
 pub(crate) struct Relocations<'data> {
-    rela: &'data [u8],
-    rel: &'data [u8],
+    pub(super) rela: &'data [u8],
+    pub(super) rel: &'data [u8],
     errors: Vec<ElfError>,
 }
 
@@ -147,7 +147,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
             })
     }
 
-    fn relocations(&self) -> &Relocations<'data> {
+    pub(super) fn relocations(&self) -> &Relocations<'data> {
         self.relocations.get_or_init(|| {
             let mut out = Relocations::default();
             let addrs = match self.dynamic() {

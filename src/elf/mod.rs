@@ -26,6 +26,7 @@ mod header;
 mod memory;
 mod notes;
 mod properties;
+mod relocs;
 mod sections;
 mod symbols;
 mod versions;
@@ -43,6 +44,7 @@ pub use header::{ByteOrder, Class, FileType, Header, Linkage};
 pub use memory::{BuildinfoLocation, LocationSource};
 pub use notes::{Note, NoteSource, Notes};
 pub use properties::{Properties, parse_properties};
+pub use relocs::SymbolRelocation;
 pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE, SectionSource};
 pub use symbols::{
     Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,

@@ -4,6 +4,7 @@
 pub mod buildinfo;
 pub mod dwarf;
 pub mod modinfo;
+pub mod modulehash;
 pub mod pclnstream;
 pub mod pclntab;
 pub mod scan;

@@ -48,6 +48,8 @@ pub struct Source<'a>(Place<'a>);
 enum Place<'a> {
     Entry(&'a Listing, &'a Entry),
     Target(&'a Target),
+    /// A file inside an image (`--image`).
+    Image(&'a super::image::Visit),
 }
 
 impl<'a> Source<'a> {
@@ -56,11 +58,27 @@ impl<'a> Source<'a> {
         Source(Place::Target(t))
     }
 
+    /// A file an image walk reached.
+    pub fn image(v: &'a super::image::Visit) -> Self {
+        Source(Place::Image(v))
+    }
+
+    /// The file inside an image this is, if it is one: it is read through
+    /// the image, never opened on the host.
+    pub fn image_file(&self) -> Option<&'a super::image::ImageFile> {
+        match self.0 {
+            Place::Image(v) => Some(&v.file),
+            Place::Target(t) => t.image.as_ref(),
+            Place::Entry(..) => None,
+        }
+    }
+
     /// The path shown to the user (built on demand: a walk shows few of them).
     pub fn display(&self) -> String {
         match self.0 {
             Place::Entry(dir, e) => dir.child_display(e),
             Place::Target(t) => t.display.clone(),
+            Place::Image(v) => v.display.clone(),
         }
     }
 
@@ -69,6 +87,7 @@ impl<'a> Source<'a> {
         match self.0 {
             Place::Entry(..) => false,
             Place::Target(t) => t.named,
+            Place::Image(v) => v.named,
         }
     }
 
@@ -80,14 +99,35 @@ impl<'a> Source<'a> {
                 fs_path: dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e))),
                 named: false,
                 follow: dir.follow,
+                image: None,
             },
             Place::Target(t) => t.clone(),
+            Place::Image(v) => Target {
+                display: v.display.clone(),
+                fs_path: PathBuf::new(),
+                named: v.named,
+                follow: false,
+                image: Some(v.file.clone()),
+            },
         }
     }
 
     /// Opens the file and reads its first bytes; see [`super::sniff`].
     pub fn open(&self) -> Result<Opened, OpenError> {
+        if let Some(f) = self.image_file() {
+            // Read through the image (`image_file`); there is no host file.
+            let start = f.start();
+            if !start.is_elf() {
+                return Err(OpenError::NotElf(start));
+            }
+            return Err(OpenError::Input(InputError::NotRegular {
+                path: self.display(),
+                kind: "file inside an image",
+            }));
+        }
         match self.0 {
+            // Handled above.
+            Place::Image(_) => Err(OpenError::NotElf(super::Start::new([0; 4], 0))),
             Place::Target(t) => super::open(t),
             Place::Entry(dir, e) => {
                 let fail = |op, err: std::io::Error| {
@@ -212,6 +252,9 @@ impl Resolver {
         T: Send,
         V: Fn(Source<'_>) -> Option<T> + Sync,
     {
+        if let Resolver::Image(image) = self {
+            return visit_image(image, targets, visit);
+        }
         let (done, results) = mpsc::channel();
         let walk = Walk {
             resolver: self,
@@ -281,7 +324,7 @@ where
             // `/tmp/../app/x` are all `/app/x`.
             let shown = match self.resolver {
                 Resolver::Host => t.clone(),
-                Resolver::Root(_) => super::in_root_display(t),
+                Resolver::Root(_) | Resolver::Image(_) => super::in_root_display(t),
             };
             match self.resolver.locate(Path::new(t), &shown) {
                 Ok((fs_path, meta)) if meta.is_dir() => {
@@ -458,7 +501,7 @@ where
         // the root for an image: `dir` is a real directory under the root,
         // found by the walk itself.
         let raw = match self.resolver {
-            Resolver::Host => fs_path.clone(),
+            Resolver::Host | Resolver::Image(_) => fs_path.clone(),
             Resolver::Root(root) => match fs_path.strip_prefix(root) {
                 Ok(inside) => Path::new("/").join(inside),
                 Err(_) => fs_path.clone(),
@@ -476,6 +519,31 @@ where
         };
         out.push(Item::Found(found));
     }
+}
+
+/// [`Resolver::visit`] over an image: the tree is walked in memory (see
+/// `image::walk`), then the files are visited in parallel, in walk order.
+fn visit_image<T, V>(
+    image: &std::sync::Arc<super::image::Loaded>,
+    targets: &[String],
+    visit: &V,
+) -> Vec<Found<T>>
+where
+    T: Send,
+    V: Fn(Source<'_>) -> Option<T> + Sync,
+{
+    use super::image::Item;
+    use rayon::prelude::*;
+    let items = super::image::walk(image, targets);
+    let found: Vec<Option<Found<T>>> = items
+        .into_par_iter()
+        .map(|item| match item {
+            Item::File(v) => visit(Source::image(&v)).map(Found::File),
+            Item::Error(e) => Some(Found::Error(e)),
+            Item::Skipped(p, why) => Some(Found::Skipped(p, why)),
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 /// The kind of an entry whose type the directory did not give.

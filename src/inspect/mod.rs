@@ -73,6 +73,28 @@ pub fn inspect_file(
     Ok(report)
 }
 
+/// Reads and reports on a file held in memory (one read from an image):
+/// the same report [`inspect_file`] makes of the same bytes on disk.
+pub fn inspect_bytes(display: &str, bytes: &[u8], opts: &Options) -> Result<Report, FileError> {
+    use sha2::Digest;
+    let sha256 = opts
+        .digest
+        .then(|| input::hex(&sha2::Sha256::digest(bytes)));
+    let mut report = inspect_data(display, bytes, opts).map_err(|e| match e {
+        FileError::NotElf { path, reason } => FileError::Elf {
+            path,
+            source: ElfError::Invalid {
+                structure: "ELF identification (e_ident)".into(),
+                reason,
+            },
+        },
+        e => e,
+    })?;
+    report.size = bytes.len() as u64;
+    report.sha256 = sha256;
+    Ok(report)
+}
+
 /// The pure part: a report from any byte source (a `&[u8]` in tests and
 /// fuzzing, an [`input::FileBytes`] over a file in the product).
 pub fn inspect_data<'d, R: ReadRef<'d> + crate::go::Positional>(

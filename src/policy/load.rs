@@ -98,6 +98,10 @@ pub struct Ruleset {
     pub arch: Option<Vec<ArchSpec>>,
     pub max_glibc: Option<GlibcVersion>,
     pub sha256: Vec<Sha256>,
+    /// `contract.baseline`: a snapshot (`elfgate.contract/v1`) to compare with.
+    pub baseline: Option<String>,
+    /// `go.plugin`: the program that opens these files as Go plugins.
+    pub plugin_host: Option<String>,
 }
 
 impl Ruleset {
@@ -124,6 +128,8 @@ impl Ruleset {
             + usize::from(self.arch.is_some())
             + usize::from(self.max_glibc.is_some())
             + usize::from(!self.sha256.is_empty())
+            + usize::from(self.baseline.is_some())
+            + usize::from(self.plugin_host.is_some())
     }
 }
 
@@ -258,6 +264,21 @@ impl TryFrom<String> for Buildmode {
     }
 }
 
+/// A path value (`baseline`, `plugin_host`): trimmed, not empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+struct PathValue(String);
+
+impl TryFrom<String> for PathValue {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "" => Err("empty path".into()),
+            t => Ok(PathValue(t.to_string())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
 struct Experiment(String);
@@ -322,6 +343,10 @@ struct RulesetDoc {
     allow_unknown: Vec<AllowId>,
     #[serde(default)]
     trust_inferred_version: Option<bool>,
+    #[serde(default)]
+    baseline: Option<PathValue>,
+    #[serde(default)]
+    plugin_host: Option<PathValue>,
 }
 
 fn at(file: &str, loc: serde_saphyr::Location, message: String) -> PolicyError {
@@ -430,6 +455,8 @@ fn parse_document(file: &str, text: &str) -> Result<(Vec<Ruleset>, bool), Policy
             arch: d.arch.map(|a| dedup(a.value)),
             max_glibc: d.max_glibc,
             sha256: dedup(d.sha256),
+            baseline: d.baseline.map(|p| p.0),
+            plugin_host: d.plugin_host.map(|p| p.0),
         };
         if rs.rule_count() == 0 {
             return Err(at(
@@ -499,6 +526,8 @@ pub struct FlagRules {
     pub sha256: Vec<String>,
     pub allow_unknown: Vec<String>,
     pub trust_inferred_version: bool,
+    pub baseline: Option<String>,
+    pub plugin_host: Option<String>,
 }
 
 fn flag_err(flag: &str, value: &str, message: String) -> PolicyError {
@@ -530,6 +559,16 @@ fn each<T>(
         }
     }
     Ok(out)
+}
+
+/// A path flag, trimmed; empty is an error.
+fn path_flag(flag: &str, v: &Option<String>) -> Result<Option<String>, PolicyError> {
+    match v {
+        None => Ok(None),
+        Some(p) => PathValue::try_from(p.clone())
+            .map(|p| Some(p.0))
+            .map_err(|m| flag_err(flag, p, m)),
+    }
 }
 
 impl FlagRules {
@@ -611,6 +650,8 @@ impl FlagRules {
                 None => None,
             },
             sha256: dedup(each("--sha256", &self.sha256, true, Sha256::parse)?),
+            baseline: path_flag("--baseline", &self.baseline)?,
+            plugin_host: path_flag("--plugin-host", &self.plugin_host)?,
         };
         Ok((rs.rule_count() > 0).then_some(rs))
     }

@@ -13,6 +13,7 @@
 
 mod abi;
 mod build;
+pub mod contract;
 mod digest;
 mod go_version;
 mod load;
@@ -25,6 +26,7 @@ use thiserror::Error;
 
 pub use abi::{IsaLevel, Property};
 pub use build::{ModulePattern, SettingPattern};
+pub use contract::{Baseline, ContractInputs, FileInput};
 pub use digest::Sha256;
 pub use go_version::VersionRule;
 pub use load::{FLAGS_RULESET, FlagRules, MAX_POLICY_BYTES, PathGlobs, Policy, Ruleset};
@@ -155,6 +157,17 @@ fn readable(report: &Report) -> Finding {
 /// matches gets only `file.readable` and a note; if that is true of every
 /// target, [`exit_code`] returns 2 (nothing was checked).
 pub fn evaluate(report: &Report, policy: &Policy, host_goarch: Option<&str>) -> FileVerdict {
+    evaluate_with(report, policy, host_goarch, &ContractInputs::default())
+}
+
+/// [`evaluate`], with what the contract rules (`contract.baseline`,
+/// `go.plugin`) read beside the report.
+pub fn evaluate_with(
+    report: &Report,
+    policy: &Policy,
+    host_goarch: Option<&str>,
+    inputs: &ContractInputs,
+) -> FileVerdict {
     let path = report.path.clone();
     let mut findings = vec![readable(report)];
     if report.elf.is_none() {
@@ -191,7 +204,7 @@ pub fn evaluate(report: &Report, policy: &Policy, host_goarch: Option<&str>) -> 
             ruleset: rs,
             findings: Vec::new(),
         };
-        check_ruleset(&mut c, report, host_goarch, tables, hits, *base);
+        check_ruleset(&mut c, report, host_goarch, tables, hits, *base, inputs);
         findings.append(&mut c.findings);
     }
     FileVerdict::new(path, matched, notes, findings)
@@ -204,6 +217,7 @@ fn check_ruleset(
     tables: Option<&[SymbolTable]>,
     hits: Option<&[symbols::Hit]>,
     base: usize,
+    inputs: &ContractInputs,
 ) {
     let rs = c.ruleset;
     let path = report.path.as_str();
@@ -274,6 +288,14 @@ fn check_ruleset(
     if !rs.sha256.is_empty() {
         let o = digest::check_sha256(&rs.sha256, report);
         c.push(RuleId::FileSha256, None, o);
+    }
+    if let Some(b) = &rs.baseline {
+        let o = contract::check_baseline(b, report, inputs);
+        c.push(RuleId::ContractBaseline, Some(b), o);
+    }
+    if let Some(h) = &rs.plugin_host {
+        let o = contract::check_plugin(h, report, inputs);
+        c.push(RuleId::GoPlugin, Some(h), o);
     }
 }
 
@@ -348,6 +370,8 @@ rulesets:
     arch: [arm64]
     max_glibc: "2.17"
     sha256: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    baseline: contract.json
+    plugin_host: /app/host
 "#;
 
     /// Every registered rule can be produced by evaluation, and evaluation

@@ -26,6 +26,8 @@ pub enum RuleId {
     ElfArch,
     ElfGlibc,
     FileSha256,
+    ContractBaseline,
+    GoPlugin,
 }
 
 /// One registry row.
@@ -197,11 +199,36 @@ pub const RULES: &[RuleInfo] = &[
         full: "Compares the hex SHA-256 of the whole file with the list of allowed digests.",
         help: "Pin the digest of the approved build. A digest that was not computed is unknown.",
     },
+    RuleInfo {
+        id: RuleId::ContractBaseline,
+        policy_keys: &["baseline"],
+        short: "No breaking change relative to the baseline contract snapshot.",
+        full: "Compares the file's contract (exported symbols and versions, needed libraries and \
+               versions, glibc, ISA level, ABI marks, Go toolchain, modules, FIPS, package and \
+               ABI hashes) with the file of the same path in an `elfgate snapshot` document, \
+               as `elfgate diff` does, and fails on any breaking change. A file missing from the \
+               targets fails as file.removed; a file not in the baseline passes.",
+        help: "Restore what the change removed, or, if the break is intended, commit a new \
+               snapshot as the baseline. A contract that cannot be read is unknown.",
+    },
+    RuleInfo {
+        id: RuleId::GoPlugin,
+        policy_keys: &["plugin_host"],
+        short: "The file loads into the plugin host: plugin.Open (or a -linkshared start) would succeed.",
+        full: "For a Go plugin, decides what plugin.Open in the host would do, from the package \
+               hash bytes in the plugin's table order: the host must link package plugin and \
+               cgo, be from a release with the same moduledata layout, and every package both \
+               link must have the same hash. For a Go shared library, compares the ABI hash the \
+               -linkshared host was linked against with the library's.",
+        help: "Rebuild the plugin with the host's toolchain and the host's versions of every \
+               shared package (same flags, e.g. -trimpath on both or neither). Facts that cannot \
+               be read are unknown.",
+    },
 ];
 
 impl RuleId {
     /// Every id, to check the registry against.
-    pub const ALL: [RuleId; 17] = [
+    pub const ALL: [RuleId; 19] = [
         RuleId::FileReadable,
         RuleId::GoVersion,
         RuleId::SymbolsRequired,
@@ -219,6 +246,8 @@ impl RuleId {
         RuleId::ElfArch,
         RuleId::ElfGlibc,
         RuleId::FileSha256,
+        RuleId::ContractBaseline,
+        RuleId::GoPlugin,
     ];
 
     /// The stable string id.
@@ -241,6 +270,8 @@ impl RuleId {
             RuleId::ElfArch => "elf.arch",
             RuleId::ElfGlibc => "elf.glibc",
             RuleId::FileSha256 => "file.sha256",
+            RuleId::ContractBaseline => "contract.baseline",
+            RuleId::GoPlugin => "go.plugin",
         }
     }
 

@@ -53,6 +53,9 @@ pub struct FileVerdict {
     /// Remarks that are not rule results, e.g. "no ruleset matches".
     pub notes: Vec<String>,
     pub findings: Vec<Finding>,
+    /// With `--image`: the layer that supplied the file; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<crate::facts::LayerRef>,
 }
 
 impl FileVerdict {
@@ -79,6 +82,7 @@ impl FileVerdict {
             rulesets,
             notes,
             findings,
+            layer: None,
         }
     }
 

@@ -9,9 +9,22 @@ use crate::go::modinfo::ModInfo;
 
 /// Text for all reports, one block per file.
 pub fn text(reports: &[Report]) -> String {
+    text_image(reports, None)
+}
+
+/// [`text`], with the image the files came from (`--image`): a first line
+/// names it, and each file's line says its layer (`/app/server (layer 2 of 4): ...`).
+pub fn text_image(reports: &[Report], image: Option<&crate::facts::ImageFacts>) -> String {
     let mut out = String::new();
+    if let Some(i) = image {
+        let _ = writeln!(
+            out,
+            "{}: image {} {}, {} layers",
+            i.reference, i.digest, i.platform, i.layers
+        );
+    }
     for r in reports {
-        file_text(&mut out, r);
+        file_text(&mut out, r, image.map(|i| i.layers));
     }
     out
 }
@@ -19,8 +32,14 @@ pub fn text(reports: &[Report]) -> String {
 /// The JSON document `{"schema": ..., "files": [...]}`, pretty-printed.
 /// Takes the reports (the document holds them) rather than copying them all.
 pub fn json(reports: Vec<Report>) -> String {
+    json_image(reports, None)
+}
+
+/// [`json`], with the image the files came from (`--image`).
+pub fn json_image(reports: Vec<Report>, image: Option<crate::facts::ImageFacts>) -> String {
     let doc = Document {
         schema: crate::facts::SCHEMA.to_string(),
+        image,
         files: reports,
     };
     // Serializing plain data with string keys cannot fail.
@@ -33,21 +52,38 @@ pub fn json(reports: Vec<Report>) -> String {
 /// document is megabytes, and a string of it (grown by doubling) was most
 /// of `inspect`'s peak memory.
 pub fn json_to(reports: Vec<Report>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    json_image_to(reports, None, out)
+}
+
+/// [`json_to`], with the image the files came from (`--image`).
+pub fn json_image_to(
+    reports: Vec<Report>,
+    image: Option<crate::facts::ImageFacts>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let doc = Document {
         schema: crate::facts::SCHEMA.to_string(),
+        image,
         files: reports,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
 }
 
-fn file_text(out: &mut String, r: &Report) {
+fn file_text(out: &mut String, r: &Report, layers: Option<usize>) {
     let head = if r.elf.is_none() {
         "could not be read".to_string()
     } else {
         headline(r.go.as_ref())
     };
-    let _ = writeln!(out, "{}: {head}", r.path);
+    match (&r.layer, layers) {
+        (Some(l), Some(n)) => {
+            let _ = writeln!(out, "{} (layer {} of {n}): {head}", r.path, l.index);
+        }
+        _ => {
+            let _ = writeln!(out, "{}: {head}", r.path);
+        }
+    }
     if let Some(go) = &r.go {
         go_version_m_lines(out, go);
     }

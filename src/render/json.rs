@@ -23,11 +23,22 @@ struct Document<'a> {
     result: &'static str,
     exit_code: u8,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a crate::facts::ImageFacts>,
     files: &'a [FileVerdict],
 }
 
 /// Renders the verdicts as one pretty-printed JSON document and a newline.
 pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
+    render_image(verdicts, tool, None)
+}
+
+/// [`render`], with the image the files came from (`--image`).
+pub fn render_image(
+    verdicts: &Verdicts,
+    tool: &ToolInfo<'_>,
+    image: Option<&crate::facts::ImageFacts>,
+) -> Vec<u8> {
     let doc = Document {
         schema: SCHEMA,
         tool: Tool {
@@ -37,6 +48,7 @@ pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
         result: result_word(verdicts),
         exit_code: exit_code(verdicts),
         summary: verdicts.summary(),
+        image,
         files: &verdicts.files,
     };
     // Serializing these plain structs cannot fail (string keys, no maps

@@ -51,6 +51,17 @@ fn rules() -> Vec<Value> {
 
 /// Renders the verdicts as a SARIF 2.1.0 log and a newline.
 pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
+    render_image(verdicts, tool, None)
+}
+
+/// [`render`] for files read from an image (`--image`): each result's
+/// properties carry `image_digest` (and the file's `layer`), and the run's
+/// properties the whole `image` object.
+pub fn render_image(
+    verdicts: &Verdicts,
+    tool: &ToolInfo<'_>,
+    image: Option<&crate::facts::ImageFacts>,
+) -> Vec<u8> {
     let mut results = Vec::new();
     for file in &verdicts.files {
         for f in &file.findings {
@@ -71,6 +82,12 @@ pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
                 properties.insert("subject".into(), json!(s));
             }
             properties.insert("status".into(), json!(f.status));
+            if let Some(i) = image {
+                properties.insert("image_digest".into(), json!(i.digest));
+            }
+            if let Some(l) = &file.layer {
+                properties.insert("layer".into(), json!(l));
+            }
             results.push(json!({
                 "ruleId": f.rule_id.as_str(),
                 "ruleIndex": f.rule_id.index(),
@@ -91,7 +108,7 @@ pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
     if let (Some(uri), Some(obj)) = (tool.information_uri, driver.as_object_mut()) {
         obj.insert("informationUri".into(), json!(uri));
     }
-    let log = json!({
+    let mut log = json!({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -103,6 +120,11 @@ pub fn render(verdicts: &Verdicts, tool: &ToolInfo<'_>) -> Vec<u8> {
             "results": results,
         }],
     });
+    if let Some(i) = image
+        && let Some(run) = log.pointer_mut("/runs/0").and_then(Value::as_object_mut)
+    {
+        run.insert("properties".into(), json!({"image": i}));
+    }
     let mut out = serde_json::to_vec_pretty(&log).unwrap_or_default();
     out.push(b'\n');
     out

@@ -1,7 +1,9 @@
 //! Plain text for terminals and `kubectl logs`: one line per finding, one
 //! per file, one summary line. Every line starts with a word a log query
-//! can key on (`PASS`, `FAIL`, `NOTE`, `SUMMARY`); input-derived text is
-//! escaped so that a file cannot inject lines.
+//! can key on (`PASS`, `FAIL`, `NOTE`, `SUMMARY`, and `IMAGE` first when
+//! the files come from an image); input-derived text is escaped so that a
+//! file cannot inject lines. With `--image`, a file's line says its layer:
+//! `PASS /app/server (layer 2 of 4): 3 checks passed`.
 //!
 //! ```text
 //! PASS /app/server: go.version [go-services] >=go1.22.0: go1.22.3 (from build info) satisfies >=go1.22.0
@@ -92,7 +94,31 @@ pub fn render(verdicts: &Verdicts) -> Vec<u8> {
 
 /// Renders the verdicts as text lines in `style`.
 pub fn render_styled(verdicts: &Verdicts, style: Style) -> Vec<u8> {
+    render_image_styled(verdicts, style, None)
+}
+
+/// [`render`] for files read from an image (`--image`).
+pub fn render_image(verdicts: &Verdicts, image: Option<&crate::facts::ImageFacts>) -> Vec<u8> {
+    render_image_styled(verdicts, Style::default(), image)
+}
+
+/// [`render_styled`] for files read from an image (`--image`).
+pub fn render_image_styled(
+    verdicts: &Verdicts,
+    style: Style,
+    image: Option<&crate::facts::ImageFacts>,
+) -> Vec<u8> {
     let mut out = String::new();
+    if let Some(i) = image {
+        let _ = writeln!(
+            out,
+            "IMAGE {} {} {} ({})",
+            one_line(&i.reference),
+            one_line(&i.digest),
+            one_line(&i.platform),
+            plural(i.layers, "layer", "layers")
+        );
+    }
     for file in &verdicts.files {
         let heads: Vec<String> = file.findings.iter().map(finding_head).collect();
         let width = heads
@@ -114,7 +140,10 @@ pub fn render_styled(verdicts: &Verdicts, style: Style) -> Vec<u8> {
             .iter()
             .filter(|f| f.status == Status::Fail)
             .count();
-        let path = one_line(&file.path);
+        let mut path = one_line(&file.path);
+        if let (Some(l), Some(i)) = (&file.layer, image) {
+            path = format!("{path} (layer {} of {})", l.index, i.layers).into();
+        }
         let _ = match file.status {
             FileStatus::Pass => {
                 style.word(&mut out, "PASS", GREEN);

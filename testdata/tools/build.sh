@@ -31,6 +31,15 @@ row() { # name toolchain platform kind command notes
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >"$BUILD/rows/${1//\//_}.tsv"
 }
 
+# The source as the notes name it: src/DIR for a directory of src/ (which
+# may be nested, src/plugins/host), the last component of an absolute path.
+srcnote() {
+    case $1 in
+        /*) echo "src/$(basename "$1")" ;;
+        *) echo "src/$1" ;;
+    esac
+}
+
 srcdir() {
     case $1 in
         /*) echo "$1" ;;
@@ -75,7 +84,7 @@ go)
     cmd+="go build -o bin/$name"
     for w in "$@"; do cmd+=" $(q "$w")"; done
     cmd+=" ."
-    row "$name" "$version" "$goos/$goarch" "$kind" "$cmd" "$notes (src/$(basename "$src"))"
+    row "$name" "$version" "$goos/$goarch" "$kind" "$cmd" "$notes ($(srcnote "$src"))"
     ;;
 cmd)
     name=$1 toolchain=$2 platform=$3 kind=$4 src=$5 notes=$6
@@ -92,7 +101,7 @@ cmd)
         cmd+=$(q "${w//$here\//}")
     done
     (cd "$(srcdir "$src")" && env LC_ALL=C "${args[@]}")
-    row "$name" "$toolchain" "$platform" "$kind" "$cmd" "$notes (src/$(basename "$src"))"
+    row "$name" "$toolchain" "$platform" "$kind" "$cmd" "$notes ($(srcnote "$src"))"
     ;;
 *)
     echo "build.sh: unknown mode $mode" >&2

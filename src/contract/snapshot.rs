@@ -1,0 +1,511 @@
+//! Writing and reading `elfgate.contract/v1` documents.
+//!
+//! Written canonically: files sorted by path, every set sorted, JSON
+//! indented by two spaces with one line per entry of a list of records (a
+//! symbol, a module, a needed file's versions), a final newline, no
+//! timestamps and no host paths. The same files give the same bytes
+//! wherever and however they were listed, and a change to a committed
+//! snapshot reads as a plain diff: one changed symbol, one changed line.
+//!
+//! Read as hostile input: at most [`MAX_SNAPSHOT_BYTES`], nesting bounded
+//! by `serde_json`'s recursion limit, every field type-checked, the schema
+//! id and unique paths required. Every error names the file and, for
+//! JSON errors, the line and column.
+
+use std::collections::BTreeSet;
+
+use super::extract::canonicalize;
+use super::model::{FileContract, SCHEMA, Snapshot};
+
+/// Snapshots larger than this are refused before parsing. A library with
+/// 100,000 exports takes about 15 MB.
+pub const MAX_SNAPSHOT_BYTES: usize = 256 << 20;
+
+/// Why a snapshot cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{file}: snapshot is {size} bytes, more than the {limit}-byte limit")]
+    TooLarge {
+        file: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: schema is {found:?}, expected {SCHEMA:?}")]
+    Schema { file: String, found: String },
+    #[error("{file}: path {path:?} appears more than once")]
+    Duplicate { file: String, path: String },
+    #[error("{file}: path {path:?} is {why}")]
+    BadPath {
+        file: String,
+        path: String,
+        why: &'static str,
+    },
+}
+
+/// A canonical snapshot of `files` (sorted here).
+pub fn snapshot(mut files: Vec<FileContract>) -> Snapshot {
+    for f in &mut files {
+        canonicalize(f);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Snapshot {
+        schema: SCHEMA.to_string(),
+        files,
+    }
+}
+
+/// The document's bytes (see the module doc) and a final newline.
+///
+/// A library's symbols are most of a snapshot (tens of thousands of
+/// lines): they are written here directly, and the rest by serde_json
+/// with [`Layout`]: the document is serialized with each file's symbol
+/// list empty, and the lists are written where the empty ones are. The
+/// bytes are those serde_json with [`Layout`] writes for the whole
+/// document (a test checks it).
+pub fn to_json(s: &Snapshot) -> Vec<u8> {
+    let shell = Snapshot {
+        schema: s.schema.clone(),
+        files: s.files.iter().map(without_symbols).collect(),
+    };
+    let head = serialize(&shell);
+    // About 110 bytes per symbol: one allocation rather than a dozen doublings.
+    let guess = s.files.iter().fold(head.len(), |n, f| {
+        n.saturating_add(f.symbols.len().saturating_mul(112))
+    });
+    let mut out = Vec::with_capacity(guess.min(MAX_SNAPSHOT_BYTES));
+    // Raw newlines occur only in the layout (strings escape them), so this
+    // line is each file's `symbols` key and nothing else.
+    const EMPTY: &[u8] = b"\n      \"symbols\": [],";
+    let mut rest = head.as_slice();
+    for f in &s.files {
+        let Some(at) = memchr::memmem::find(rest, EMPTY) else {
+            break;
+        };
+        let (before, after) = rest.split_at(at);
+        out.extend_from_slice(before);
+        if f.symbols.is_empty() {
+            out.extend_from_slice(EMPTY);
+        } else {
+            out.extend_from_slice(b"\n      \"symbols\": [");
+            for (i, e) in f.symbols.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                export_line(&mut out, e);
+            }
+            out.extend_from_slice(b"\n      ],");
+        }
+        rest = after.get(EMPTY.len()..).unwrap_or_default();
+    }
+    out.extend_from_slice(rest);
+    out.push(b'\n');
+    out
+}
+
+/// The whole document through serde_json and [`Layout`].
+fn serialize(s: &Snapshot) -> Vec<u8> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Layout::default());
+    // Serializing plain structs of strings and numbers into memory cannot fail.
+    let _ = s.serialize(&mut ser);
+    out
+}
+
+/// A file's contract without its symbols (every other field named, so a
+/// field added to the model cannot be forgotten here).
+fn without_symbols(f: &FileContract) -> FileContract {
+    FileContract {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        elf: f.elf.clone(),
+        soname: f.soname.clone(),
+        interpreter: f.interpreter.clone(),
+        needed: f.needed.clone(),
+        rpath: f.rpath.clone(),
+        runpath: f.runpath.clone(),
+        needed_versions: f.needed_versions.clone(),
+        max_glibc: f.max_glibc.clone(),
+        properties: f.properties.clone(),
+        gnu_build_id: f.gnu_build_id.clone(),
+        symbols: Vec::new(),
+        cgo_glue: f.cgo_glue.clone(),
+        go: f.go.clone(),
+    }
+}
+
+/// One export as [`Layout`] writes a record in a list: one line.
+fn export_line(out: &mut Vec<u8>, e: &super::model::Export) {
+    out.extend_from_slice(b"        {\"name\": ");
+    json_str(out, &e.name);
+    out.extend_from_slice(b", \"version\": ");
+    match &e.version {
+        Some(v) => json_str(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(if e.default {
+        b", \"default\": true, \"type\": "
+    } else {
+        b", \"default\": false, \"type\": "
+    });
+    json_str(out, &e.kind);
+    out.extend_from_slice(b", \"binding\": ");
+    json_str(out, &e.binding);
+    out.extend_from_slice(b", \"size\": ");
+    match e.size {
+        Some(n) => {
+            use std::io::Write;
+            let _ = write!(out, "{n}");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+}
+
+/// A JSON string as serde_json writes it: `"` and `\` escaped, control
+/// characters below 0x20 as `\b`, `\f`, `\n`, `\r`, `\t` or `\u00XX`, the
+/// rest as is.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+    } else {
+        for &b in bytes {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b if b < 0x20 => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+                    out.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+                }
+                b => out.push(b),
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// serde_json's pretty layout (two spaces), except that a record inside a
+/// list inside a file (`files[].symbols[]`, `files[].go.deps[]`, ...) is
+/// written on one line.
+#[derive(Default)]
+struct Layout {
+    stack: Vec<Frame>,
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    array: bool,
+    has_value: bool,
+    compact: bool,
+}
+
+impl Layout {
+    fn compact(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.compact)
+    }
+
+    fn open<W: ?Sized + std::io::Write>(&mut self, w: &mut W, array: bool) -> std::io::Result<()> {
+        let arrays = self.stack.iter().filter(|f| f.array).count();
+        let compact = self.compact() || (!array && arrays >= 2);
+        self.stack.push(Frame {
+            array,
+            has_value: false,
+            compact,
+        });
+        w.write_all(if array { b"[" } else { b"{" })
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, array: bool) -> std::io::Result<()> {
+        if let Some(f) = self.stack.pop()
+            && f.has_value
+            && !f.compact
+        {
+            self.newline(w)?;
+        }
+        w.write_all(if array { b"]" } else { b"}" })
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.stack.len() {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if self.compact() {
+            return w.write_all(if first { b"" } else { b", " });
+        }
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn done(&mut self) {
+        if let Some(f) = self.stack.last_mut() {
+            f.has_value = true;
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for Layout {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, true)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, true)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.done();
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, false)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, false)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.done();
+        Ok(())
+    }
+}
+
+/// Reads a snapshot; `file` names it in errors. The result is canonical
+/// (re-sorted), whatever order the document had.
+pub fn from_json(file: &str, bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    if bytes.len() > MAX_SNAPSHOT_BYTES {
+        return Err(SnapshotError::TooLarge {
+            file: file.to_string(),
+            size: bytes.len(),
+            limit: MAX_SNAPSHOT_BYTES,
+        });
+    }
+    // The schema first, so a document of another kind (an inspect report,
+    // a future version) is named as such rather than as a missing field.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    let json_err = |e: serde_json::Error| SnapshotError::Json {
+        file: file.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: message(&e),
+    };
+    let head: Head = serde_json::from_slice(bytes).map_err(json_err)?;
+    match head.schema {
+        Some(serde_json::Value::String(s)) if s == SCHEMA => {}
+        other => {
+            return Err(SnapshotError::Schema {
+                file: file.to_string(),
+                found: match other {
+                    None => "missing".to_string(),
+                    Some(v) => truncate(&v.to_string(), 80),
+                },
+            });
+        }
+    }
+    let parsed: Snapshot = serde_json::from_slice(bytes).map_err(json_err)?;
+    let mut seen = BTreeSet::new();
+    for f in &parsed.files {
+        let why = if f.path.is_empty() {
+            Some("empty")
+        } else if f.path.starts_with('/') {
+            Some("absolute (paths are relative to a target or root)")
+        } else if f
+            .path
+            .split('/')
+            .any(|c| c == ".." || c == "." || c.is_empty())
+        {
+            Some("not a clean relative path")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(SnapshotError::BadPath {
+                file: file.to_string(),
+                path: truncate(&f.path, 200),
+                why,
+            });
+        }
+        if !seen.insert(f.path.as_str()) {
+            return Err(SnapshotError::Duplicate {
+                file: file.to_string(),
+                path: truncate(&f.path, 200),
+            });
+        }
+    }
+    Ok(snapshot(parsed.files))
+}
+
+/// serde_json's message without its trailing " at line L column C".
+fn message(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    match m.rfind(" at line ") {
+        Some(cut) => m.get(..cut).unwrap_or(&m).to_string(),
+        None => m,
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", s.get(..at).unwrap_or(s)),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::model::{ElfIdentity, Export};
+
+    fn file(path: &str) -> FileContract {
+        FileContract {
+            path: path.into(),
+            sha256: "00".into(),
+            elf: ElfIdentity {
+                class: "ELF64".into(),
+                endian: "little".into(),
+                machine: "x86_64".into(),
+                elf_type: "DYN".into(),
+            },
+            symbols: vec![
+                Export {
+                    name: "b".into(),
+                    kind: "func".into(),
+                    binding: "global".into(),
+                    default: true,
+                    ..Export::default()
+                },
+                Export {
+                    name: "a".into(),
+                    kind: "object".into(),
+                    binding: "global".into(),
+                    default: true,
+                    size: Some(4),
+                    ..Export::default()
+                },
+            ],
+            ..FileContract::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_is_canonical() {
+        let s = snapshot(vec![file("z.so"), file("a/b.so")]);
+        assert_eq!(s.files[0].path, "a/b.so");
+        assert_eq!(s.files[0].symbols[0].name, "a");
+        let bytes = to_json(&s);
+        assert!(bytes.ends_with(b"}\n"));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(
+                "      \"symbols\": [\n        {\"name\": \"a\", \"version\": null, \
+                 \"default\": true, \"type\": \"object\", \"binding\": \"global\", \"size\": 4},\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\"cgo_glue\": [],"), "{text}");
+        assert!(
+            text.starts_with("{\n  \"schema\": \"elfgate.contract/v1\",\n  \"files\": [\n    {\n")
+        );
+        let back = from_json("s.json", &bytes).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(to_json(&back), bytes);
+        // Another order in the document reads back the same.
+        let mut shuffled = s.clone();
+        shuffled.files.reverse();
+        shuffled.files[0].symbols.reverse();
+        let raw = serde_json::to_vec(&shuffled).unwrap();
+        assert_eq!(from_json("s.json", &raw).unwrap(), s);
+    }
+
+    fn err(text: &str) -> String {
+        from_json("s.json", text.as_bytes())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn hostile_documents_are_located_errors() {
+        assert!(err("").starts_with("s.json:1:0: EOF"), "{}", err(""));
+        assert!(err("[]").contains("s.json:1:"));
+        assert!(err(r#"{"schema": "elfgate.inspect/v1", "files": []}"#).contains("schema is"));
+        assert!(err(r#"{"files": []}"#).contains("missing"));
+        // Nesting where a file is expected is a type error at once; in a
+        // field no reader knows it is skipped without recursion.
+        let deep = format!(
+            r#"{{"schema": "{SCHEMA}", "files": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(err(&deep).contains("invalid type"), "{}", err(&deep));
+        let deep = format!(
+            r#"{{"schema": "{SCHEMA}", "later": {}{}, "files": []}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(from_json("s.json", deep.as_bytes()).is_ok());
+        let wrong = format!(r#"{{"schema": "{SCHEMA}", "files": [{{"path": 7}}]}}"#);
+        let e = err(&wrong);
+        assert!(
+            e.starts_with("s.json:1:") && e.contains("invalid type"),
+            "{e}"
+        );
+        let mut two = snapshot(vec![file("x.so")]);
+        two.files.push(file("x.so"));
+        let e = from_json("s.json", &serde_json::to_vec(&two).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than once"), "{e}");
+        for bad in ["/abs.so", "a/../b.so", "", "a//b"] {
+            let s = Snapshot {
+                schema: SCHEMA.into(),
+                files: vec![file(bad)],
+            };
+            let e = from_json("s.json", &serde_json::to_vec(&s).unwrap())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("path"), "{e}");
+        }
+        let big = vec![b' '; MAX_SNAPSHOT_BYTES + 1];
+        assert!(matches!(
+            from_json("s.json", &big),
+            Err(SnapshotError::TooLarge { .. })
+        ));
+    }
+}

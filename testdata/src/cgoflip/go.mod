@@ -1,0 +1,3 @@
+module example.com/cgoflip
+
+go 1.21

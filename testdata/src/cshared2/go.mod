@@ -1,0 +1,3 @@
+module example.com/cshared2
+
+go 1.21

@@ -1,0 +1,3 @@
+module example.com/linkshared
+
+go 1.21
