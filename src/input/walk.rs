@@ -14,13 +14,14 @@
 //! every subdirectory started: one per level of a deep tree) and closed when
 //! its last run of files is done, so at most a few are open at a time.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
@@ -263,35 +264,123 @@ impl Resolver {
             done,
         };
         rayon::scope(|s| walk.top(s, targets));
-        let count = walk.ids.load(Ordering::Relaxed);
+        // Every piece is in: reading them back never waits.
         drop(walk);
-        let mut pieces: Vec<Option<Vec<Item<T>>>> = (0..count).map(|_| None).collect();
-        for (id, piece) in results.try_iter() {
-            if let Some(slot) = pieces.get_mut(id) {
-                *slot = Some(piece);
+        InOrder::new(results).collect()
+    }
+
+    /// [`Resolver::visit`], handing what it finds to `consume` in walk
+    /// order while the walk goes on, instead of keeping all of it until
+    /// the end: a consumer that writes each report and drops it holds only
+    /// those that finished before their turn. `consume` runs on this
+    /// thread, the walk on rayon's; the walk runs to its end even when
+    /// `consume` stops reading early.
+    pub fn visit_in_order<T, V, R>(
+        &self,
+        targets: &[String],
+        visit: &V,
+        consume: impl FnOnce(&mut dyn Iterator<Item = Found<T>>) -> R,
+    ) -> R
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        if let Resolver::Image(image) = self {
+            return consume(&mut visit_image(image, targets, visit).into_iter());
+        }
+        let (done, results) = mpsc::channel();
+        let walk = Mutex::new(Some(Walk {
+            resolver: self,
+            visit,
+            ids: AtomicUsize::new(1),
+            done,
+        }));
+        // Runs the walk once, wherever it is called first, and drops it at
+        // the end, which closes the channel.
+        let run = || {
+            let taken = walk.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(w) = taken {
+                rayon::scope(|s| w.top(s, targets));
+            }
+        };
+        std::thread::scope(|ts| {
+            let spawned = std::thread::Builder::new()
+                .name("elfgate-walk".into())
+                .spawn_scoped(ts, run);
+            if spawned.is_err() {
+                // No thread to spare: walk first, then hand it all over.
+                run();
+            }
+            consume(&mut InOrder::new(results))
+        })
+    }
+}
+
+/// Puts the pieces of a walk back in the order a sequential depth-first
+/// walk would give, as they arrive: piece 0 first, and a piece in the
+/// place of the item that names it. A piece that arrives before its turn
+/// waits here; one that never arrives (the walk ended without it) is left
+/// out.
+struct InOrder<T> {
+    results: mpsc::Receiver<(usize, Vec<Item<T>>)>,
+    /// Pieces that arrived before their turn, by number.
+    early: HashMap<usize, Vec<Item<T>>>,
+    /// Depth-first, with an explicit stack: a deep tree cannot overflow
+    /// the call stack here either.
+    stack: Vec<std::vec::IntoIter<Item<T>>>,
+    started: bool,
+}
+
+impl<T> InOrder<T> {
+    fn new(results: mpsc::Receiver<(usize, Vec<Item<T>>)>) -> Self {
+        InOrder {
+            results,
+            early: HashMap::new(),
+            stack: Vec::new(),
+            started: false,
+        }
+    }
+
+    /// Piece `id`, waiting for it if it has not arrived; `None` once the
+    /// walk has ended without it.
+    fn piece(&mut self, id: usize) -> Option<Vec<Item<T>>> {
+        loop {
+            if let Some(p) = self.early.remove(&id) {
+                return Some(p);
+            }
+            let (got, piece) = self.results.recv().ok()?;
+            if got == id {
+                return Some(piece);
+            }
+            self.early.insert(got, piece);
+        }
+    }
+}
+
+impl<T> Iterator for InOrder<T> {
+    type Item = Found<T>;
+
+    fn next(&mut self) -> Option<Found<T>> {
+        if !self.started {
+            self.started = true;
+            if let Some(top) = self.piece(0) {
+                self.stack.push(top.into_iter());
             }
         }
-        // Depth-first, with an explicit stack: a deep tree cannot overflow
-        // the call stack here either.
-        let mut out = Vec::new();
-        let mut stack = Vec::new();
-        if let Some(top) = pieces.get_mut(0).and_then(Option::take) {
-            stack.push(top.into_iter());
-        }
-        while let Some(items) = stack.last_mut() {
+        loop {
+            let items = self.stack.last_mut()?;
             match items.next() {
                 None => {
-                    stack.pop();
+                    self.stack.pop();
                 }
-                Some(Item::Found(f)) => out.push(f),
+                Some(Item::Found(f)) => return Some(f),
                 Some(Item::Piece(id)) => {
-                    if let Some(p) = pieces.get_mut(id).and_then(Option::take) {
-                        stack.push(p.into_iter());
+                    if let Some(p) = self.piece(id) {
+                        self.stack.push(p.into_iter());
                     }
                 }
             }
         }
-        out
     }
 }
 
@@ -373,18 +462,21 @@ where
             })
             .collect();
         items.extend(runs.iter().map(|(run, _)| Item::Piece(*run)));
+        let subdirs: Vec<(usize, DirJob)> = subdirs.into_iter().map(|d| (self.id(), d)).collect();
+        items.extend(subdirs.iter().map(|(sub, _)| Item::Piece(*sub)));
         // Subdirectories first, then runs: a thread takes its own newest job
         // first, so the runs (which hold the descriptor) finish soonest.
-        for sub in subdirs {
-            let sub_id = self.id();
-            items.push(Item::Piece(sub_id));
+        // Each kind is handed out last to first, so that this thread does
+        // them in walk order, and what it finds is written rather than
+        // kept waiting for its turn (see `InOrder`).
+        for (sub_id, sub) in subdirs.into_iter().rev() {
             s.spawn(move |s| self.dir(s, sub_id, sub));
         }
         self.send(id, items);
         let listing = Arc::new(listing);
         let mut runs = runs.into_iter();
         let first = runs.next();
-        for (run, range) in runs {
+        for (run, range) in runs.rev() {
             let listing = Arc::clone(&listing);
             s.spawn(move |_| self.run(run, &listing, range));
         }
@@ -636,6 +728,39 @@ mod tests {
                 .collect();
             assert_eq!(got, want);
         }
+    }
+
+    /// Handed over while the walk goes on, the findings come in the same
+    /// order; a consumer that stops early still lets the walk end.
+    #[test]
+    fn in_order_visit_keeps_the_sequential_order() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("t");
+        for (dir, files) in [("", 130), ("a", 3), ("a/b", 200), ("c", 1), ("d/e/f", 70)] {
+            let dir = root.join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in (0..files).rev() {
+                std::fs::write(dir.join(format!("f{i}")), b"x").unwrap();
+            }
+        }
+        let shown = root.to_str().unwrap();
+        let mut want = Vec::new();
+        sequential(&root, shown, &mut want);
+        let name = |f: Found<String>| match f {
+            Found::File(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let targets = [shown.to_string(), format!("{shown}/a/f1")];
+        want.push(targets[1].clone());
+        let visit = |s: Source<'_>| Some(s.display());
+        for _ in 0..5 {
+            let got: Vec<String> =
+                Resolver::Host.visit_in_order(&targets, &visit, |found| found.map(name).collect());
+            assert_eq!(got, want);
+        }
+        let first: Vec<String> = Resolver::Host
+            .visit_in_order(&targets, &visit, |found| found.take(3).map(name).collect());
+        assert_eq!(first, want[..3]);
     }
 
     #[test]
