@@ -20,8 +20,7 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
@@ -237,7 +236,7 @@ struct Walk<'w, T, V> {
     resolver: &'w Resolver,
     visit: &'w V,
     ids: AtomicUsize,
-    done: mpsc::Sender<(usize, Vec<Item<T>>)>,
+    done: &'w Pieces<T>,
 }
 
 impl Resolver {
@@ -256,17 +255,10 @@ impl Resolver {
         if let Resolver::Image(image) = self {
             return visit_image(image, targets, visit);
         }
-        let (done, results) = mpsc::channel();
-        let walk = Walk {
-            resolver: self,
-            visit,
-            ids: AtomicUsize::new(1),
-            done,
-        };
-        rayon::scope(|s| walk.top(s, targets));
+        let pieces = Pieces::new();
+        self.walk(targets, visit, &pieces);
         // Every piece is in: reading them back never waits.
-        drop(walk);
-        InOrder::new(results).collect()
+        InOrder::new(&pieces).collect()
     }
 
     /// [`Resolver::visit`], handing what it finds to `consume` in walk
@@ -288,21 +280,8 @@ impl Resolver {
         if let Resolver::Image(image) = self {
             return consume(&mut visit_image(image, targets, visit).into_iter());
         }
-        let (done, results) = mpsc::channel();
-        let walk = Mutex::new(Some(Walk {
-            resolver: self,
-            visit,
-            ids: AtomicUsize::new(1),
-            done,
-        }));
-        // Runs the walk once, wherever it is called first, and drops it at
-        // the end, which closes the channel.
-        let run = || {
-            let taken = walk.lock().unwrap_or_else(PoisonError::into_inner).take();
-            if let Some(w) = taken {
-                rayon::scope(|s| w.top(s, targets));
-            }
-        };
+        let pieces = Pieces::new();
+        let run = || self.walk(targets, visit, &pieces);
         std::thread::scope(|ts| {
             let spawned = std::thread::Builder::new()
                 .name("elfgate-walk".into())
@@ -311,59 +290,143 @@ impl Resolver {
                 // No thread to spare: walk first, then hand it all over.
                 run();
             }
-            consume(&mut InOrder::new(results))
+            consume(&mut InOrder::new(&pieces))
         })
+    }
+
+    /// Walks `targets` on rayon's threads, into `pieces`, and marks them
+    /// ended (also when a job panics: the reader must not wait forever).
+    fn walk<T, V>(&self, targets: &[String], visit: &V, pieces: &Pieces<T>)
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        struct End<'p, T>(&'p Pieces<T>);
+        impl<T> Drop for End<'_, T> {
+            fn drop(&mut self) {
+                self.0.end();
+            }
+        }
+        let _end = End(pieces);
+        let walk = Walk {
+            resolver: self,
+            visit,
+            ids: AtomicUsize::new(1),
+            done: pieces,
+        };
+        rayon::scope(|s| walk.top(s, targets));
+    }
+}
+
+/// Pieces a reader waiting for one lets arrive before it is woken: one
+/// wake-up per piece cost a fifth more CPU over a large tree.
+const WAKE_AFTER: usize = 64;
+
+/// The numbered pieces of a walk's output, sent by its jobs in any order,
+/// taken by one reader in the order it needs them.
+struct Pieces<T> {
+    state: Mutex<Arrived<T>>,
+    ready: Condvar,
+}
+
+struct Arrived<T> {
+    pieces: HashMap<usize, Vec<Item<T>>>,
+    /// The piece the reader waits for, while it waits.
+    wanted: Option<usize>,
+    /// Pieces sent since the reader began to wait.
+    since: usize,
+    /// The walk is over: nothing more will be sent.
+    ended: bool,
+}
+
+impl<T> Arrived<T> {
+    /// Whether the waiting reader is to be woken: its piece is in and a
+    /// batch of others came with it, or nothing more will come.
+    fn wake(&self) -> bool {
+        self.ended
+            || (self.since >= WAKE_AFTER
+                && self.wanted.is_some_and(|w| self.pieces.contains_key(&w)))
+    }
+}
+
+impl<T> Pieces<T> {
+    fn new() -> Self {
+        Pieces {
+            state: Mutex::new(Arrived {
+                pieces: HashMap::new(),
+                wanted: None,
+                since: 0,
+                ended: false,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arrived<T>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn send(&self, id: usize, items: Vec<Item<T>>) {
+        let mut s = self.lock();
+        s.pieces.insert(id, items);
+        s.since = s.since.saturating_add(1);
+        if s.wanted.is_some() && s.wake() {
+            self.ready.notify_one();
+        }
+    }
+
+    fn end(&self) {
+        self.lock().ended = true;
+        self.ready.notify_one();
+    }
+
+    /// Piece `id`, waiting for it if it has not arrived; `None` once the
+    /// walk has ended without it.
+    fn take(&self, id: usize) -> Option<Vec<Item<T>>> {
+        let mut s = self.lock();
+        if let Some(p) = s.pieces.remove(&id) {
+            return Some(p);
+        }
+        s.wanted = Some(id);
+        s.since = 0;
+        while !s.wake() {
+            s = self.ready.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        s.wanted = None;
+        s.pieces.remove(&id)
     }
 }
 
 /// Puts the pieces of a walk back in the order a sequential depth-first
 /// walk would give, as they arrive: piece 0 first, and a piece in the
-/// place of the item that names it. A piece that arrives before its turn
-/// waits here; one that never arrives (the walk ended without it) is left
-/// out.
-struct InOrder<T> {
-    results: mpsc::Receiver<(usize, Vec<Item<T>>)>,
-    /// Pieces that arrived before their turn, by number.
-    early: HashMap<usize, Vec<Item<T>>>,
+/// place of the item that names it. A piece that never arrives (the walk
+/// ended without it) is left out.
+struct InOrder<'p, T> {
+    pieces: &'p Pieces<T>,
     /// Depth-first, with an explicit stack: a deep tree cannot overflow
     /// the call stack here either.
     stack: Vec<std::vec::IntoIter<Item<T>>>,
     started: bool,
 }
 
-impl<T> InOrder<T> {
-    fn new(results: mpsc::Receiver<(usize, Vec<Item<T>>)>) -> Self {
+impl<'p, T> InOrder<'p, T> {
+    fn new(pieces: &'p Pieces<T>) -> Self {
         InOrder {
-            results,
-            early: HashMap::new(),
+            pieces,
             stack: Vec::new(),
             started: false,
         }
     }
-
-    /// Piece `id`, waiting for it if it has not arrived; `None` once the
-    /// walk has ended without it.
-    fn piece(&mut self, id: usize) -> Option<Vec<Item<T>>> {
-        loop {
-            if let Some(p) = self.early.remove(&id) {
-                return Some(p);
-            }
-            let (got, piece) = self.results.recv().ok()?;
-            if got == id {
-                return Some(piece);
-            }
-            self.early.insert(got, piece);
-        }
-    }
 }
 
-impl<T> Iterator for InOrder<T> {
+impl<T> Iterator for InOrder<'_, T> {
     type Item = Found<T>;
 
     fn next(&mut self) -> Option<Found<T>> {
         if !self.started {
             self.started = true;
-            if let Some(top) = self.piece(0) {
+            if let Some(top) = self.pieces.take(0) {
                 self.stack.push(top.into_iter());
             }
         }
@@ -375,7 +438,7 @@ impl<T> Iterator for InOrder<T> {
                 }
                 Some(Item::Found(f)) => return Some(f),
                 Some(Item::Piece(id)) => {
-                    if let Some(p) = self.piece(id) {
+                    if let Some(p) = self.pieces.take(id) {
                         self.stack.push(p.into_iter());
                     }
                 }
@@ -394,8 +457,7 @@ where
     }
 
     fn send(&self, id: usize, items: Vec<Item<T>>) {
-        // The receiver outlives every job.
-        let _ = self.done.send((id, items));
+        self.done.send(id, items);
     }
 
     fn found(&self, out: &mut Vec<Item<T>>, source: Source<'_>) {
