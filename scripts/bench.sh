@@ -19,6 +19,8 @@
 #   contract snapshot against abidw and diff against abidiff on a generated
 #            library pair (scripts/bench-contract.sh, also runnable alone:
 #            make bench-contract)
+#   load     `inspect --load` over every dynamic executable of /usr/bin and
+#            /usr/sbin in one process, against `lddtree -l` and `libtree -p -vv`
 #
 # elfgate is built exactly as the Dockerfile builds what it ships:
 # scripts/build-static.sh for <arch>-unknown-linux-musl (the Rust target is
@@ -39,6 +41,7 @@
 #   BENCH_HUGE   stripped Go binaries for the huge cases, space-separated
 #                (default: the smallest and the largest stripped Go ELF of
 #                100 MB or more under /usr and /opt; else one is built)
+#   BENCH_LOAD_RUNS  runs for the load case (default 5; lddtree takes seconds)
 #   BENCH_CASES  cases to run, space-separated (default: all)
 set -euo pipefail
 
@@ -52,6 +55,7 @@ RUNS=${BENCH_RUNS:-20}
 WARMUP=3
 TREE=${BENCH_TREE:-/usr/lib}
 TREE_RUNS=${BENCH_TREE_RUNS:-5}
+LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
 OUT=${BENCH_OUT:-$repo/BENCHMARKS.md}
 
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -71,6 +75,12 @@ command -v scanelf >/dev/null || missing+=(pax-utils)
 { command -v readelf && command -v strip; } >/dev/null || missing+=(binutils)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
+if want load; then
+    command -v lddtree >/dev/null || missing+=(pax-utils)
+    command -v libtree >/dev/null || missing+=(libtree)
+    # Debian's lddtree is the Python one; pax-utils only recommends pyelftools.
+    /usr/bin/python3 -c 'import elftools' 2>/dev/null || missing+=(python3-pyelftools)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -472,6 +482,76 @@ note damaged panics "$(grep -c 'panicked' "$work/damaged.err" || true)"
 note damaged passed "$(sed -n 's|^PASS .*/\([^/]*\): [0-9]* checks passed$|\1|p' "$work/damaged.out" | tr '\n' ' ')"
 fi
 
+if want load; then
+# The load closure of every dynamically linked executable (a regular
+# file with PT_INTERP) of /usr/bin and /usr/sbin, in one process each:
+# elfgate resolves versions and symbols too; lddtree (Debian's is the
+# Python one, pax-utils with pyelftools) and libtree only find files.
+log "load: listing the dynamic executables of /usr/bin and /usr/sbin"
+python3 - "$work/load-files.txt" <<'PY'
+import os, struct, sys
+
+out = []
+for top in ("/usr/bin", "/usr/sbin"):
+    for dirpath, dirs, names in os.walk(top):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            try:
+                with open(p, "rb") as f:
+                    h = f.read(64)
+                    if len(h) < 64 or h[:4] != b"\x7fELF" or h[4] != 2 or h[5] != 1:
+                        continue
+                    phoff, = struct.unpack_from("<Q", h, 0x20)
+                    phentsize, phnum = struct.unpack_from("<HH", h, 0x36)
+                    f.seek(phoff)
+                    ph = f.read(phentsize * phnum)
+            except OSError:
+                continue
+            if phentsize >= 56 and any(
+                struct.unpack_from("<I", ph, i * phentsize)[0] == 3  # PT_INTERP
+                for i in range(len(ph) // phentsize)
+            ):
+                out.append(p)
+open(sys.argv[1], "w").write("".join(p + "\n" for p in sorted(out)))
+PY
+load_files=$(tr '\n' ' ' <"$work/load-files.txt")
+# lddtree's `#!/usr/bin/env python3` may find a Python (pyenv, a venv) that
+# lacks Debian's pyelftools; then run it with Debian's own.
+LDDTREE=lddtree
+lddtree -h >/dev/null 2>&1 || LDDTREE="/usr/bin/python3 $(command -v lddtree)"
+load_count=$(wc -l <"$work/load-files.txt")
+# Untimed runs: warm the page cache, and keep what each said.
+load_status=0
+# shellcheck disable=SC2086
+"$ELFGATE" inspect --load --format json $load_files >"$work/load.json" 2>"$work/load.err" || load_status=$?
+# shellcheck disable=SC2086
+$LDDTREE -l $load_files >/dev/null 2>&1 || true
+# shellcheck disable=SC2086
+libtree -p -vv $load_files >/dev/null 2>&1 || true
+note load exit "$load_status"
+note load files "$load_count"
+note load facts "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+loads = [f.get("load") or {} for f in d["files"]]
+print("%d reports, %d with load, %d objects, %d with problems, %d problems" % (
+    len(loads), sum(1 for l in loads if l),
+    sum(len(l.get("objects", [])) for l in loads),
+    sum(1 for l in loads if l.get("problems")),
+    sum(len(l.get("problems", [])) for l in loads)))
+' "$work/load.json" 2>/dev/null || echo "elfgate's JSON could not be read")"
+note load lddtree "$(head -n3 "$(command -v lddtree)" | grep -q python && echo "Python (pax-utils $(dpkg-query -W -f '${Version}' pax-utils 2>/dev/null))" || echo "shell")"
+note load libtree "libtree $(libtree --version 2>/dev/null | head -n1)"
+bench load load "\`elfgate inspect --load --format json\` over every dynamic executable, in one process" \
+    "$load_count dynamically linked executables (regular files with PT_INTERP) under /usr/bin and /usr/sbin" \
+    "$LOAD_RUNS" 1 \
+    "elfgate inspect --load --format json" "$ELFGATE inspect --load --format json $load_files" \
+    "lddtree -l" "$LDDTREE -l $load_files" \
+    "libtree -p -vv" "libtree -p -vv $load_files"
+fi # load
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report --------------------------------------------------------------------
@@ -495,6 +575,10 @@ git diff --quiet HEAD -- src Cargo.toml Cargo.lock || rev="$rev (with uncommitte
     printf 'rustc\t%s\n' "$(rustc --version)"
     printf 'static\t%s\n' "\`scripts/build-static.sh\` for $static_target (RUSTFLAGS \`-C relocation-model=static\`, release profile), as the Dockerfile: $(file -b "$ELFGATE" | cut -d, -f1-4)"
     printf 'dynamic\t%s\n' "\`cargo build --release\` for the host ($(rustc -vV | sed -n 's/^host: //p'))"
+    if want load; then
+        printf 'lddtree\t%s\n' "$(dpkg-query -W -f 'pax-utils ${Version}' pax-utils 2>/dev/null || echo unknown)"
+        printf 'libtree\t%s\n' "$(libtree --version 2>/dev/null | head -n1)"
+    fi
 } >"$work/machine.tsv"
 
 python3 - "$work" "$OUT" <<'EOF'
@@ -515,6 +599,8 @@ for case, label, cmd in tsv("cmds.tsv"):
 rss = {(c, l): (int(k), int(s)) for c, l, k, s in tsv("rss.tsv")}
 notes = {(c, k): v for c, k, v in tsv("notes.tsv")}
 tree = json.load(open(os.path.join(work, "tree-counts.json")))
+load_files_path = os.path.join(work, "load-files.txt")
+load_files = open(load_files_path).read().split() if os.path.exists(load_files_path) else []
 
 RSS_BUDGET_KIB = 16 * 1024
 summary = []  # (case, target, measured, verdict)
@@ -547,10 +633,12 @@ for case, kind, title, subject in cases:
         cpu_ratio = "—" if l == labels[0] else f"{(me['user'] + me['system']) / cpu:.2f}" if cpu > 0 else "—"
         lines.append(f"| {l} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(cpu)} | {wall_ratio} | {cpu_ratio} | {k / 1024:.1f} | {st} |")
     lines.append("")
-    go = by["go version -m"]
-    ratio = me["mean"] / go["mean"]
-    go_cpu = go["user"] + go["system"]
-    cpu_ratio = (me["user"] + me["system"]) / go_cpu if go_cpu > 0 else float("nan")
+    go = by.get("go version -m")
+    ratio = cpu_ratio = float("nan")
+    if go is not None:
+        ratio = me["mean"] / go["mean"]
+        go_cpu = go["user"] + go["system"]
+        cpu_ratio = (me["user"] + me["system"]) / go_cpu if go_cpu > 0 else float("nan")
     my_rss, my_status = rss[(case, labels[0])]
     targets = []
     rss_target = ("peak RSS ≤ 16 MiB", f"{my_rss / 1024:.1f} MiB", my_rss <= RSS_BUDGET_KIB)
@@ -593,6 +681,16 @@ for case, kind, title, subject in cases:
     elif kind == "check":
         targets.append(("wall ≤ 1.0 × `go version -m`", f"{ratio:.2f} × (CPU {cpu_ratio:.2f} ×)", ratio <= 1.0))
         targets.append(rss_target)
+    elif kind == "load":
+        my_cpu = me["user"] + me["system"]
+        for other, limit in (("lddtree -l", 0.05), ("libtree -p -vv", 1.0)):
+            o = by[other]
+            r = me["mean"] / o["mean"]
+            o_cpu = o["user"] + o["system"]
+            c = my_cpu / o_cpu if o_cpu > 0 else float("nan")
+            targets.append((f"wall ≤ {limit} × `{other}`", f"{r:.3f} × (CPU {c:.3f} ×)", r <= limit))
+        st = int(notes[(case, "exit")])
+        targets.append(("exit 0", str(st), st == 0))
     elif kind == "damaged":
         st = int(notes[(case, "exit")])
         panics = int(notes[(case, "panics")] or 0)
@@ -631,14 +729,27 @@ for case, kind, title, subject in cases:
         lines += [f"elfgate said: `{notes[(case, 'summary')]}`", ""]
     if notes.get((case, "passed")):
         lines += [f"Damaged files that passed every rule: `{notes[(case, 'passed')].strip()}`", ""]
-    lines += ["Commands:", "", "```"] + [c for _, c in cmds[case]] + ["```", ""]
+    shown = [c for _, c in cmds[case]]
+    if kind == "load":
+        lines += [
+            f"lddtree is the {notes[(case, 'lddtree')]} version; {notes[(case, 'libtree')]}.",
+            f"elfgate found: {notes[(case, 'facts')]} (exit {notes[(case, 'exit')]}).",
+            "`$LOAD_FILES` stands for the files, in this order:",
+            "",
+            "<details><summary>" + f"{len(load_files)} files" + "</summary>",
+            "",
+            "```",
+        ] + load_files + ["```", "", "</details>", ""]
+        shown = [c.replace(" ".join(load_files), "$LOAD_FILES") for c in shown]
+    lines += ["Commands:", "", "```"] + shown + ["```", ""]
 
 head = [
     "# Benchmarks",
     "",
     "Written by `scripts/bench.sh` (`make bench`); every number below comes from one run of it.",
     "Each command was timed with hyperfine (`-N`, no shell; 3 warm-up runs and 20 timed runs,",
-    "1 and 5 for the tree, whose page cache was warmed by an untimed run of each command first).",
+    "1 and 5 for the tree, whose page cache was warmed by an untimed run of each command first;",
+    "1 and 5 for the load case, warmed the same way).",
     "Peak RSS is `/usr/bin/time -f %M` (the largest of 3 runs). Ratios are elfgate's time",
     "divided by the other command's: below 1 means elfgate is faster. CPU is user + system time,",
     "which other load on the machine disturbs less than wall time: when the load average",
@@ -670,6 +781,9 @@ head = [
     f"| rustc | {machine['rustc']} |",
     f"| static | {machine['static']} |",
     f"| dynamic | {machine['dynamic']} |",
+] + [
+    f"| {k} | {machine[k]} |" for k in ("lddtree", "libtree") if k in machine
+] + [
     "",
     "## Summary",
     "",

@@ -25,6 +25,7 @@ cd "$root"
 seconds=${FUZZ_SECONDS:-600}
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 log_dir=${FUZZ_LOG_DIR:-$root/fuzz/logs}
+all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy image_json image_tar ldcache ldso_dirs musl_path)
 all_targets=(facts buildinfo modinfo pclntab properties versions version_string scan dwarf policy image_json image_tar snapshot accept)
 if [ $# -gt 0 ]; then
 	targets=("$@")
@@ -156,6 +157,32 @@ seed() {
 			"$root"/docs/policy-schema.md ;;
 	image_json | image_tar)
 		image_seeds "$t" "$dir" ;;
+	ldcache)
+		# The host's cache, and the real ldconfig's output in each layout
+		# for a small root with glibc-hwcaps subdirectories.
+		[ -f /etc/ld.so.cache ] && cp /etc/ld.so.cache "$dir/host"
+		if command -v ldconfig >/dev/null 2>&1 && [ -f /lib/x86_64-linux-gnu/libc.so.6 ]; then
+			local r=$tmp/ldroot sub fmt
+			for sub in "" glibc-hwcaps/x86-64-v2/ glibc-hwcaps/x86-64-v3/; do
+				mkdir -p "$r/opt/h/$sub"
+				cp /lib/x86_64-linux-gnu/libc.so.6 "$r/opt/h/${sub}libc.so.6"
+			done
+			mkdir -p "$r/etc"
+			echo /opt/h > "$r/etc/ld.so.conf"
+			for fmt in new old compat; do
+				ldconfig -r "$r" -c "$fmt" 2>/dev/null && cp "$r/etc/ld.so.cache" "$dir/$fmt" || true
+			done
+		fi ;;
+	ldso_dirs)
+		# Byte 0: bit 0 set = ELF32, bit 1 set = big-endian.
+		for f in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux.so.2 /lib/ld-linux-aarch64.so.1; do
+			[ -f "$f" ] && { printf '\000'; cat "$f"; } > "$dir/$(basename "$f")"
+		done
+		printf '\000\026\000\000\000\000\000\000\000\011\000\000\000\000\000\000\000/lib/x86_64-linux-gnu/\000/usr/lib/\000\000ORIGIN\000PLATFORM\000LIB\000lib64\000 release version 2.36.' > "$dir/small" ;;
+	musl_path)
+		printf '/lib\n/usr/local/lib\n/usr/lib\n' > "$dir/default"
+		printf '/opt/a::/opt/b\n\n/usr/lib\000/ignored' > "$dir/odd"
+		printf '/lib/ld-musl-x86_64.so.1' > "$dir/interp" ;;
 	snapshot)
 		# Snapshots of a few fixtures of each kind, by the elfgate of this
 		# checkout, and hostile documents.

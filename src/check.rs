@@ -58,7 +58,7 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
         digest: policy.needs_digest(),
         symbols: policy.symbol_query(),
     };
-    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("check"));
+    let mut inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("check"));
     // With --image, the layers are read (and the targets' files inspected
     // as they stream past) before the walk; a damaged image voids it all.
     let mut image: Option<ImageFacts> = None;
@@ -83,6 +83,14 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
             }
         },
     };
+    if let Some(load) = &policy.load
+        && !inspector.set_load(&resolver, load.clone())
+    {
+        eprintln!(
+            "elfgate: the load rules cannot be decided inside --image: the load simulation \
+             does not run there (they are unknown)"
+        );
+    }
     let voided = void.is_some();
     let found = match void {
         Some(_) => Vec::new(),
@@ -230,6 +238,9 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
         sha256: lines("sha256", &a.sha256)?,
         allow_unknown: lines("allow-unknown", &a.allow_unknown)?,
         trust_inferred_version: a.trust_inferred_version,
+        loadable: a.loadable,
+        cpu: a.cpu.as_ref().map(|c| c.trim().to_string()),
+        library_path: a.library_path.clone(),
         baseline: a.baseline.clone(),
         plugin_host: a.plugin_host.clone(),
     };

@@ -81,6 +81,8 @@ pub struct SnapshotArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub image: ImageArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,12 +102,21 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old build: an ELF file, a directory, or a snapshot.
+    /// The old build: an ELF file, a directory, a snapshot, or an image
+    /// (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG|:@N]).
     #[arg(value_name = "OLD")]
     pub old: String,
-    /// The new build: an ELF file, a directory, or a snapshot.
+    /// The new build: an ELF file, a directory, a snapshot, or an image.
     #[arg(value_name = "NEW")]
     pub new: String,
+    /// For a side that is an image: the platform to pick from an index, os/arch[/variant]
+    /// (default: this machine's).
+    #[arg(long, value_name = "OS/ARCH", env = "ELFGATE_PLATFORM")]
+    pub platform: Option<String>,
+    /// For a side that is an image: the largest ELF file read; bytes, or with a K, M or G
+    /// suffix. Larger ones are unreadable.
+    #[arg(long, value_name = "SIZE", env = "ELFGATE_MAX_FILE_SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
@@ -149,6 +160,15 @@ pub struct InspectArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Also simulate the dynamic loader in the root: the closure, versions, symbols, the node's CPU.
+    #[arg(long)]
+    pub load: bool,
+    /// The container's LD_LIBRARY_PATH, for --load.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_LIBRARY_PATH")]
+    pub library_path: Option<String>,
+    /// The node's CPU for --load: host, x86-64, x86-64-v2, x86-64-v3 or x86-64-v4.
+    #[arg(long, value_name = "LEVEL", env = "ELFGATE_CPU")]
+    pub cpu: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,6 +292,15 @@ pub struct CheckArgs {
     /// Treat DIR as the root of a mounted image: `/app/server` means DIR/app/server.
     #[arg(long, value_name = "DIR", env = "ELFGATE_ROOT")]
     pub root: Option<String>,
+    /// Check that each program would load and start here (rules load.* and node.cpu).
+    #[arg(long, env = "ELFGATE_LOADABLE", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    pub loadable: bool,
+    /// The container's LD_LIBRARY_PATH, for the load rules.
+    #[arg(long, value_name = "LIST", env = "ELFGATE_LIBRARY_PATH")]
+    pub library_path: Option<String>,
+    /// The node's CPU for the load rules: host, x86-64, x86-64-v2, x86-64-v3 or x86-64-v4.
+    #[arg(long, value_name = "LEVEL", env = "ELFGATE_CPU")]
+    pub cpu: Option<String>,
     #[command(flatten)]
     pub image: ImageArgs,
     /// Report format.

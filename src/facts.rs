@@ -79,6 +79,83 @@ pub struct Report {
     /// The answers to the symbol patterns of `check`; never serialized.
     #[serde(skip)]
     pub symbol_search: Option<SymbolSearch>,
+    /// What the dynamic loader of the root would do with this file: absent
+    /// unless asked for (`inspect --load`, `check --loadable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadFacts>,
+}
+
+/// The load closure of one file, simulated in the root (see `docs/load.md`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadFacts {
+    /// `glibc`, `musl`, `static` (no loader needed) or `unknown`.
+    pub loader: String,
+    /// `null` for a file that needs no interpreter.
+    pub interpreter: Option<LoadInterpreter>,
+    /// Every object loaded besides the file itself, breadth-first, each once.
+    pub objects: Vec<LoadObject>,
+    /// What would stop the program from starting, each tied to a rule.
+    pub problems: Vec<LoadProblem>,
+    /// The CPU the node checks and search paths assumed, e.g. `x86-64-v3 (host)`.
+    pub cpu: String,
+    /// The glibc release of the root's loader, when it is glibc and says so.
+    pub glibc: Option<String>,
+    /// What the loader would print without failing (`no version information
+    /// available`), and what elfgate assumed.
+    pub warnings: Vec<String>,
+    /// Checks that could not be made: their rules are unknown (fail closed).
+    pub unchecked: Vec<LoadUnchecked>,
+}
+
+/// `PT_INTERP` and where it leads in the root.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadInterpreter {
+    /// As the file names it.
+    pub path: String,
+    /// The file it resolves to inside the root; `null` when it is missing.
+    pub found: Option<String>,
+}
+
+/// One loaded object.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadObject {
+    /// The `DT_NEEDED` name it was first asked for by.
+    pub needed: String,
+    /// The path the loader opens (as `ldd` prints it, not normalised);
+    /// `null` when it was not found.
+    pub path: Option<String>,
+    /// How it was found: `rpath`, `ld_library_path`, `runpath`, `cache`,
+    /// `default`, `direct` (a name with `/`) or `loaded` (already in the
+    /// process: the interpreter, or musl's own libc); `null` when not found.
+    pub via: Option<String>,
+    /// The objects that need it (their paths; the file's own path for it).
+    pub needed_by: Vec<String>,
+}
+
+/// One reason the program would not start.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadProblem {
+    /// `interpreter_missing`, `interpreter_invalid`, `interpreter_not_executable`,
+    /// `library_missing`, `library_invalid`, `version_missing`,
+    /// `symbol_undefined`, `isa_unsupported`, `goamd64_unsupported`, `machine_mismatch`.
+    pub kind: String,
+    /// The rule that fails on it: `load.interpreter`, `load.library`,
+    /// `load.version`, `load.symbol` or `node.cpu`.
+    pub rule: String,
+    /// The object concerned (a path).
+    pub object: String,
+    /// What is missing or wrong: a library name, a version, a symbol, a level.
+    pub subject: String,
+    /// What the real loader (or kernel, or Go runtime) would print.
+    pub message: String,
+}
+
+/// A check the simulation could not make.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadUnchecked {
+    /// The rule left unknown.
+    pub rule: String,
+    pub reason: String,
 }
 
 /// ELF header and dynamic-linking facts.

@@ -9,22 +9,24 @@
 
 mod bytes;
 pub mod image;
+pub mod tree;
 mod walk;
 
 pub use bytes::{FileBytes, read_with};
+pub use tree::{Content, DiskTree, Follow, Node, Tree, TreeError};
 pub use walk::Source;
 
-use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use rustix::fs::FileType;
 use sha2::{Digest, Sha256};
 
-/// Linux's own limit on symlinks followed in one lookup (`MAXSYMLINKS`).
-const MAX_SYMLINKS: usize = 40;
+use tree::MAX_SYMLINKS;
 
 /// Why a target could not be turned into readable files.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,9 @@ pub struct Target {
     /// Whether `open` may follow a final symlink: only for host paths; under
     /// `--root` the path was resolved already and must not change.
     pub follow: bool,
+    /// Under `--root`, the tree `fs_path` lies in: the file is opened
+    /// through it, with no symlink allowed anywhere on the (resolved) path.
+    pub tree: Option<Arc<DiskTree>>,
     /// The file inside an image (`--image`), which has no host path.
     pub image: Option<image::ImageFile>,
 }
@@ -85,9 +90,9 @@ pub struct Expanded {
 pub enum Resolver {
     /// Paths are opened as given; symlinks are followed by the kernel.
     Host,
-    /// Paths are inside `root`; symlinks (absolute ones and `..`) resolve as
-    /// if `root` were `/`, and nothing outside `root` is ever opened.
-    Root(PathBuf),
+    /// Paths are inside the tree; symlinks (absolute ones and `..`) resolve
+    /// as if its top were `/`, and nothing outside it is ever opened.
+    Root(Arc<DiskTree>),
     /// Paths are inside an image's merged layers, resolved as under `Root`;
     /// nothing is opened on the host (see [`image`]).
     Image(std::sync::Arc<image::Loaded>),
@@ -114,92 +119,101 @@ impl Resolver {
             fs_path,
             named,
             follow: matches!(self, Resolver::Host),
+            tree: self.tree().cloned(),
             image: None,
         }
     }
 
+    /// The tree of `--root`, if any.
+    pub fn tree(&self) -> Option<&Arc<DiskTree>> {
+        match self {
+            Resolver::Host | Resolver::Image(_) => None,
+            Resolver::Root(t) => Some(t),
+        }
+    }
+
     /// Finds the real path of `path` (a host path, or a path inside the
-    /// root) and its metadata, after symlinks; `display` names it in errors.
-    fn locate(&self, path: &Path, display: &str) -> Result<(PathBuf, Metadata), InputError> {
-        let path = match self {
+    /// root) and its type, after symlinks; `display` names it in errors.
+    fn locate(&self, path: &Path, display: &str) -> Result<(PathBuf, FileType), InputError> {
+        match self {
             // The kernel resolves host paths.
-            Resolver::Host => path.to_path_buf(),
-            Resolver::Root(root) => resolve_in_root(root, path, display)?,
-            // An image's files are walked by `image::walk`, never located on the host.
-            Resolver::Image(_) => {
-                return Err(InputError::NotFound {
-                    path: display.to_string(),
-                    detail: " (inside an image, not on this machine)".into(),
-                });
+            Resolver::Host => {
+                use std::os::unix::fs::MetadataExt;
+                let meta =
+                    std::fs::metadata(path).map_err(|e| io_or_missing(display, "stat", e))?;
+                Ok((path.to_path_buf(), FileType::from_raw_mode(meta.mode())))
             }
-        };
-        let meta = std::fs::metadata(&path).map_err(|e| io_or_missing(display, "stat", e))?;
-        Ok((path, meta))
+            Resolver::Root(tree) => {
+                let inside = resolve_in_tree(tree, path, display)?;
+                let fd = tree
+                    .open_fd(&inside, rustix::fs::OFlags::PATH, Follow::Never)
+                    .map_err(|e| io_or_missing(display, "stat", e.into()))?;
+                let st =
+                    rustix::fs::fstat(&fd).map_err(|e| io_or_missing(display, "stat", e.into()))?;
+                Ok((
+                    host_path(tree, &inside),
+                    FileType::from_raw_mode(st.st_mode),
+                ))
+            }
+            // An image's files are walked by `image::walk`, never located on the host.
+            Resolver::Image(_) => Err(InputError::NotFound {
+                path: display.to_string(),
+                detail: " (inside an image, not on this machine)".into(),
+            }),
+        }
     }
 }
 
-/// Resolves `path` as if `root` were `/`: absolute symlinks restart at
-/// `root`, `..` never climbs above it, and every intermediate component is
-/// checked with `lstat` so no symlink is ever followed by the kernel.
-/// The result names a path under `root` whose components are not symlinks.
-pub fn resolve_in_root(root: &Path, path: &Path, display: &str) -> Result<PathBuf, InputError> {
-    let mut pending: VecDeque<OsString> = components(path);
-    let mut resolved: Vec<OsString> = Vec::new();
-    let mut links = 0usize;
-    while let Some(comp) = pending.pop_front() {
-        if comp == ".." {
-            resolved.pop();
-            continue;
-        }
-        let mut candidate = root.to_path_buf();
-        candidate.extend(&resolved);
-        candidate.push(&comp);
-        let meta = match std::fs::symlink_metadata(&candidate) {
-            Ok(m) => m,
-            Err(e) => {
-                let detail = if resolved.is_empty() && links == 0 {
-                    String::new()
-                } else {
-                    format!(" (resolved inside the root to /{})", join(&resolved, &comp))
-                };
-                return Err(match e.kind() {
-                    std::io::ErrorKind::NotFound => InputError::NotFound {
-                        path: display.to_string(),
-                        detail,
-                    },
-                    _ => InputError::Io {
-                        path: display.to_string(),
-                        op: "lstat",
-                        source: e,
-                    },
-                });
-            }
-        };
-        if meta.file_type().is_symlink() {
-            links += 1;
-            if links > MAX_SYMLINKS {
-                return Err(InputError::SymlinkLoop {
-                    path: display.to_string(),
-                });
-            }
-            let target = std::fs::read_link(&candidate).map_err(|e| InputError::Io {
-                path: display.to_string(),
-                op: "readlink",
-                source: e,
-            })?;
-            if target.is_absolute() {
-                resolved.clear();
-            }
-            let mut front = components(&target);
-            front.append(&mut pending);
-            pending = front;
-        } else {
-            resolved.push(comp);
-        }
+/// The host path of an in-tree path.
+fn host_path(tree: &DiskTree, inside: &[u8]) -> PathBuf {
+    let rel = inside.strip_prefix(b"/").unwrap_or(inside);
+    if rel.is_empty() {
+        tree.path().to_path_buf()
+    } else {
+        tree.path().join(std::ffi::OsStr::from_bytes(rel))
     }
-    let mut out = root.to_path_buf();
-    out.extend(&resolved);
-    Ok(out)
+}
+
+/// The in-tree path of a host path under the tree's top (as `/`-rooted bytes).
+pub(crate) fn in_tree_path(tree: &DiskTree, host: &Path) -> Vec<u8> {
+    let rel = host.strip_prefix(tree.path()).unwrap_or(host);
+    let mut out = b"/".to_vec();
+    out.extend_from_slice(rel.as_os_str().as_bytes());
+    out
+}
+
+/// Resolves `path` as if `root` were `/`: absolute symlinks restart at
+/// `root`, `..` never climbs above it, and no symlink is ever followed by
+/// the kernel (see [`tree`]). The result names a path under `root` whose
+/// components are not symlinks.
+pub fn resolve_in_root(root: &Path, path: &Path, display: &str) -> Result<PathBuf, InputError> {
+    let tree = DiskTree::open(root).map_err(|e| io_or_missing(display, "open root", e))?;
+    let inside = resolve_in_tree(&tree, path, display)?;
+    Ok(host_path(&tree, &inside))
+}
+
+/// [`resolve_in_root`] in an open tree, giving the in-tree path.
+fn resolve_in_tree(tree: &DiskTree, path: &Path, display: &str) -> Result<Vec<u8>, InputError> {
+    tree.resolve(path.as_os_str().as_bytes()).map_err(|u| {
+        let e = std::io::Error::from(u.errno);
+        if e.kind() == std::io::ErrorKind::NotFound {
+            // Where resolution went: said when it followed a symlink or
+            // got past the first component (`at` ends with the component
+            // that is missing).
+            let depth = u.at.iter().filter(|&&b| b == b'/').count();
+            let detail = if u.links == 0 && depth <= 1 {
+                String::new()
+            } else {
+                format!(" (resolved inside the root to {})", escape_bytes(&u.at))
+            };
+            InputError::NotFound {
+                path: display.to_string(),
+                detail,
+            }
+        } else {
+            io_or_missing(display, "resolve", e)
+        }
+    })
 }
 
 /// A path inside an image as elfgate shows it: absolute, without `.`, empty
@@ -216,26 +230,6 @@ pub fn in_root_display(path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
-}
-
-/// The normal and `..` components of a path; `/` and `.` are dropped.
-fn components(p: &Path) -> VecDeque<OsString> {
-    p.components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_os_string()),
-            Component::ParentDir => Some(OsString::from("..")),
-            _ => None,
-        })
-        .collect()
-}
-
-fn join(resolved: &[OsString], last: &OsString) -> String {
-    let mut s: Vec<String> = resolved
-        .iter()
-        .map(|c| c.to_string_lossy().into_owned())
-        .collect();
-    s.push(last.to_string_lossy().into_owned());
-    s.join("/")
 }
 
 fn io_or_missing(path: &str, op: &'static str, e: std::io::Error) -> InputError {
@@ -294,7 +288,7 @@ pub struct Opened {
 /// with the same size and change times. Two opens with the same id read the
 /// same bytes (barring a change within one timestamp tick), so a tree's
 /// symlinks and hard links to one library need it read only once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId {
     dev: u64,
     ino: u64,
@@ -304,6 +298,29 @@ pub struct FileId {
 }
 
 impl FileId {
+    /// The id of a file `fstat` described.
+    pub fn of_stat(st: &rustix::fs::Stat) -> Self {
+        FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            size: u64::try_from(st.st_size).unwrap_or(0),
+            mtime: (st.st_mtime, i64::try_from(st.st_mtime_nsec).unwrap_or(0)),
+            ctime: (st.st_ctime, i64::try_from(st.st_ctime_nsec).unwrap_or(0)),
+        }
+    }
+
+    /// An id for a file that is not on disk (an image read into memory):
+    /// `dev` names the image, `ino` the file in it.
+    pub fn synthetic(dev: u64, ino: u64, size: u64) -> Self {
+        FileId {
+            dev,
+            ino,
+            size,
+            mtime: (0, 0),
+            ctime: (0, 0),
+        }
+    }
+
     /// A file of an image (`--image`), by its place in the image's tree.
     pub fn in_image(inode: u32) -> Self {
         FileId {
@@ -372,6 +389,14 @@ impl Start {
 /// `follow`: resolution already happened) and without blocking (a FIFO
 /// swapped in after the walk must not hang the gate); see [`sniff`].
 pub fn open(target: &Target) -> Result<Opened, OpenError> {
+    if let Some(tree) = &target.tree {
+        let inside = in_tree_path(tree, &target.fs_path);
+        let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK;
+        let fd = tree
+            .open_fd(&inside, flags, Follow::Never)
+            .map_err(|e| OpenError::Input(io_or_missing(&target.display, "open", e.into())))?;
+        return sniff(File::from(fd), || target.display.clone());
+    }
     let nofollow = if target.follow { 0 } else { libc::O_NOFOLLOW };
     let file = OpenOptions::new()
         .read(true)
@@ -560,7 +585,7 @@ mod tests {
         let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: c is a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        let r = Resolver::Root(d.path().to_path_buf());
+        let r = Resolver::Root(Arc::new(DiskTree::open(d.path()).unwrap()));
         let ex = r.expand(&["/app".to_string()]);
         let names: Vec<_> = ex.files.iter().map(|t| t.display.as_str()).collect();
         assert_eq!(names, ["/app/server", "/app/lib/a.so", "/app/lib/b.so"]);
@@ -596,7 +621,7 @@ mod tests {
     #[test]
     fn named_missing_target_is_an_error() {
         let d = tree();
-        let r = Resolver::Root(d.path().to_path_buf());
+        let r = Resolver::Root(Arc::new(DiskTree::open(d.path()).unwrap()));
         let ex = r.expand(&["/app/nope".to_string()]);
         assert!(ex.files.is_empty());
         assert_eq!(ex.errors.len(), 1);

@@ -15,6 +15,7 @@ pub mod go;
 pub mod image_scan;
 pub mod input;
 pub mod inspect;
+pub mod load;
 pub mod pick;
 pub mod policy;
 pub mod render;

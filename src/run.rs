@@ -9,7 +9,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
-use crate::input::{FileId, Found, OpenError, Resolver, Source};
+use crate::input::{DiskTree, FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
 use crate::term::Progress;
 
@@ -59,7 +59,8 @@ pub fn resolver(root: Option<&str>) -> Result<Resolver, String> {
             if !p.is_dir() {
                 return Err(format!("--root {r}: not a directory"));
             }
-            Ok(Resolver::Root(p))
+            let tree = crate::input::DiskTree::open(&p).map_err(|e| format!("--root {r}: {e}"))?;
+            Ok(Resolver::Root(std::sync::Arc::new(tree)))
         }
     }
 }
@@ -78,6 +79,9 @@ pub struct Inspector<'q> {
     opts: Options<'q>,
     verbose: bool,
     seen: Mutex<HashMap<FileId, Arc<Report>>>,
+    /// The load simulation, when asked for: the session, and the tree
+    /// whose paths it takes (`None`: host paths, made absolute).
+    load: Option<(crate::load::Session, Option<Arc<DiskTree>>)>,
     /// Files of an image whose bytes were read ahead (see [`Inspector::prefill`])
     /// and could not be parsed, by id: the error, without a path.
     failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
@@ -91,6 +95,7 @@ impl<'q> Inspector<'q> {
             opts,
             verbose,
             seen: Mutex::new(HashMap::new()),
+            load: None,
             failed: Mutex::new(HashMap::new()),
             progress: Progress::disabled(),
         }
@@ -189,6 +194,68 @@ impl<'q> Inspector<'q> {
         })
     }
 
+    /// Adds the load simulation (`Report::load`) to every report, in the
+    /// root of `resolver`.
+    pub fn with_load(mut self, resolver: &Resolver, options: crate::load::Options) -> Self {
+        self.set_load(resolver, options);
+        self
+    }
+
+    /// [`Inspector::with_load`] on an inspector already made; `false` when
+    /// the simulation cannot run there: inside an image (`--image`) it does
+    /// not run yet, and the reports then have no `load` (its rules are unknown).
+    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) -> bool {
+        if matches!(resolver, Resolver::Image(_)) {
+            return false;
+        }
+        let root = resolver.tree().cloned();
+        let tree: Arc<dyn crate::input::Tree> = match &root {
+            Some(t) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
+            None => match DiskTree::open(std::path::Path::new("/")) {
+                Ok(t) => Arc::new(t),
+                // No `/` to open: every simulation then says why.
+                Err(_) => Arc::new(crate::input::tree::EmptyTree),
+            },
+        };
+        self.load = Some((crate::load::Session::new(tree, options), root));
+        true
+    }
+
+    /// The report with its load facts, when the simulation is on.
+    fn with_load_facts(&self, src: &Source<'_>, report: Arc<Report>) -> Arc<Report> {
+        let Some((session, root)) = &self.load else {
+            return report;
+        };
+        if report.elf.is_none() {
+            return report;
+        }
+        let fs_path = src.fs_path();
+        let path: Vec<u8> = match root {
+            Some(tree) => crate::input::in_tree_path(tree, &fs_path),
+            None => {
+                use std::os::unix::ffi::OsStrExt;
+                let abs = if fs_path.is_absolute() {
+                    fs_path
+                } else {
+                    std::env::current_dir().unwrap_or_default().join(fs_path)
+                };
+                abs.as_os_str().as_bytes().to_vec()
+            }
+        };
+        let hints = crate::load::Hints {
+            goamd64: report
+                .go
+                .as_ref()
+                .and_then(|g| g.arch_level.as_ref())
+                .filter(|s| s.key == "GOAMD64")
+                .and_then(|s| s.value.strip_prefix('v'))
+                .and_then(|v| v.parse().ok()),
+        };
+        let mut r = Report::clone(&report);
+        r.load = Some(session.load(&path, &r.path, hints));
+        Arc::new(r)
+    }
+
     /// Inspects the files of `targets` (walked in parallel, see
     /// [`Resolver::visit`]); reports come out in walk order, errors in place.
     pub fn targets(&self, resolver: &Resolver, targets: &[String]) -> Vec<Found<Outcome>> {
@@ -246,13 +313,13 @@ impl<'q> Inspector<'q> {
         if let Some(known) = self.seen().get(&id).cloned() {
             let mut r = Report::clone(&known);
             r.path = display;
-            return Some(Outcome::Report(Arc::new(r)));
+            return Some(Outcome::Report(self.with_load_facts(src, Arc::new(r))));
         }
         Some(match inspect::inspect_file(&display, opened, &self.opts) {
             Ok(r) => {
                 let r = Arc::new(r);
                 self.seen().insert(id, Arc::clone(&r));
-                Outcome::Report(r)
+                Outcome::Report(self.with_load_facts(src, r))
             }
             Err(e) => Outcome::Failed(display, e.to_string()),
         })
@@ -371,7 +438,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         digest: a.digest,
         symbols: None,
     };
-    let inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("inspect"));
+    let mut inspector = Inspector::new(opts, a.verbose).with_progress(Progress::stderr("inspect"));
     let mut image = None;
     let mut paths = a.paths.clone();
     let mut missing = false;
@@ -405,6 +472,22 @@ fn run_inspect(a: &InspectArgs) -> u8 {
             }
         },
     };
+    if a.load {
+        match load_options(a.cpu.as_deref(), a.library_path.as_deref()) {
+            Ok(o) => {
+                if !inspector.set_load(&resolver, o) {
+                    eprintln!("elfgate: --load: the load simulation does not run inside --image");
+                }
+            }
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    } else if a.cpu.is_some() || a.library_path.is_some() {
+        eprintln!("elfgate: --cpu and --library-path apply to --load");
+        return EXIT_USAGE;
+    }
     // Each report is written when its turn comes and then dropped, unless
     // a progress line is drawn: output then waits for the walk's end.
     let write = |found: &mut dyn Iterator<Item = Found<Outcome>>| {
@@ -438,6 +521,21 @@ fn run_inspect(a: &InspectArgs) -> u8 {
     } else {
         EXIT_PASS
     }
+}
+
+/// The load simulation's options from `--cpu` and `--library-path`.
+pub fn load_options(
+    cpu: Option<&str>,
+    library_path: Option<&str>,
+) -> Result<crate::load::Options, String> {
+    let cpu = match cpu {
+        Some(c) => crate::load::CpuSpec::parse(c).map_err(|e| format!("--cpu {c:?}: {e}"))?,
+        None => crate::load::CpuSpec::Host,
+    };
+    Ok(crate::load::Options {
+        cpu,
+        library_path: library_path.map(|l| l.as_bytes().to_vec()),
+    })
 }
 
 /// Lets `write` write to stdout through a buffer; a closed pipe is not an

@@ -66,7 +66,7 @@ fn inspect_keys() -> BTreeSet<String> {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     json_keys(&serde_json::from_slice(&o.stdout).unwrap(), "", &mut keys);
     for args in [
-        &["inspect", "--format", "json", "--digest", "bin"][..],
+        &["inspect", "--format", "json", "--digest", "--load", "bin"][..],
         &["inspect", "--format", "json", "bin/notelf.txt"][..],
     ] {
         let o = elfgate(args);
@@ -103,6 +103,9 @@ fn every_inspect_json_field_is_in_facts_md() {
         "files[].go.arch_level.key",
         "files[].needed_versions[].weak",
         "files[].properties.aarch64_feature_1_and",
+        "files[].load.objects[].needed_by",
+        "files[].load.problems[].kind",
+        "files[].load.unchecked[].reason",
     ] {
         assert!(keys.contains(must), "fixtures no longer produce {must}");
     }

@@ -60,6 +60,14 @@ pub struct Dynamic<'data> {
     pub rpath: Vec<&'data [u8]>,
     /// All `DT_RUNPATH` entries, split on ':'.
     pub runpath: Vec<&'data [u8]>,
+    /// Each `DT_RPATH` entry whole, in order: loaders differ in which one
+    /// they read (glibc the last, musl the first) and in how they split it.
+    pub rpath_entries: Vec<&'data [u8]>,
+    /// Each `DT_RUNPATH` entry whole, in order.
+    pub runpath_entries: Vec<&'data [u8]>,
+    /// A `DT_BIND_NOW` entry is present (the old way to ask for it; glibc
+    /// also reads `DF_BIND_NOW` in `DT_FLAGS` and `DF_1_NOW` in `DT_FLAGS_1`).
+    pub bind_now: bool,
     /// `DT_FLAGS` (`DF_*`).
     pub flags: Option<u64>,
     /// `DT_FLAGS_1` (`DF_1_*`).
@@ -199,6 +207,7 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
         entries: entries.len(),
         ..Dynamic::default()
     };
+    d.bind_now = entries.iter().any(|&(tag, _)| tag == 24);
     let a = &mut d.addresses;
     for &(tag, val) in &entries {
         let slot = match tag {
@@ -275,8 +284,14 @@ pub(crate) fn parse<'data, R: ReadRef<'data>>(
                             d.soname = Some(s);
                         }
                     }
-                    15 => d.rpath.extend(s.split(|&b| b == b':')),
-                    _ => d.runpath.extend(s.split(|&b| b == b':')),
+                    15 => {
+                        d.rpath_entries.push(s);
+                        d.rpath.extend(s.split(|&b| b == b':'));
+                    }
+                    _ => {
+                        d.runpath_entries.push(s);
+                        d.runpath.extend(s.split(|&b| b == b':'));
+                    }
                 }
             }
         }
@@ -324,7 +339,9 @@ mod tests {
             assert_eq!(d.needed, vec![&b"libc.so.6"[..], b"libm.so.6"]);
             assert_eq!(d.soname, Some(&b"libfoo.so.1"[..]));
             assert_eq!(d.runpath, vec![&b"$ORIGIN/../lib"[..], b"", b"/opt/lib"]);
-            assert!(d.rpath.is_empty());
+            assert_eq!(d.runpath_entries, vec![&b"$ORIGIN/../lib::/opt/lib"[..]]);
+            assert!(d.rpath.is_empty() && d.rpath_entries.is_empty());
+            assert!(!d.bind_now);
             assert_eq!(d.flags, Some(8));
             assert_eq!(d.flags_1, Some(0x0800_0001));
             assert_eq!(d.addresses.dt_verneed, Some(0x1234));

@@ -47,8 +47,8 @@ pub use properties::{Properties, parse_properties};
 pub use relocs::SymbolRelocation;
 pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE, SectionSource};
 pub use symbols::{
-    Binding, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind, SymbolVersion,
-    Visibility,
+    Binding, DynSym, DynSyms, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind,
+    SymbolVersion, Visibility,
 };
 pub use versions::{
     GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,
@@ -1074,6 +1074,9 @@ mod tests {
         let _ = notes.properties();
         let _ = notes.gccgo_build_id();
         let _ = view.symbol_counts();
+        if let Ok(Some(d)) = view.dynsyms() {
+            let _ = d.iter().count();
+        }
         if let Ok(index) = view.symbol_index() {
             let _ = index.lookup(b"malloc").count();
             let _ = index.with_prefix(b"m").count();

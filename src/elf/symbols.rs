@@ -886,6 +886,136 @@ fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
     (bad, dropped)
 }
 
+/// The dynamic symbol table and its string table, read once and not
+/// indexed: for a caller that keeps a few fields of some symbols (the load
+/// simulation reads every library's exports once per run).
+pub struct DynSyms<'data> {
+    syms: &'data [u8],
+    strings: &'data [u8],
+    /// Name ends are found with `memchr` while the bytes scanned stay
+    /// within `budget` (real tables: about their size); past it, through
+    /// an index of the table's NULs, so that a hostile table whose million
+    /// symbols point into one long run costs no more than its size.
+    budget: std::cell::Cell<u64>,
+    names: std::cell::OnceCell<StrTable<'data>>,
+    class: Class,
+    endian: Endianness,
+}
+
+/// One dynamic symbol's raw fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DynSym {
+    /// Position in the table (0 is the null symbol, not yielded).
+    pub index: usize,
+    /// `(start, len)` of the name in [`DynSyms::strings`]; `None` when
+    /// `st_name` is past the table or unterminated.
+    pub name: Option<(u32, u32)>,
+    pub st_value: u64,
+    pub st_info: u8,
+    pub st_other: u8,
+    pub st_shndx: u16,
+}
+
+impl<'data> DynSyms<'data> {
+    /// `(start, len)` of the name at `st_name`, as [`StrTable::range`] gives it.
+    fn name_range(&self, st_name: u32) -> Option<(u32, u32)> {
+        if let Some(index) = self.names.get() {
+            return index.range(u64::from(st_name));
+        }
+        let rest = self.strings.get(usize::try_from(st_name).ok()?..)?;
+        let window = rest.get(..rest.len().min(4096)).unwrap_or(rest);
+        match memchr::memchr(0, window) {
+            Some(len) => {
+                let left = self.budget.get().checked_sub(len as u64);
+                if let Some(left) = left {
+                    self.budget.set(left);
+                    return Some((st_name, u32::try_from(len).ok()?));
+                }
+            }
+            // No NUL in the first 4 KiB: the index decides.
+            None => self.budget.set(0),
+        }
+        self.names
+            .get_or_init(|| StrTable::new(self.strings))
+            .range(u64::from(st_name))
+    }
+
+    /// The string table the names are ranges of.
+    pub fn strings(&self) -> &'data [u8] {
+        self.strings
+    }
+
+    /// Every symbol after the null one, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = DynSym> + '_ {
+        let size = match self.class {
+            Class::Elf32 => 16,
+            Class::Elf64 => 24,
+        };
+        self.syms
+            .chunks_exact(size)
+            .enumerate()
+            .skip(1)
+            .map(move |(index, raw)| {
+                let e = self.endian;
+                let (name, value, info, other, shndx) = match self.class {
+                    Class::Elf32 => (
+                        u32_at(raw, 0, e).unwrap_or(0),
+                        u64::from(u32_at(raw, 4, e).unwrap_or(0)),
+                        raw.get(12).copied().unwrap_or(0),
+                        raw.get(13).copied().unwrap_or(0),
+                        super::u16_at(raw, 14, e).unwrap_or(0),
+                    ),
+                    Class::Elf64 => (
+                        u32_at(raw, 0, e).unwrap_or(0),
+                        u64_at(raw, 8, e).unwrap_or(0),
+                        raw.get(4).copied().unwrap_or(0),
+                        raw.get(5).copied().unwrap_or(0),
+                        super::u16_at(raw, 6, e).unwrap_or(0),
+                    ),
+                };
+                DynSym {
+                    index,
+                    name: self.name_range(name),
+                    st_value: value,
+                    st_info: info,
+                    st_other: other,
+                    st_shndx: shndx,
+                }
+            })
+    }
+}
+
+impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
+    /// `.dynsym` (through `DT_SYMTAB` without section headers) and its
+    /// strings, unindexed; `Ok(None)` without one.
+    pub fn dynsyms(&self) -> Result<Option<DynSyms<'data>>, ElfError> {
+        let table = match self.raw_table(SHT_DYNSYM, SymbolTableKind::Dynsym)? {
+            Some(t) => Some(t),
+            None if self.sections.is_empty() => {
+                let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+                let t = self.raw_dynamic_table(&mut errors, &mut warnings)?;
+                if let Some(e) = errors.into_iter().next() {
+                    return Err(e);
+                }
+                t
+            }
+            None => None,
+        };
+        Ok(table.map(|t| DynSyms {
+            syms: t.syms,
+            strings: t.strings,
+            budget: std::cell::Cell::new(
+                (t.strings.len() as u64)
+                    .saturating_mul(4)
+                    .saturating_add(1 << 20),
+            ),
+            names: std::cell::OnceCell::new(),
+            class: self.header.class,
+            endian: self.endian,
+        }))
+    }
+}
+
 /// Length of a string known to be inside an arena that fits in u32.
 fn len32(bytes: &[u8]) -> u32 {
     u32::try_from(bytes.len()).unwrap_or(0)
@@ -897,6 +1027,38 @@ mod tests {
     use super::super::versions::tests::versioned;
     use super::*;
     use crate::elf::open;
+
+    /// The unindexed view gives the index's dynamic symbols, field for
+    /// field, with and without section headers.
+    #[test]
+    fn dynsyms_match_the_index() {
+        for (is_64, big) in [(true, false), (false, true)] {
+            for with_sections in [true, false] {
+                let bytes = versioned(is_64, big, with_sections);
+                let view = open(&bytes[..]).unwrap();
+                let index = view.dynsym_index().unwrap();
+                let table = view.dynsyms().unwrap().expect(".dynsym");
+                let strings = table.strings();
+                let got: Vec<(Vec<u8>, u64, u16)> = table
+                    .iter()
+                    .map(|s| {
+                        let (start, len) = s.name.unwrap();
+                        let name = &strings[start as usize..(start + len) as usize];
+                        (name.to_vec(), s.st_value, s.st_shndx)
+                    })
+                    .collect();
+                let want: Vec<(Vec<u8>, u64, u16)> = index
+                    .table(SymbolTableKind::Dynsym)
+                    .map(|s| (s.name.to_vec(), s.value, s.st_shndx))
+                    .collect();
+                assert!(!want.is_empty());
+                assert_eq!(
+                    got, want,
+                    "is_64={is_64} big={big} sections={with_sections}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn dynsym_with_versions_sections_and_dynamic() {

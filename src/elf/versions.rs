@@ -54,6 +54,8 @@ pub struct VersionDefinition<'data> {
     pub name: &'data [u8],
     /// The other `Verdaux` names (the versions this one inherits from).
     pub parents: Vec<&'data [u8]>,
+    /// `vd_hash`: glibc matches a needed version by this hash, then the name.
+    pub hash: u32,
 }
 
 /// The versions this file needs from one other file (`Verneed`).
@@ -777,18 +779,19 @@ fn walk_verdef<'data, R: ReadRef<'data>>(
         &VERDEF,
         endian,
         p,
-        |entry, _| (entry.u16(2), entry.u16(4)),
+        |entry, _| (entry.u16(2), entry.u16(4), entry.u32(8)),
         |aux, p| {
             let vda_name = aux.u32(0);
             name(strings, vda_name, || (aux.place.to_string(), aux.at), p)
         },
-        |(flags, index), names| {
+        |(flags, index, hash), names| {
             let mut names = names.into_iter();
             VersionDefinition {
                 index,
                 flags,
                 name: names.next().unwrap_or(&[]),
                 parents: names.collect(),
+                hash,
             }
         },
     )

@@ -25,8 +25,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
 use super::{
-    Found, InputError, OpenError, Opened, Resolver, Target, escape_bytes, io_or_missing, kind_name,
-    sniff,
+    DiskTree, Follow, Found, InputError, OpenError, Opened, Resolver, Target, escape_bytes,
+    in_tree_path, io_or_missing, sniff,
 };
 
 /// Entries (other than subdirectories) handled by one job: large enough that
@@ -82,6 +82,16 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Where the file is on this machine (a symlink named under `--root`
+    /// is given resolved); empty for a file inside an image, which has none.
+    pub fn fs_path(&self) -> PathBuf {
+        match self.0 {
+            Place::Entry(dir, e) => dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e))),
+            Place::Target(t) => t.fs_path.clone(),
+            Place::Image(_) => PathBuf::new(),
+        }
+    }
+
     /// Named on the command line, rather than found by walking.
     pub fn named(&self) -> bool {
         match self.0 {
@@ -99,6 +109,7 @@ impl<'a> Source<'a> {
                 fs_path: dir.fs_path.join(std::ffi::OsStr::from_bytes(dir.name(e))),
                 named: false,
                 follow: dir.follow,
+                tree: dir.tree.clone(),
                 image: None,
             },
             Place::Target(t) => t.clone(),
@@ -107,6 +118,7 @@ impl<'a> Source<'a> {
                 fs_path: PathBuf::new(),
                 named: v.named,
                 follow: false,
+                tree: None,
                 image: Some(v.file.clone()),
             },
         }
@@ -162,6 +174,8 @@ struct Listing {
     fs_path: PathBuf,
     /// Whether files found here may be opened through a final symlink (host paths).
     follow: bool,
+    /// The tree of `--root`, if any.
+    tree: Option<Arc<DiskTree>>,
     /// The names, each with its NUL, one after the other.
     names: Vec<u8>,
     entries: Vec<Entry>,
@@ -478,7 +492,7 @@ where
                 Resolver::Root(_) | Resolver::Image(_) => super::in_root_display(t),
             };
             match self.resolver.locate(Path::new(t), &shown) {
-                Ok((fs_path, meta)) if meta.is_dir() => {
+                Ok((fs_path, FileType::Directory)) => {
                     let id = self.id();
                     items.push(Item::Piece(id));
                     let job = DirJob {
@@ -488,7 +502,7 @@ where
                     };
                     s.spawn(move |s| self.dir(s, id, job));
                 }
-                Ok((fs_path, meta)) if meta.is_file() => {
+                Ok((fs_path, FileType::RegularFile)) => {
                     let id = self.id();
                     items.push(Item::Piece(id));
                     let target = self.resolver.target(shown, fs_path, true);
@@ -498,9 +512,9 @@ where
                         self.send(id, out);
                     });
                 }
-                Ok((_, meta)) => items.push(Item::Found(Found::Error(InputError::NotRegular {
+                Ok((_, kind)) => items.push(Item::Found(Found::Error(InputError::NotRegular {
                     path: shown,
-                    kind: kind_name(&meta),
+                    kind: rustix_type_name(kind),
                 }))),
                 Err(e) => items.push(Item::Found(Found::Error(e))),
             }
@@ -556,7 +570,18 @@ where
             // must not lead it elsewhere.
             flags |= OFlags::NOFOLLOW;
         }
-        let fd = match rustix::fs::open(&job.fs_path, flags, Mode::empty()) {
+        let opened = match self.resolver {
+            // An image's directories are walked by `image::walk`: never a host path.
+            Resolver::Host | Resolver::Image(_) => {
+                rustix::fs::open(&job.fs_path, flags, Mode::empty())
+            }
+            // Under a root, through the tree: the path was resolved (by the
+            // tree, or found by this walk), so no symlink may appear on it.
+            Resolver::Root(tree) => {
+                tree.open_fd(&in_tree_path(tree, &job.fs_path), flags, Follow::Never)
+            }
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             Err(e) => {
                 let e = io_or_missing(&job.display, "read directory", e.into());
@@ -608,6 +633,7 @@ where
             display: job.display,
             fs_path: job.fs_path,
             follow: matches!(self.resolver, Resolver::Host),
+            tree: self.resolver.tree().cloned(),
             names,
             entries,
         };
@@ -656,17 +682,16 @@ where
         // found by the walk itself.
         let raw = match self.resolver {
             Resolver::Host | Resolver::Image(_) => fs_path.clone(),
-            Resolver::Root(root) => match fs_path.strip_prefix(root) {
-                Ok(inside) => Path::new("/").join(inside),
-                Err(_) => fs_path.clone(),
-            },
+            Resolver::Root(tree) => {
+                PathBuf::from(std::ffi::OsStr::from_bytes(&in_tree_path(tree, &fs_path)))
+            }
         };
         let found = match self.resolver.locate(&raw, &display) {
-            Ok((real, meta)) if meta.is_file() => {
+            Ok((real, FileType::RegularFile)) => {
                 let target = self.resolver.target(display, real, false);
                 return self.found(out, Source::target(&target));
             }
-            Ok((_, meta)) => Found::Skipped(display, kind_name(&meta)),
+            Ok((_, kind)) => Found::Skipped(display, rustix_type_name(kind)),
             // A dangling link found while walking is noted, not fatal.
             Err(InputError::NotFound { .. }) => Found::Skipped(display, "dangling symlink"),
             Err(e) => Found::Error(e),

@@ -98,6 +98,12 @@ pub struct Ruleset {
     pub arch: Option<Vec<ArchSpec>>,
     pub max_glibc: Option<GlibcVersion>,
     pub sha256: Vec<Sha256>,
+    /// The load rules (`load.*`, `node.cpu`).
+    pub loadable: bool,
+    /// The node's CPU for the load rules (`cpu`); `None`: the host's.
+    pub cpu: Option<crate::load::CpuSpec>,
+    /// The container's `LD_LIBRARY_PATH` for the load rules (`library_path`).
+    pub library_path: Option<String>,
     /// `contract.baseline`: a snapshot (`elfgate.contract/v1`) to compare with.
     pub baseline: Option<String>,
     /// `go.plugin`: the program that opens these files as Go plugins.
@@ -128,6 +134,7 @@ impl Ruleset {
             + usize::from(self.arch.is_some())
             + usize::from(self.max_glibc.is_some())
             + usize::from(!self.sha256.is_empty())
+            + usize::from(self.loadable)
             + usize::from(self.baseline.is_some())
             + usize::from(self.plugin_host.is_some())
     }
@@ -141,6 +148,10 @@ pub struct Policy {
     /// Per ruleset, the index of its first symbol pattern in `symbols`
     /// (require patterns, then forbid patterns).
     pub(crate) symbol_base: Vec<usize>,
+    /// What the load rules simulate, when a ruleset has them: one run
+    /// simulates one node, so every ruleset that sets `cpu` or
+    /// `library_path` must agree.
+    pub load: Option<crate::load::Options>,
 }
 
 impl Policy {
@@ -156,10 +167,12 @@ impl Policy {
             file: "policy".into(),
             message,
         })?;
+        let load = load_options(&rulesets)?;
         Ok(Policy {
             rulesets,
             symbols,
             symbol_base,
+            load,
         })
     }
 
@@ -199,7 +212,9 @@ impl Policy {
         if rulesets.is_empty() {
             return Err(PolicyError::NoRules);
         }
-        Policy::new(rulesets)
+        let mut policy = Policy::new(rulesets)?;
+        flags.apply_load_settings(&mut policy)?;
+        Ok(policy)
     }
 
     /// The symbol patterns of every ruleset, for inspect to answer while
@@ -220,6 +235,70 @@ impl Policy {
             .filter_map(|r| r.arch.as_ref())
             .flatten()
             .any(|a| *a == ArchSpec::Host)
+    }
+}
+
+/// The load simulation's options from the rulesets with load rules; an
+/// error when two of them set `cpu` or `library_path` differently.
+fn load_options(rulesets: &[Ruleset]) -> Result<Option<crate::load::Options>, PolicyError> {
+    let on: Vec<&Ruleset> = rulesets.iter().filter(|r| r.loadable).collect();
+    if on.is_empty() {
+        if let Some(r) = rulesets
+            .iter()
+            .find(|r| r.cpu.is_some() || r.library_path.is_some())
+        {
+            return Err(PolicyError::Invalid {
+                file: "policy".into(),
+                message: format!(
+                    "ruleset `{}` sets cpu or library_path, which only the load rules use: \
+                     add loadable: true (or --loadable)",
+                    r.name
+                ),
+            });
+        }
+        return Ok(None);
+    }
+    fn agree<'a, T: PartialEq + std::fmt::Debug>(
+        rulesets: &[&'a Ruleset],
+        key: &str,
+        get: impl Fn(&'a Ruleset) -> Option<T>,
+    ) -> Result<Option<T>, PolicyError> {
+        let mut seen: Option<(T, &str)> = None;
+        for r in rulesets {
+            let Some(v) = get(r) else { continue };
+            match &seen {
+                Some((w, name)) if *w != v => {
+                    return Err(PolicyError::Invalid {
+                        file: "policy".into(),
+                        message: format!(
+                            "{key} differs between rulesets `{name}` ({w:?}) and `{}` ({v:?}): \
+                             one run simulates one node and one container",
+                            r.name
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => seen = Some((v, r.name.as_str())),
+            }
+        }
+        Ok(seen.map(|(v, _)| v))
+    }
+    let cpu = agree(&on, "cpu", |r| r.cpu)?;
+    let library_path = agree(&on, "library_path", |r| r.library_path.clone())?;
+    Ok(Some(crate::load::Options {
+        cpu: cpu.unwrap_or(crate::load::CpuSpec::Host),
+        library_path: library_path.map(String::into_bytes),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+struct Cpu(crate::load::CpuSpec);
+
+impl TryFrom<String> for Cpu {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        crate::load::CpuSpec::parse(&s).map(Cpu)
     }
 }
 
@@ -344,6 +423,11 @@ struct RulesetDoc {
     #[serde(default)]
     trust_inferred_version: Option<bool>,
     #[serde(default)]
+    loadable: bool,
+    #[serde(default)]
+    cpu: Option<Cpu>,
+    #[serde(default)]
+    library_path: Option<String>,
     baseline: Option<PathValue>,
     #[serde(default)]
     plugin_host: Option<PathValue>,
@@ -455,6 +539,9 @@ fn parse_document(file: &str, text: &str) -> Result<(Vec<Ruleset>, bool), Policy
             arch: d.arch.map(|a| dedup(a.value)),
             max_glibc: d.max_glibc,
             sha256: dedup(d.sha256),
+            loadable: d.loadable,
+            cpu: d.cpu.map(|c| c.0),
+            library_path: d.library_path,
             baseline: d.baseline.map(|p| p.0),
             plugin_host: d.plugin_host.map(|p| p.0),
         };
@@ -526,6 +613,12 @@ pub struct FlagRules {
     pub sha256: Vec<String>,
     pub allow_unknown: Vec<String>,
     pub trust_inferred_version: bool,
+    /// `--loadable`.
+    pub loadable: bool,
+    /// `--cpu`.
+    pub cpu: Option<String>,
+    /// `--library-path`.
+    pub library_path: Option<String>,
     pub baseline: Option<String>,
     pub plugin_host: Option<String>,
 }
@@ -650,10 +743,72 @@ impl FlagRules {
                 None => None,
             },
             sha256: dedup(each("--sha256", &self.sha256, true, Sha256::parse)?),
+            loadable: self.loadable,
+            cpu: self.cpu_spec()?,
+            library_path: self.library_path.clone(),
             baseline: path_flag("--baseline", &self.baseline)?,
             plugin_host: path_flag("--plugin-host", &self.plugin_host)?,
         };
         Ok((rs.rule_count() > 0).then_some(rs))
+    }
+
+    fn cpu_spec(&self) -> Result<Option<crate::load::CpuSpec>, PolicyError> {
+        match &self.cpu {
+            Some(v) => crate::load::CpuSpec::parse(v)
+                .map(Some)
+                .map_err(|m| flag_err("--cpu", v, m)),
+            None => Ok(None),
+        }
+    }
+
+    /// `--cpu` and `--library-path` without `--loadable`: settings for the
+    /// load rules of the policy file's rulesets, which must agree with them.
+    fn apply_load_settings(&self, policy: &mut Policy) -> Result<(), PolicyError> {
+        if self.loadable || (self.cpu.is_none() && self.library_path.is_none()) {
+            return Ok(());
+        }
+        let flag = if self.cpu.is_some() {
+            "--cpu"
+        } else {
+            "--library-path"
+        };
+        let value = self
+            .cpu
+            .clone()
+            .or(self.library_path.clone())
+            .unwrap_or_default();
+        let Some(load) = &mut policy.load else {
+            return Err(flag_err(
+                flag,
+                &value,
+                "applies to the load rules: add --loadable (or loadable: true to a ruleset)".into(),
+            ));
+        };
+        let named: Vec<&Ruleset> = policy.rulesets.iter().filter(|r| r.loadable).collect();
+        if let Some(cpu) = self.cpu_spec()? {
+            if named.iter().any(|r| r.cpu.is_some_and(|c| c != cpu)) {
+                return Err(flag_err(
+                    "--cpu",
+                    &value,
+                    "differs from the policy's cpu".into(),
+                ));
+            }
+            load.cpu = cpu;
+        }
+        if let Some(l) = &self.library_path {
+            if named
+                .iter()
+                .any(|r| r.library_path.as_ref().is_some_and(|p| p != l))
+            {
+                return Err(flag_err(
+                    "--library-path",
+                    l,
+                    "differs from the policy's library_path".into(),
+                ));
+            }
+            load.library_path = Some(l.clone().into_bytes());
+        }
+        Ok(())
     }
 }
 

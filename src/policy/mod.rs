@@ -17,6 +17,7 @@ pub mod contract;
 mod digest;
 mod go_version;
 mod load;
+mod loadable;
 mod platform;
 pub mod rules;
 mod symbols;
@@ -289,6 +290,19 @@ fn check_ruleset(
         let o = digest::check_sha256(&rs.sha256, report);
         c.push(RuleId::FileSha256, None, o);
     }
+    if rs.loadable {
+        for id in [
+            RuleId::LoadInterpreter,
+            RuleId::LoadLibrary,
+            RuleId::LoadVersion,
+            RuleId::LoadSymbol,
+            RuleId::NodeCpu,
+        ] {
+            for (subject, o) in loadable::check(id, report) {
+                c.push(id, subject.as_deref(), o);
+            }
+        }
+    }
     if let Some(b) = &rs.baseline {
         let o = contract::check_baseline(b, report, inputs);
         c.push(RuleId::ContractBaseline, Some(b), o);
@@ -370,6 +384,7 @@ rulesets:
     arch: [arm64]
     max_glibc: "2.17"
     sha256: ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    loadable: true
     baseline: contract.json
     plugin_host: /app/host
 "#;

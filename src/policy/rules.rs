@@ -26,6 +26,11 @@ pub enum RuleId {
     ElfArch,
     ElfGlibc,
     FileSha256,
+    LoadInterpreter,
+    LoadLibrary,
+    LoadVersion,
+    LoadSymbol,
+    NodeCpu,
     ContractBaseline,
     GoPlugin,
 }
@@ -200,6 +205,66 @@ pub const RULES: &[RuleInfo] = &[
         help: "Pin the digest of the approved build. A digest that was not computed is unknown.",
     },
     RuleInfo {
+        id: RuleId::LoadInterpreter,
+        policy_keys: &["loadable"],
+        short: "The program's interpreter (PT_INTERP) is in the image and the kernel can start it.",
+        full: "Resolves PT_INTERP inside the root as the kernel does and checks what execve \
+               checks: it exists (else ENOENT), is a regular file with execute permission \
+               (else EACCES, even for root), holds at least an ELF header (else EIO) and is an \
+               ELF file for the program's machine and class (else ELIBBAD). A static program \
+               needs none and passes.",
+        help: "Ship the loader the program was linked for (glibc's ld-linux-*.so.*, musl's \
+               ld-musl-*.so.1) in the image, or build statically (CGO_ENABLED=0).",
+    },
+    RuleInfo {
+        id: RuleId::LoadLibrary,
+        policy_keys: &["loadable"],
+        short: "Every library the program needs is found, as the image's loader searches.",
+        full: "Follows DT_NEEDED breadth-first as glibc or musl does: RPATH, LD_LIBRARY_PATH \
+               (library_path), RUNPATH, the image's /etc/ld.so.cache, the loader's default \
+               directories, glibc-hwcaps and legacy subdirectories, $ORIGIN/$LIB/$PLATFORM. A \
+               library not found, or a candidate the loader refuses (not ELF, wrong class, \
+               too short), fails with the loader's message.",
+        help: "Add the library to the image where the loader looks (and run ldconfig if it is \
+               found only through the cache), or fix RPATH/RUNPATH or library_path. A closure \
+               that could not be simulated is unknown.",
+    },
+    RuleInfo {
+        id: RuleId::LoadVersion,
+        policy_keys: &["loadable"],
+        short: "Every symbol version the program and its libraries need is defined by the library that provides it.",
+        full: "Checks each VERNEED entry against the version definitions of the loaded object \
+               of that name, as glibc does at start-up (musl checks none). A provider without \
+               version definitions is accepted with glibc's warning `no version information \
+               available`.",
+        help: "Build against the glibc (or library) version of the image, or ship a newer one. \
+               Unknown when a library could not be loaded or read.",
+    },
+    RuleInfo {
+        id: RuleId::LoadSymbol,
+        policy_keys: &["loadable"],
+        short: "Every strong undefined symbol of the program and its libraries is defined in the loaded objects.",
+        full: "Looks each strong (non-weak) undefined dynamic symbol up in the global scope \
+               (the program, its libraries breadth-first and the interpreter), honouring \
+               symbol versions as glibc binds them (a versioned reference also binds to an \
+               unversioned definition). Lazy binding only postpones the failure, so both \
+               BIND_NOW and lazy programs fail; the message says which.",
+        help: "Ship the library version that defines the symbol, or rebuild against the \
+               image's libraries. Unknown when the closure is incomplete.",
+    },
+    RuleInfo {
+        id: RuleId::NodeCpu,
+        policy_keys: &["loadable", "cpu"],
+        short: "The node's CPU can run the program: machine, x86-64 ISA level, GOAMD64 level.",
+        full: "On the CPU elfgate runs on (in an init container, the node) or the one `cpu` \
+               names: e_machine must be the node's, every object's \
+               GNU_PROPERTY_X86_ISA_1_NEEDED must be supported (glibc 2.33+ refuses to start \
+               otherwise), and a Go program's GOAMD64 level must be available (Go's runtime \
+               refuses to start otherwise).",
+        help: "Build for the node (GOARCH, a lower GOAMD64 or -march), or schedule the pod on \
+               nodes with the CPU it needs.",
+    },
+    RuleInfo {
         id: RuleId::ContractBaseline,
         policy_keys: &["baseline"],
         short: "No breaking change relative to the baseline contract snapshot.",
@@ -228,7 +293,7 @@ pub const RULES: &[RuleInfo] = &[
 
 impl RuleId {
     /// Every id, to check the registry against.
-    pub const ALL: [RuleId; 19] = [
+    pub const ALL: [RuleId; 24] = [
         RuleId::FileReadable,
         RuleId::GoVersion,
         RuleId::SymbolsRequired,
@@ -246,6 +311,11 @@ impl RuleId {
         RuleId::ElfArch,
         RuleId::ElfGlibc,
         RuleId::FileSha256,
+        RuleId::LoadInterpreter,
+        RuleId::LoadLibrary,
+        RuleId::LoadVersion,
+        RuleId::LoadSymbol,
+        RuleId::NodeCpu,
         RuleId::ContractBaseline,
         RuleId::GoPlugin,
     ];
@@ -270,6 +340,11 @@ impl RuleId {
             RuleId::ElfArch => "elf.arch",
             RuleId::ElfGlibc => "elf.glibc",
             RuleId::FileSha256 => "file.sha256",
+            RuleId::LoadInterpreter => "load.interpreter",
+            RuleId::LoadLibrary => "load.library",
+            RuleId::LoadVersion => "load.version",
+            RuleId::LoadSymbol => "load.symbol",
+            RuleId::NodeCpu => "node.cpu",
             RuleId::ContractBaseline => "contract.baseline",
             RuleId::GoPlugin => "go.plugin",
         }

@@ -239,6 +239,84 @@ fn file_text(out: &mut String, r: &Report, layers: Option<usize>) {
     for e in &r.errors {
         line(out, "error", e);
     }
+    if let Some(load) = &r.load {
+        load_lines(out, &r.path, load);
+    }
+}
+
+/// The load closure as a tree, like `lddtree`: each object under the one
+/// that first needed it, with where it was found and how; then problems.
+fn load_lines(out: &mut String, path: &str, load: &crate::facts::LoadFacts) {
+    let mut head = load.loader.clone();
+    if let Some(g) = &load.glibc {
+        let _ = write!(head, " {g}");
+    }
+    if let Some(i) = &load.interpreter {
+        let found = i.found.as_deref().unwrap_or("not found");
+        let _ = write!(head, ", interpreter {} => {found}", i.path);
+    }
+    let _ = write!(head, ", cpu {}", load.cpu);
+    line(out, "load", &head);
+    // Children of each requester, in load order: an object sits under the
+    // first object that needed it.
+    let mut children: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (k, o) in load.objects.iter().enumerate() {
+        let parent = o.needed_by.first().map(String::as_str).unwrap_or(path);
+        children.entry(parent).or_default().push(k);
+    }
+    let mut printed = vec![false; load.objects.len()];
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    // Depth-first with an explicit stack (a hostile closure cannot
+    // overflow the call stack).
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let push_kids =
+        |node: &str, depth: usize, stack: &mut Vec<(usize, usize)>, printed: &mut [bool]| {
+            if let Some(kids) = children.get(node) {
+                for &k in kids.iter().rev() {
+                    if let Some(p) = printed.get_mut(k)
+                        && !*p
+                    {
+                        *p = true;
+                        stack.push((k, depth));
+                    }
+                }
+            }
+        };
+    push_kids(path, 0, &mut stack, &mut printed);
+    while let Some((k, depth)) = stack.pop() {
+        order.push((k, depth));
+        if let Some(p) = load.objects.get(k).and_then(|o| o.path.as_deref()) {
+            push_kids(p, depth + 1, &mut stack, &mut printed);
+        }
+    }
+    order.extend(
+        printed
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !**p)
+            .map(|(k, _)| (k, 0)),
+    );
+    for (k, depth) in order {
+        let Some(o) = load.objects.get(k) else {
+            continue;
+        };
+        let indent = "    ".repeat(depth);
+        let text = match (&o.path, &o.via) {
+            (Some(p), Some(v)) => format!("{indent}{} => {p} ({v})", o.needed),
+            (Some(p), None) => format!("{indent}{} => {p}", o.needed),
+            (None, _) => format!("{indent}{} => not found", o.needed),
+        };
+        line(out, "load", &text);
+    }
+    for p in &load.problems {
+        line(out, "problem", &format!("{}: {}", p.rule, p.message));
+    }
+    for u in &load.unchecked {
+        line(out, "unchecked", &format!("{}: {}", u.rule, u.reason));
+    }
+    for w in &load.warnings {
+        line(out, "load-warning", w);
+    }
 }
 
 /// What follows `FILE: ` on the first line: the version as `go version`

@@ -1,0 +1,549 @@
+//! One ELF file as the loaders see it, read once through the ELF views
+//! (`crate::elf`) and kept, owned, for every program of the run that loads
+//! it: its header, dynamic section, versions, exported definitions and
+//! undefined references, and the x86 ISA level it needs.
+//!
+//! Also [`verify_glibc`]: glibc's `open_verify`, the checks a candidate
+//! file must pass before glibc's search takes it, on the file's first bytes.
+
+use std::collections::HashMap;
+
+use object::read::ReadRef;
+
+use crate::elf;
+
+/// `STT_COMMON`, `STT_GNU_IFUNC`, `STB_GNU_UNIQUE`, `SHN_ABS`.
+const STT_COMMON: u8 = 5;
+const STT_GNU_IFUNC: u8 = 10;
+const STB_GNU_UNIQUE: u8 = 10;
+const SHN_ABS: u16 = 0xfff1;
+/// `DF_1_NODEFLIB`, `DF_1_NOW`, `DF_BIND_NOW`.
+const DF_1_NODEFLIB: u64 = 0x800;
+const DF_1_NOW: u64 = 0x1;
+const DF_BIND_NOW: u64 = 0x8;
+
+/// The first bytes of a file, enough for every header check a loader makes.
+pub const HEAD: usize = 64;
+
+/// A symbol version as a loader matches it: name and ELF hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub name: Box<[u8]>,
+    pub hash: u32,
+}
+
+/// A version this file needs from another (`Vernaux` of a `Verneed`).
+#[derive(Debug, Clone)]
+pub struct Needed {
+    pub name: Box<[u8]>,
+    pub hash: u32,
+    pub weak: bool,
+}
+
+/// FNV-1a over a symbol name: definitions are kept sorted by it, so a
+/// lookup compares integers, not names, until the name itself matches.
+pub fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// How a definition may bind (the symbol's type and binding, folded).
+#[derive(Debug, Clone, Copy)]
+pub struct Def {
+    name: (u32, u32),
+    /// The raw versym value; `None` when the file has no versym table.
+    pub versym: Option<u16>,
+    /// glibc accepts it (`check_match`: a value, an allowed type).
+    pub glibc: bool,
+    /// musl accepts it (no IFUNC; hidden versions skipped).
+    pub musl: bool,
+}
+
+/// A strong undefined dynamic symbol.
+#[derive(Debug, Clone)]
+pub struct Ref {
+    name: (u32, u32),
+    /// [`name_hash`] of the name.
+    pub hash: u64,
+    /// The version required (`l_versions[ndx]` with a hash): `None` for an
+    /// unversioned reference.
+    pub version: Option<Version>,
+    /// `vna_other`'s hidden bit (glibc then refuses an unversioned definer).
+    pub hidden: bool,
+    /// For a version another file defines: that file's position in
+    /// [`Object::verneeds`] (`r_found_version.filename`).
+    pub file: Option<u16>,
+}
+
+/// Exported definitions and the references; names are ranges of the
+/// file's dynamic string table, copied once. The definitions are indexed
+/// by name hash the first time one is looked up: a program's own are
+/// rarely needed, a library's are by every program that loads it.
+#[derive(Debug, Default)]
+pub struct Symbols {
+    strings: Box<[u8]>,
+    defs: Vec<Def>,
+    index: std::sync::OnceLock<DefIndex>,
+    pub refs: Vec<Ref>,
+}
+
+/// `(hash, definition)` sorted by hash (then table order), and an
+/// open-addressing table of the first position of each hash.
+#[derive(Debug, Default)]
+struct DefIndex {
+    sorted: Vec<(u64, u32)>,
+    /// Positions in `sorted` + 1 (0: empty); a power of two long, at least
+    /// twice the number of definitions.
+    slots: Vec<u32>,
+}
+
+impl Symbols {
+    fn text(&self, (start, len): (u32, u32)) -> &[u8] {
+        let (start, len) = (start as usize, len as usize);
+        self.strings
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
+    }
+
+    /// A reference's name.
+    pub fn name<'s>(&'s self, r: &Ref) -> &'s [u8] {
+        self.text(r.name)
+    }
+
+    fn build(&self) -> DefIndex {
+        let mut sorted: Vec<(u64, u32)> = self
+            .defs
+            .iter()
+            .enumerate()
+            .filter_map(|(k, d)| Some((name_hash(self.text(d.name)), u32::try_from(k).ok()?)))
+            .collect();
+        sorted.sort_unstable();
+        let want = sorted.len().saturating_mul(2).max(1).next_power_of_two();
+        let mut slots = vec![0u32; want];
+        let mask = want - 1;
+        let mut prev: Option<u64> = None;
+        for (k, &(hash, _)) in sorted.iter().enumerate() {
+            if prev == Some(hash) {
+                continue;
+            }
+            prev = Some(hash);
+            let Ok(v) = u32::try_from(k + 1) else { break };
+            let mut at = (hash as usize) & mask;
+            while slots.get(at).is_some_and(|&s| s != 0) {
+                at = (at + 1) & mask;
+            }
+            if let Some(s) = slots.get_mut(at) {
+                *s = v;
+            }
+        }
+        DefIndex { sorted, slots }
+    }
+
+    /// The definitions named `name` (whose [`name_hash`] is `hash`), in
+    /// table order.
+    pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
+        let ix = self.index.get_or_init(|| self.build());
+        let mask = ix.slots.len().saturating_sub(1);
+        let mut at = (hash as usize) & mask;
+        let mut from = ix.sorted.len();
+        // Bounded: the table is at least twice as long as the definitions.
+        for _ in 0..ix.slots.len() {
+            let Some(&slot) = ix.slots.get(at) else { break };
+            let Some(k) = usize::try_from(slot).ok().and_then(|s| s.checked_sub(1)) else {
+                break;
+            };
+            if ix.sorted.get(k).is_some_and(|&(h, _)| h == hash) {
+                from = k;
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+        ix.sorted
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |&&(h, _)| h == hash)
+            .filter_map(move |&(_, k)| self.defs.get(k as usize))
+            .filter(move |d| self.text(d.name) == name)
+    }
+
+    /// Number of definitions.
+    pub fn defs(&self) -> usize {
+        self.defs.len()
+    }
+}
+
+/// An ELF file, read for loading.
+#[derive(Debug, Default)]
+pub struct Object {
+    pub is_64: bool,
+    pub big_endian: bool,
+    pub e_type: u16,
+    pub e_machine: u16,
+    /// `PT_INTERP`.
+    pub interp: Option<Box<[u8]>>,
+    pub has_dynamic: bool,
+    pub soname: Option<Box<[u8]>>,
+    pub needed: Vec<Box<[u8]>>,
+    /// Each `DT_RPATH` / `DT_RUNPATH` string whole, in order.
+    pub rpath: Vec<Box<[u8]>>,
+    pub runpath: Vec<Box<[u8]>>,
+    /// `DF_1_NODEFLIB`: no cache hit in a system directory, no default directories.
+    pub nodeflib: bool,
+    /// `DT_BIND_NOW`, `DF_BIND_NOW` or `DF_1_NOW`.
+    pub bind_now: bool,
+    /// `DT_VERDEF` is present (a provider without it satisfies any version).
+    pub has_verdef: bool,
+    /// Relocation records (`DT_RELA`, `DT_REL`, `DT_JMPREL` with a size):
+    /// a loader that does not check the machine fails on them.
+    pub has_relocs: bool,
+    /// `vd_hash`, name of each non-base `Verdef`.
+    pub verdefs: Vec<Version>,
+    /// Per needed file (`vn_file`), the versions required.
+    pub verneeds: Vec<(Box<[u8]>, Vec<Needed>)>,
+    /// `l_versions`: version index → version, for versym values.
+    pub versions: HashMap<u16, Version>,
+    /// Version index → position in `verneeds` of the file that defines it.
+    pub version_files: HashMap<u16, u16>,
+    /// A `DT_VERSYM` table with entries: without one, glibc takes every
+    /// definition as unversioned (and asserts when a reference names this
+    /// file as its version's definer).
+    pub has_versym: bool,
+    pub symbols: Symbols,
+    /// `GNU_PROPERTY_X86_ISA_1_NEEDED` bits.
+    pub isa_needed: Option<u32>,
+    /// Structures that could not be read: what the simulation decides
+    /// from this file cannot be trusted (rules treat it as unknown).
+    pub damage: Vec<String>,
+    /// Whether the symbol tables could be read whole.
+    pub symbols_known: bool,
+}
+
+impl Object {
+    /// Reads an object from any byte source.
+    pub fn read<'d, R: ReadRef<'d>>(data: R) -> Result<Object, String> {
+        let view = elf::open(data).map_err(|e| e.to_string())?;
+        let h = view.header();
+        let mut o = Object {
+            is_64: h.class == elf::Class::Elf64,
+            big_endian: h.byte_order == elf::ByteOrder::Big,
+            e_type: h.e_type,
+            e_machine: h.e_machine,
+            ..Object::default()
+        };
+        o.damage.extend(view.errors().iter().map(|e| e.to_string()));
+        match view.interpreter() {
+            Ok(i) => o.interp = i.map(Box::from),
+            Err(e) => o.damage.push(e.to_string()),
+        }
+        match view.dynamic() {
+            Ok(Some(d)) => {
+                o.has_dynamic = true;
+                o.soname = d.soname.map(Box::from);
+                o.needed = d.needed.iter().map(|n| Box::from(*n)).collect();
+                o.rpath = d.rpath_entries.iter().map(|n| Box::from(*n)).collect();
+                o.runpath = d.runpath_entries.iter().map(|n| Box::from(*n)).collect();
+                let flags_1 = d.flags_1.unwrap_or(0);
+                o.nodeflib = flags_1 & DF_1_NODEFLIB != 0;
+                o.bind_now = d.bind_now
+                    || flags_1 & DF_1_NOW != 0
+                    || d.flags.unwrap_or(0) & DF_BIND_NOW != 0;
+                o.has_verdef = d.addresses.dt_verdef.is_some();
+                let a = &d.addresses;
+                o.has_relocs = [a.dt_relasz, a.dt_relsz, a.dt_pltrelsz]
+                    .iter()
+                    .any(|s| s.is_some_and(|n| n > 0));
+                o.damage.extend(d.errors.iter().map(|e| e.to_string()));
+            }
+            Ok(None) => {}
+            Err(e) => o.damage.push(e.to_string()),
+        }
+        if let Some(p) = view.notes().properties() {
+            o.isa_needed = p.x86_isa_needed.as_ref().map(|names| isa_bits(names));
+        }
+        let versions = match view.versions() {
+            Ok(v) => v,
+            Err(e) => {
+                o.damage.push(e.to_string());
+                None
+            }
+        };
+        if let Some(v) = &versions {
+            o.damage.extend(v.errors.iter().map(|e| e.to_string()));
+            for d in &v.definitions {
+                let version = Version {
+                    name: Box::from(d.name),
+                    hash: d.hash,
+                };
+                // The base version (the file's own name) is not matched
+                // against (`_dl_check_map_versions`).
+                if d.flags & 1 == 0 {
+                    o.versions.insert(d.index & 0x7fff, version.clone());
+                }
+                o.verdefs.push(version);
+            }
+            for r in &v.requirements {
+                let mut needs = Vec::new();
+                let at = u16::try_from(o.verneeds.len()).ok();
+                for n in &r.versions {
+                    if let Some(at) = at {
+                        o.version_files.insert(n.index & 0x7fff, at);
+                    }
+                    o.versions.insert(
+                        n.index & 0x7fff,
+                        Version {
+                            name: Box::from(n.name),
+                            hash: n.hash,
+                        },
+                    );
+                    needs.push(Needed {
+                        name: Box::from(n.name),
+                        hash: n.hash,
+                        weak: n.is_weak(),
+                    });
+                }
+                o.verneeds.push((Box::from(r.file), needs));
+            }
+        }
+        o.read_symbols(&view, versions.as_ref());
+        Ok(o)
+    }
+
+    fn read_symbols<'d, R: ReadRef<'d>>(
+        &mut self,
+        view: &elf::ElfView<'d, R>,
+        versions: Option<&elf::Versions<'d>>,
+    ) {
+        let table = match view.dynsyms() {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                self.symbols_known = true;
+                return;
+            }
+            Err(e) => {
+                self.damage.push(e.to_string());
+                return;
+            }
+        };
+        self.symbols_known = true;
+        let has_versym = versions.is_some_and(|v| v.versym_count() > 0);
+        self.has_versym = has_versym;
+        let mut syms = Symbols {
+            strings: Box::from(table.strings()),
+            ..Symbols::default()
+        };
+        let mut bad_names = 0usize;
+        for s in table.iter() {
+            let Some(name) = s.name else {
+                bad_names += 1;
+                continue;
+            };
+            if name.1 == 0 {
+                continue;
+            }
+            let versym = if has_versym {
+                versions.and_then(|v| v.versym(s.index))
+            } else {
+                None
+            };
+            let binding = s.st_info >> 4;
+            let kind = s.st_info & 0xf;
+            if s.st_shndx == 0 {
+                // Weak references may stay unresolved; local ones are not looked up.
+                if binding == 1 || binding == STB_GNU_UNIQUE {
+                    let ndx = versym.map(|v| v & 0x7fff);
+                    let version = ndx.and_then(|n| self.versions.get(&n)).cloned();
+                    let file = ndx.and_then(|n| self.version_files.get(&n)).copied();
+                    syms.refs.push(Ref {
+                        name,
+                        hash: name_hash(syms.text(name)),
+                        version,
+                        hidden: versym.is_some_and(|v| v & 0x8000 != 0),
+                        file,
+                    });
+                }
+                continue;
+            }
+            if !(binding == 1 || binding == 2 || binding == STB_GNU_UNIQUE) {
+                continue;
+            }
+            let has_value = s.st_value != 0 || s.st_shndx == SHN_ABS || kind == 6;
+            let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
+            let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
+            syms.defs.push(Def {
+                name,
+                versym,
+                glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
+                musl: has_value && base_type && !hidden,
+            });
+        }
+        if bad_names > 0 {
+            self.symbols_known = false;
+            self.damage.push(format!(
+                "dynamic symbol table: {bad_names} symbols have st_name past the end of the \
+                 string table"
+            ));
+        }
+        self.symbols = syms;
+    }
+}
+
+/// `GNU_PROPERTY_X86_ISA_1_NEEDED` bits from the names the property view gives.
+fn isa_bits(names: &[String]) -> u32 {
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "baseline" => 1,
+            "v2" => 2,
+            "v3" => 4,
+            "v4" => 8,
+            other => other
+                .strip_prefix("bit")
+                .and_then(|b| b.parse::<u32>().ok())
+                .and_then(|b| 1u32.checked_shl(b))
+                .unwrap_or(0),
+        })
+        .fold(0, |a, b| a | b)
+}
+
+/// What glibc's `open_verify` makes of a candidate file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Usable.
+    Ok,
+    /// Another ELF class: skipped, remembered ("wrong ELF class").
+    OtherClass,
+    /// Another machine: skipped silently.
+    OtherMachine,
+    /// Fatal: the search stops and the program does not start.
+    Fatal(String),
+}
+
+/// glibc's checks on a candidate's first bytes (`elf/dl-load.c`
+/// `open_verify`), for a loader of this class, byte order and machine.
+/// `head` holds the file's first bytes (up to [`HEAD`]), `len` its length.
+pub fn verify_glibc(head: &[u8], len: u64, is_64: bool, big: bool, machine: u16) -> Verdict {
+    let ehdr = if is_64 { 64 } else { 52 };
+    if len < ehdr || (head.len() as u64) < ehdr {
+        return Verdict::Fatal("file too short".into());
+    }
+    let b = |i: usize| head.get(i).copied().unwrap_or(0);
+    if head.get(..4) != Some(b"\x7fELF".as_slice()) {
+        return Verdict::Fatal("invalid ELF header".into());
+    }
+    let class = if is_64 { 2 } else { 1 };
+    let data = if big { 2 } else { 1 };
+    let osabi = b(7);
+    let abiversion = b(8);
+    let ident_ok = b(4) == class
+        && b(5) == data
+        && b(6) == 1
+        && (osabi == 0 || osabi == 3)
+        && (abiversion == 0 || (osabi == 3 && abiversion < 4))
+        && (9..16).all(|i| b(i) == 0);
+    if !ident_ok {
+        let msg = if b(4) != class {
+            return Verdict::OtherClass;
+        } else if b(5) != data {
+            if big {
+                "ELF file data encoding not big-endian"
+            } else {
+                "ELF file data encoding not little-endian"
+            }
+        } else if b(6) != 1 {
+            "ELF file version ident does not match current one"
+        } else if osabi != 0 && osabi != 3 {
+            "ELF file OS ABI invalid"
+        } else if !(abiversion == 0 || (osabi == 3 && abiversion < 4)) {
+            "ELF file ABI version invalid"
+        } else {
+            "nonzero padding in e_ident"
+        };
+        return Verdict::Fatal(msg.into());
+    }
+    let u16_at = |i: usize| {
+        let (x, y) = (u16::from(b(i)), u16::from(b(i + 1)));
+        if big { (x << 8) | y } else { (y << 8) | x }
+    };
+    let u32_at = |i: usize| {
+        let (lo, hi) = (u32::from(u16_at(i)), u32::from(u16_at(i + 2)));
+        if big {
+            (lo << 16) | hi
+        } else {
+            (hi << 16) | lo
+        }
+    };
+    if u32_at(20) != 1 {
+        return Verdict::Fatal("ELF file version does not match current one".into());
+    }
+    if u16_at(18) != machine {
+        return Verdict::OtherMachine;
+    }
+    let e_type = u16_at(16);
+    if e_type != 2 && e_type != 3 {
+        return Verdict::Fatal("only ET_DYN and ET_EXEC can be loaded".into());
+    }
+    let phentsize = u16_at(if is_64 { 54 } else { 42 });
+    if phentsize != if is_64 { 56 } else { 32 } {
+        return Verdict::Fatal("ELF file's phentsize not the expected size".into());
+    }
+    Verdict::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(is_64: bool, big: bool, machine: u16, e_type: u16) -> Vec<u8> {
+        crate::elf::testutil::Builder::new(is_64, big, machine, e_type).build()
+    }
+
+    #[test]
+    fn glibc_accepts_and_refuses_like_open_verify() {
+        let good = header(true, false, 62, 3);
+        let len = good.len() as u64;
+        let check = |h: &[u8]| verify_glibc(h, h.len() as u64, true, false, 62);
+        assert_eq!(check(&good), Verdict::Ok);
+        assert_eq!(
+            verify_glibc(&good, len, true, false, 183),
+            Verdict::OtherMachine
+        );
+        let i386 = header(false, false, 3, 3);
+        assert_eq!(check(&i386), Verdict::OtherClass);
+        assert_eq!(
+            check(b"#!/bin/sh\nexec something else entirely, long enough to be a header\n"),
+            Verdict::Fatal("invalid ELF header".into())
+        );
+        assert_eq!(check(&good[..40]), Verdict::Fatal("file too short".into()));
+        let mut m = good.clone();
+        m[5] = 2;
+        assert_eq!(
+            check(&m),
+            Verdict::Fatal("ELF file data encoding not little-endian".into())
+        );
+        let mut m = good.clone();
+        m[7] = 9;
+        assert_eq!(check(&m), Verdict::Fatal("ELF file OS ABI invalid".into()));
+        let mut m = good.clone();
+        m[7] = 3;
+        m[8] = 1;
+        assert_eq!(check(&m), Verdict::Ok, "GNU OS ABI, ABI version 1");
+        m[7] = 0;
+        assert_eq!(
+            check(&m),
+            Verdict::Fatal("ELF file ABI version invalid".into())
+        );
+        let mut m = good.clone();
+        m[12] = 1;
+        assert_eq!(
+            check(&m),
+            Verdict::Fatal("nonzero padding in e_ident".into())
+        );
+        let rel = header(true, false, 62, 1);
+        assert_eq!(
+            check(&rel),
+            Verdict::Fatal("only ET_DYN and ET_EXEC can be loaded".into())
+        );
+    }
+}
