@@ -81,6 +81,8 @@ pub struct SnapshotArgs {
     /// Say which files were skipped and why.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub image: ImageArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,12 +102,21 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old build: an ELF file, a directory, or a snapshot.
+    /// The old build: an ELF file, a directory, a snapshot, or an image
+    /// (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG|:@N]).
     #[arg(value_name = "OLD")]
     pub old: String,
-    /// The new build: an ELF file, a directory, or a snapshot.
+    /// The new build: an ELF file, a directory, a snapshot, or an image.
     #[arg(value_name = "NEW")]
     pub new: String,
+    /// For a side that is an image: the platform to pick from an index, os/arch[/variant]
+    /// (default: this machine's).
+    #[arg(long, value_name = "OS/ARCH", env = "ELFGATE_PLATFORM")]
+    pub platform: Option<String>,
+    /// For a side that is an image: the largest ELF file read; bytes, or with a K, M or G
+    /// suffix. Larger ones are unreadable.
+    #[arg(long, value_name = "SIZE", env = "ELFGATE_MAX_FILE_SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,

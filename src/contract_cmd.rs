@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -23,6 +24,7 @@ use crate::contract::render::{self, DiffReport};
 use crate::contract::snapshot::{self, MAX_SNAPSHOT_BYTES};
 use crate::contract::{Class, FileContract};
 use crate::facts::Report;
+use crate::input::image::{self, DEFAULT_MAX_FILE_SIZE, ImageError};
 use crate::input::{self, Found, OpenError, Resolver, Source};
 use crate::policy::{self, Baseline, ContractInputs, FileInput, FileVerdict, Policy};
 use crate::run::{EXIT_PASS, EXIT_RULE_FAILED, EXIT_UNREADABLE, EXIT_USAGE};
@@ -94,13 +96,121 @@ fn open_and_extract(src: &Source<'_>, verbose: bool) -> Option<Result<Extracted,
     Some(extract_file(&src.display(), opened, false).map_err(|e| e.to_string()))
 }
 
-/// Reads every ELF file of the targets (in parallel) into its contract.
-fn collect(resolver: &Resolver, targets: &[String], verbose: bool) -> Collected {
+/// A file of an image: its contract, extracted while the layers streamed
+/// past ([`open_image`]), else read from its layer now.
+fn image_extract(
+    src: &Source<'_>,
+    file: &image::ImageFile,
+    extracted: &ImageContracts,
+    verbose: bool,
+) -> Option<Result<Extracted, String>> {
+    let display = src.display();
+    if !file.is_elf() {
+        if src.named() {
+            return Some(Err(format!("{display}: not an ELF file")));
+        }
+        if verbose {
+            eprintln!("elfgate: {display}: skipped (not ELF)");
+        }
+        return None;
+    }
+    if let Some(x) = extracted.get(&file.id()) {
+        return Some(x.clone().map(|mut x| {
+            x.report.path.clone_from(&display);
+            x
+        }));
+    }
+    let bytes = match file.read(&display) {
+        Ok(b) => b,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    Some(extract_bytes(&display, &bytes, false).map_err(|e| e.to_string()))
+}
+
+/// The contracts of an image's ELF files by file (hard links share one).
+type ImageContracts = HashMap<crate::input::FileId, Result<Extracted, String>>;
+
+/// Opens an image (`snapshot --image`, an image side of `diff`), applies
+/// its layers (verifying every digest) and extracts the contracts of the
+/// ELF files under `targets` in one stream per layer, each file's bytes
+/// held only while it is read. Errors carry their exit status: 2 for a
+/// reference or platform that does not name an image, 3 for a damaged one.
+fn open_image(
+    reference: &str,
+    platform: Option<&str>,
+    max_file_size: Option<u64>,
+    targets: &[String],
+) -> Result<(Resolver, ImageContracts), (u8, String)> {
+    let fail = |e: ImageError| match e {
+        ImageError::Usage(m) => (EXIT_USAGE, m),
+        ImageError::Damaged(m) => (EXIT_UNREADABLE, m),
+    };
+    let host = crate::check::host_goarch().unwrap_or("unknown");
+    let img = image::open(reference, platform, host).map_err(fail)?;
+    for n in &img.notes {
+        eprintln!("elfgate: {n}");
+    }
+    let max = max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    let loaded = img.load(&[], max, &|_, _| {}).map_err(fail)?;
+    let resolver = Resolver::Image(loaded.clone());
+    // The path each file is shown by, for the messages of its contract.
+    let shown: Mutex<HashMap<crate::input::FileId, String>> = Mutex::new(HashMap::new());
+    resolver.visit(targets, &|src: Source<'_>| {
+        if let Some(f) = src.image_file()
+            && let Ok(mut m) = shown.lock()
+        {
+            m.entry(f.id()).or_insert_with(|| src.display());
+        }
+        None::<()>
+    });
+    let shown = shown.into_inner().unwrap_or_default();
+    let out: Mutex<ImageContracts> = Mutex::new(HashMap::new());
+    // What the walk reads below a glob is below its literal directory.
+    let literal: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            t.split('/')
+                .take_while(|c| !c.contains(['*', '?', '[']))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    loaded
+        .prefetch(&literal, &|id, bytes| {
+            let display = shown.get(&id).map_or("", String::as_str);
+            let x = extract_bytes(display, bytes, false).map_err(|e| e.to_string());
+            if let Ok(mut m) = out.lock() {
+                m.insert(id, x);
+            }
+        })
+        .map_err(fail)?;
+    let (warnings, omitted) = loaded.warnings();
+    for w in warnings {
+        eprintln!("elfgate: {reference}: warning: {w}");
+    }
+    if omitted > 0 {
+        eprintln!("elfgate: {reference}: warning: and {omitted} more entries skipped");
+    }
+    Ok((resolver, out.into_inner().unwrap_or_default()))
+}
+
+/// Reads every ELF file of the targets (in parallel) into its contract;
+/// an image's files come from `extracted` when they are there.
+fn collect(
+    resolver: &Resolver,
+    targets: &[String],
+    verbose: bool,
+    extracted: &ImageContracts,
+) -> Collected {
     let mut out = Collected::default();
     for t in targets {
         let found = resolver.visit(std::slice::from_ref(t), &|src: Source<'_>| {
             let named = src.named();
-            open_and_extract(&src, verbose).map(|r| (src.display(), named, r))
+            let x = match src.image_file() {
+                Some(file) => image_extract(&src, file, extracted, verbose),
+                None => open_and_extract(&src, verbose),
+            };
+            x.map(|r| (src.display(), named, r))
         });
         for f in found {
             match f {
@@ -158,14 +268,28 @@ fn write_out(output: Option<&str>, bytes: &[u8]) -> Result<(), String> {
 
 /// `elfgate snapshot`.
 pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
-    let resolver = match crate::run::resolver(a.root.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("elfgate: {e}");
-            return EXIT_USAGE;
-        }
+    let (resolver, extracted) = match &a.image.reference {
+        Some(r) => match open_image(
+            r,
+            a.image.platform.as_deref(),
+            a.image.max_file_size,
+            &a.targets,
+        ) {
+            Ok(x) => x,
+            Err((code, e)) => {
+                eprintln!("elfgate: {e}");
+                return code;
+            }
+        },
+        None => match crate::run::resolver(a.root.as_deref()) {
+            Ok(r) => (r, HashMap::new()),
+            Err(e) => {
+                eprintln!("elfgate: {e}");
+                return EXIT_USAGE;
+            }
+        },
     };
-    let got = collect(&resolver, &a.targets, a.verbose);
+    let got = collect(&resolver, &a.targets, a.verbose, &extracted);
     if !got.errors.is_empty() {
         for e in &got.errors {
             eprintln!("elfgate: {e}");
@@ -243,15 +367,36 @@ impl Side {
     }
 }
 
-/// Reads one side: a directory (as a root), an ELF file, or a snapshot.
-fn load_side(arg: &str, verbose: bool) -> Result<Side, String> {
+/// Whether a diff side names an image (skopeo's transports) rather than a path.
+fn is_image_ref(arg: &str) -> bool {
+    ["oci:", "oci-archive:", "docker-archive:"]
+        .iter()
+        .any(|t| arg.starts_with(t))
+}
+
+/// Reads one side: an image, a directory (as a root), an ELF file, or a
+/// snapshot. Errors carry their exit status.
+fn load_side(arg: &str, a: &DiffArgs) -> Result<Side, (u8, String)> {
+    if is_image_ref(arg) {
+        let all = ["/".to_string()];
+        let (resolver, extracted) = open_image(arg, a.platform.as_deref(), a.max_file_size, &all)?;
+        let got = collect(&resolver, &all, a.verbose, &extracted);
+        return finish_side(arg, got)
+            .map(Side::Tree)
+            .map_err(|e| (EXIT_UNREADABLE, e));
+    }
+    load_path_side(arg, a.verbose).map_err(|e| (EXIT_UNREADABLE, e))
+}
+
+/// A side that is a path: a directory (as a root), an ELF file, or a snapshot.
+fn load_path_side(arg: &str, verbose: bool) -> Result<Side, String> {
     let meta = std::fs::metadata(arg).map_err(|e| format!("{arg}: {e}"))?;
     if meta.is_dir() {
         let root = std::fs::canonicalize(arg)
             .and_then(|p| input::DiskTree::open(&p))
             .map_err(|e| format!("{arg}: {e}"))?;
         let root = Resolver::Root(std::sync::Arc::new(root));
-        let got = collect(&root, &["/".to_string()], verbose);
+        let got = collect(&root, &["/".to_string()], verbose, &HashMap::new());
         return finish_side(arg, got).map(Side::Tree);
     }
     let mut magic = [0u8; 4];
@@ -259,7 +404,12 @@ fn load_side(arg: &str, verbose: bool) -> Result<Side, String> {
         .and_then(|mut f| f.read(&mut magic))
         .map_err(|e| format!("{arg}: {e}"))?;
     if magic.get(..n) == Some(b"\x7fELF".as_slice()) {
-        let got = collect(&Resolver::Host, &[arg.to_string()], verbose);
+        let got = collect(
+            &Resolver::Host,
+            &[arg.to_string()],
+            verbose,
+            &HashMap::new(),
+        );
         let mut files = finish_side(arg, got)?;
         return match files.pop() {
             Some(f) if files.is_empty() => Ok(Side::File(Box::new(f))),
@@ -308,17 +458,19 @@ pub fn run_diff(a: &DiffArgs) -> u8 {
             }
         }
     };
-    let sides = rayon::join(
-        || load_side(&a.old, a.verbose),
-        || load_side(&a.new, a.verbose),
-    );
+    let sides = rayon::join(|| load_side(&a.old, a), || load_side(&a.new, a));
     let (old, new) = match sides {
         (Ok(o), Ok(n)) => (o, n),
         (o, n) => {
-            for e in [o.err(), n.err()].into_iter().flatten() {
+            let mut code = EXIT_UNREADABLE;
+            for (c, e) in [o.err(), n.err()].into_iter().flatten() {
                 eprintln!("elfgate: {e}");
+                // A usage error (a reference that names no image) wins.
+                if c == EXIT_USAGE {
+                    code = EXIT_USAGE;
+                }
             }
-            return EXIT_UNREADABLE;
+            return code;
         }
     };
     let changes = match (old.single(), new.single()) {

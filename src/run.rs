@@ -312,6 +312,24 @@ impl<'q> Inspector<'q> {
         resolver.visit(targets, &|src: Source<'_>| self.outcome(&src))
     }
 
+    /// [`Inspector::targets`], handing the outcomes to `consume` in walk
+    /// order while the walk goes on (see [`Resolver::visit_in_order`]), so
+    /// that each can be written and dropped rather than all kept.
+    pub fn targets_in_order<R>(
+        &self,
+        resolver: &Resolver,
+        targets: &[String],
+        consume: impl FnOnce(&mut dyn Iterator<Item = Found<Outcome>>) -> R,
+    ) -> R {
+        resolver.visit_in_order(targets, &|src: Source<'_>| self.outcome(&src), consume)
+    }
+
+    /// Whether a progress line may be drawn: output must then wait until
+    /// the inspector is dropped, which erases it.
+    pub fn draws_progress(&self) -> bool {
+        self.progress.draws()
+    }
+
     /// Opens and inspects one file. A file found by walking that is not ELF
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
@@ -368,11 +386,37 @@ impl<'q> Inspector<'q> {
 /// read gets a report too, naming it with its error, so JSON consumers see
 /// every file named.
 pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    let mut unreadable = false;
-    let mut reports = Vec::new();
-    for f in found {
+    let mut reports = Reports::new(found.into_iter(), verbose);
+    // Not copied once the inspector that shared them is gone.
+    let kept = reports.by_ref().map(Arc::unwrap_or_clone).collect();
+    Inspected {
+        reports: kept,
+        unreadable: reports.unreadable,
+    }
+}
+
+/// [`finish`] one file at a time: the reports of what was found, in
+/// order, each error (and with `verbose` each skipped file) printed to
+/// stderr when its turn comes.
+pub struct Reports<I> {
+    found: I,
+    verbose: bool,
+    /// Whether any file so far could not be read or parsed.
+    pub unreadable: bool,
+}
+
+impl<I: Iterator<Item = Found<Outcome>>> Reports<I> {
+    pub fn new(found: I, verbose: bool) -> Self {
+        Reports {
+            found,
+            verbose,
+            unreadable: false,
+        }
+    }
+
+    /// The report of one finding, if it has one.
+    fn report(&mut self, f: Found<Outcome>) -> Option<Arc<Report>> {
+        let mut err = std::io::stderr().lock();
         let o = match f {
             Found::File(o) => o,
             Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
@@ -381,33 +425,42 @@ pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
         match o {
             Outcome::Report(report) => {
                 if !report.errors.is_empty() {
-                    unreadable = true;
+                    self.unreadable = true;
                     for e in &report.errors {
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                // Not copied once the inspector that shared it is gone.
-                reports.push(Arc::unwrap_or_clone(report));
+                Some(report)
             }
             Outcome::Skipped(path, why) => {
-                if verbose {
+                if self.verbose {
                     let _ = writeln!(err, "elfgate: {path}: skipped ({why})");
                 }
+                None
             }
             Outcome::Failed(path, e) => {
                 let _ = writeln!(err, "elfgate: {e}");
-                unreadable = true;
-                reports.push(Report {
+                self.unreadable = true;
+                Some(Arc::new(Report {
                     path,
                     errors: vec![e],
                     ..Report::default()
-                });
+                }))
             }
         }
     }
-    Inspected {
-        reports,
-        unreadable,
+}
+
+impl<I: Iterator<Item = Found<Outcome>>> Iterator for Reports<I> {
+    type Item = Arc<Report>;
+
+    fn next(&mut self) -> Option<Arc<Report>> {
+        loop {
+            let f = self.found.next()?;
+            if let Some(r) = self.report(f) {
+                return Some(r);
+            }
+        }
     }
 }
 
@@ -488,23 +541,35 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         eprintln!("elfgate: --cpu and --library-path apply to --load");
         return EXIT_USAGE;
     }
-    let found = inspector.targets(&resolver, &paths);
-    // Erases the progress line before anything else is printed.
-    drop(inspector);
-    let done = finish(found, a.verbose);
-    let written = match a.format {
-        InspectFormat::Text => write_stdout(
-            crate::render::inspect::text_image(&done.reports, image.as_ref()).as_bytes(),
-        ),
-        InspectFormat::Json => {
-            write_stdout_with(|out| crate::render::inspect::json_image_to(done.reports, image, out))
-        }
+    // Each report is written when its turn comes and then dropped, unless
+    // a progress line is drawn: output then waits for the walk's end.
+    let write = |found: &mut dyn Iterator<Item = Found<Outcome>>| {
+        let mut reports = Reports::new(found, a.verbose);
+        let written = write_stdout_with(|out| match a.format {
+            InspectFormat::Text => {
+                crate::render::inspect::text_stream_to(&mut reports, image.as_ref(), out)
+            }
+            InspectFormat::Json => {
+                crate::render::inspect::json_stream_to(&mut reports, image.as_ref(), out)
+            }
+        });
+        // What was not written still says whether every file was read.
+        reports.by_ref().for_each(drop);
+        (written, reports.unreadable)
+    };
+    let (written, unreadable) = if inspector.draws_progress() {
+        let found = inspector.targets(&resolver, &paths);
+        // Erases the progress line before anything else is printed.
+        drop(inspector);
+        write(&mut found.into_iter())
+    } else {
+        inspector.targets_in_order(&resolver, &paths, write)
     };
     if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
-    if done.unreadable || missing {
+    if unreadable || missing {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS

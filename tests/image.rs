@@ -539,3 +539,94 @@ fn text_and_sarif_name_the_layer_and_the_digest() {
     }
     assert_eq!(v["runs"][0]["properties"]["image"]["digest"], digest);
 }
+
+/// Runs elfgate; returns its exit code, stdout and stderr.
+fn raw_run(args: &[&str]) -> (i32, String, String) {
+    let o = common::elfgate(args);
+    let err = common::stderr(&o);
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    (o.status.code().unwrap_or(-1), common::stdout(&o), err)
+}
+
+#[test]
+fn snapshot_of_an_image_is_the_unpacked_roots() {
+    let i = images();
+    let root = i.rootfs.to_str().unwrap();
+    for targets in [vec!["/"], vec!["/app", "/usr/bin/tool-link"]] {
+        let mut want_args = vec!["snapshot", "--root", root];
+        want_args.extend_from_slice(&targets);
+        let want = raw_run(&want_args);
+        assert_eq!(want.0, 0, "{}", want.2);
+        let oa = format!("oci-archive:{}:v1", i.oci_archive.display());
+        let da = format!("docker-archive:{}", i.docker_archive.display());
+        let z = format!("oci:{}:v1", i.zstd_layout.display());
+        for reference in [oci("v1"), oa, da, z] {
+            let mut args = vec!["snapshot", "--image", &reference];
+            args.extend_from_slice(&targets);
+            let got = raw_run(&args);
+            assert_eq!(got.0, 0, "{reference}: {}", got.2);
+            // Byte for byte: the same files, paths, digests and contracts.
+            assert_eq!(got.1, want.1, "{reference} {targets:?}");
+        }
+    }
+    // A platform picked from an index, against that platform's unpacked root.
+    let want = raw_run(&["snapshot", "--root", i.arm_rootfs.to_str().unwrap(), "/"]);
+    let got = raw_run(&[
+        "snapshot",
+        "--image",
+        &oci("multi"),
+        "--platform",
+        "linux/arm64",
+        "/",
+    ]);
+    assert_eq!((got.0, &got.1), (0, &want.1), "{}", got.2);
+}
+
+#[test]
+fn diff_of_two_images_is_the_diff_of_their_unpacked_roots() {
+    let i = images();
+    for format in ["json", "text"] {
+        let want = raw_run(&[
+            "diff",
+            "--format",
+            format,
+            i.rootfs.to_str().unwrap(),
+            i.arm_rootfs.to_str().unwrap(),
+        ]);
+        let got = raw_run(&["diff", "--format", format, &oci("v1"), &oci("arm")]);
+        assert_eq!((got.0, &got.1), (want.0, &want.1), "{}", got.2);
+        assert_eq!(got.0, 1, "amd64 to arm64 is breaking: {}", got.1);
+    }
+    // An image against a snapshot of itself: no change.
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("v1.json");
+    let o = raw_run(&[
+        "snapshot",
+        "--image",
+        &oci("v1"),
+        "--output",
+        snap.to_str().unwrap(),
+        "/",
+    ]);
+    assert_eq!(o.0, 0, "{}", o.2);
+    let got = raw_run(&[
+        "diff",
+        "--format",
+        "json",
+        snap.to_str().unwrap(),
+        &oci("v1"),
+    ]);
+    assert_eq!(got.0, 0, "{}{}", got.1, got.2);
+    // A reference that names no image is a usage error; a platform the
+    // index lacks too.
+    let got = raw_run(&["diff", &oci("v1"), &oci("no-such-tag")]);
+    assert_eq!(got.0, 2, "{}", got.2);
+    let got = raw_run(&[
+        "diff",
+        "--platform",
+        "linux/s390x",
+        &oci("multi"),
+        &oci("v1"),
+    ]);
+    assert_eq!(got.0, 2, "{}", got.2);
+}
