@@ -65,10 +65,15 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
     let mut image_notes = Vec::new();
     let mut void: Option<FileVerdict> = None;
     let mut missing = None;
+    let mut image_library_path = None;
+    if policy.load.is_some() && a.image.reference.is_some() {
+        inspector.plan_image_load();
+    }
     let resolver = match &a.image.reference {
         None => run::resolver(a.root.as_deref())?,
         Some(r) => match image_scan::prepare(&a.image, r, &targets, &inspector) {
             Ok(scan) => {
+                image_library_path = scan.ld_library_path;
                 targets = scan.targets;
                 image = Some(scan.facts);
                 image_notes = scan.notes;
@@ -83,13 +88,14 @@ fn run_inner(a: &CheckArgs) -> Result<u8, String> {
             }
         },
     };
-    if let Some(load) = &policy.load
-        && !inspector.set_load(&resolver, load.clone())
-    {
-        eprintln!(
-            "elfgate: the load rules cannot be decided inside --image: the load simulation \
-             does not run there (they are unknown)"
-        );
+    if let Some(load) = &policy.load {
+        let mut load = load.clone();
+        // Inside an image, its config's `LD_LIBRARY_PATH`, unless the flag
+        // or the policy says.
+        if load.library_path.is_none() {
+            load.library_path = image_library_path.map(String::into_bytes);
+        }
+        inspector.set_load(&resolver, load);
     }
     let voided = void.is_some();
     let found = match void {

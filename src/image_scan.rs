@@ -21,7 +21,8 @@ pub struct Scan {
     /// The image's program when no target names it and its bare name is in
     /// no directory of `PATH`: the name, and why.
     pub missing: Option<(String, String)>,
-    /// The config's `LD_LIBRARY_PATH`, for the load closure.
+    /// The config's `LD_LIBRARY_PATH`: the load simulation's default
+    /// (`--library-path` and the policy's `library_path` win).
     pub ld_library_path: Option<String>,
 }
 
@@ -64,7 +65,12 @@ pub fn prepare(
         None => literal.clone(),
     };
     let max = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    let loaded = img.load(&wanted, max, &|id, bytes| inspector.prefill(id, bytes))?;
+    // With the load simulation, what each shared object needs is recorded
+    // as it passes, to fetch the simulation's files in one more pass.
+    let for_load = inspector.plans_image_load();
+    let loaded = img.load_for(&wanted, max, for_load, &|id, bytes| {
+        inspector.prefill(id, bytes)
+    })?;
     let mut notes = Vec::new();
     let mut missing = None;
     let targets: Vec<String> = match &program {
@@ -98,6 +104,9 @@ pub fn prepare(
         None => &literal,
     };
     loaded.prefetch(fetch, &|id, bytes| inspector.prefill(id, bytes))?;
+    if for_load {
+        loaded.fetch_for_load(&|id, bytes| inspector.preload(id, bytes))?;
+    }
     let (warnings, omitted) = loaded.warnings();
     let mut warnings = warnings.to_vec();
     if omitted > 0 {

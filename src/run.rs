@@ -87,6 +87,14 @@ pub struct Inspector<'q> {
     failed: Mutex<HashMap<FileId, crate::elf::ElfError>>,
     /// Counts the files examined; drawn on a terminal (see `term`).
     progress: Progress,
+    /// Whether the load simulation will run inside an image (see
+    /// [`Inspector::plan_image_load`]).
+    image_load: bool,
+    /// With `image_load`: what the simulation parsed of each file read
+    /// ahead (programs, and the libraries fetched for them), by id, until
+    /// the simulation's session takes them: nothing is read from a layer
+    /// twice.
+    preparsed: Mutex<HashMap<FileId, Arc<crate::load::Parsed>>>,
 }
 
 impl<'q> Inspector<'q> {
@@ -98,6 +106,8 @@ impl<'q> Inspector<'q> {
             load: None,
             failed: Mutex::new(HashMap::new()),
             progress: Progress::disabled(),
+            image_load: false,
+            preparsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,6 +124,10 @@ impl<'q> Inspector<'q> {
     pub fn prefill(&self, id: FileId, bytes: &[u8]) {
         if self.seen().contains_key(&id) {
             return;
+        }
+        if self.image_load {
+            let parsed = crate::load::Parsed::of_bytes(bytes, bytes.len() as u64);
+            self.preparsed().insert(id, Arc::new(parsed));
         }
         match inspect::inspect_bytes("", bytes, &self.opts) {
             Ok(r) => {
@@ -162,7 +176,7 @@ impl<'q> Inspector<'q> {
             let mut r = r.clone();
             r.path = display.clone();
             r.layer = Some(layer.clone());
-            Outcome::Report(Arc::new(r))
+            Outcome::Report(self.with_load_facts(src, Arc::new(r)))
         };
         if let Some(known) = self.seen().get(&id).cloned() {
             return Some(with_path(&known));
@@ -184,6 +198,10 @@ impl<'q> Inspector<'q> {
             Ok(b) => b,
             Err(e) => return Some(Outcome::Failed(display, e.to_string())),
         };
+        if let Some((session, _)) = &self.load {
+            let parsed = crate::load::Parsed::of_bytes(&bytes, bytes.len() as u64);
+            session.adopt(id, Arc::new(parsed));
+        }
         Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
             Ok(r) => {
                 let r = Arc::new(r);
@@ -201,24 +219,55 @@ impl<'q> Inspector<'q> {
         self
     }
 
-    /// [`Inspector::with_load`] on an inspector already made; `false` when
-    /// the simulation cannot run there: inside an image (`--image`) it does
-    /// not run yet, and the reports then have no `load` (its rules are unknown).
-    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) -> bool {
-        if matches!(resolver, Resolver::Image(_)) {
-            return false;
-        }
+    /// Keeps what the load simulation parses of a file of an image read for
+    /// it (a library), by id (see [`Inspector::plan_image_load`]).
+    pub fn preload(&self, id: FileId, bytes: &[u8]) {
+        let parsed = crate::load::Parsed::of_bytes(bytes, bytes.len() as u64);
+        self.preparsed().insert(id, Arc::new(parsed));
+    }
+
+    /// [`Inspector::with_load`] on an inspector already made. Inside an
+    /// image, the simulation reads the image's merged tree
+    /// (`input::image::ImageTree`); call [`Inspector::plan_image_load`]
+    /// before its layers are read.
+    pub fn set_load(&mut self, resolver: &Resolver, options: crate::load::Options) {
         let root = resolver.tree().cloned();
-        let tree: Arc<dyn crate::input::Tree> = match &root {
-            Some(t) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
-            None => match DiskTree::open(std::path::Path::new("/")) {
+        let tree: Arc<dyn crate::input::Tree> = match (&root, resolver) {
+            (Some(t), _) => Arc::clone(t) as Arc<dyn crate::input::Tree>,
+            (None, Resolver::Image(image)) => {
+                Arc::new(crate::input::image::ImageTree::new(Arc::clone(image)))
+            }
+            (None, _) => match DiskTree::open(std::path::Path::new("/")) {
                 Ok(t) => Arc::new(t),
                 // No `/` to open: every simulation then says why.
                 Err(_) => Arc::new(crate::input::tree::EmptyTree),
             },
         };
-        self.load = Some((crate::load::Session::new(tree, options), root));
-        true
+        let session = crate::load::Session::new(tree, options);
+        for (id, parsed) in self.preparsed().drain() {
+            session.adopt(id, parsed);
+        }
+        self.load = Some((session, root));
+    }
+
+    /// Says, before an image's layers are read, that the load simulation
+    /// will run inside it: what it needs of each program is then parsed
+    /// from the bytes read for its report, and the libraries it will open
+    /// are fetched in one pass (see `input::image::loadset`).
+    pub fn plan_image_load(&mut self) {
+        self.image_load = true;
+    }
+
+    /// Whether [`Inspector::plan_image_load`] was called.
+    pub fn plans_image_load(&self) -> bool {
+        self.image_load
+    }
+
+    fn preparsed(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, Arc<crate::load::Parsed>>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.preparsed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Ends the load simulation without freeing what it kept one small
@@ -239,9 +288,10 @@ impl<'q> Inspector<'q> {
             return report;
         }
         let fs_path = src.fs_path();
-        let path: Vec<u8> = match root {
-            Some(tree) => crate::input::in_tree_path(tree, &fs_path),
-            None => {
+        let path: Vec<u8> = match (src.image_file(), root) {
+            (Some(file), _) => file.path(),
+            (None, Some(tree)) => crate::input::in_tree_path(tree, &fs_path),
+            (None, None) => {
                 use std::os::unix::ffi::OsStrExt;
                 let abs = if fs_path.is_absolute() {
                     fs_path
@@ -269,6 +319,24 @@ impl<'q> Inspector<'q> {
     /// [`Resolver::visit`]); reports come out in walk order, errors in place.
     pub fn targets(&self, resolver: &Resolver, targets: &[String]) -> Vec<Found<Outcome>> {
         resolver.visit(targets, &|src: Source<'_>| self.outcome(&src))
+    }
+
+    /// [`Inspector::targets`], handing the outcomes to `consume` in walk
+    /// order while the walk goes on (see [`Resolver::visit_in_order`]), so
+    /// that each can be written and dropped rather than all kept.
+    pub fn targets_in_order<R>(
+        &self,
+        resolver: &Resolver,
+        targets: &[String],
+        consume: impl FnOnce(&mut dyn Iterator<Item = Found<Outcome>>) -> R,
+    ) -> R {
+        resolver.visit_in_order(targets, &|src: Source<'_>| self.outcome(&src), consume)
+    }
+
+    /// Whether a progress line may be drawn: output must then wait until
+    /// the inspector is dropped, which erases it.
+    pub fn draws_progress(&self) -> bool {
+        self.progress.draws()
     }
 
     /// Opens and inspects one file. A file found by walking that is not ELF
@@ -327,11 +395,37 @@ impl<'q> Inspector<'q> {
 /// read gets a report too, naming it with its error, so JSON consumers see
 /// every file named.
 pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    let mut unreadable = false;
-    let mut reports = Vec::new();
-    for f in found {
+    let mut reports = Reports::new(found.into_iter(), verbose);
+    // Not copied once the inspector that shared them is gone.
+    let kept = reports.by_ref().map(Arc::unwrap_or_clone).collect();
+    Inspected {
+        reports: kept,
+        unreadable: reports.unreadable,
+    }
+}
+
+/// [`finish`] one file at a time: the reports of what was found, in
+/// order, each error (and with `verbose` each skipped file) printed to
+/// stderr when its turn comes.
+pub struct Reports<I> {
+    found: I,
+    verbose: bool,
+    /// Whether any file so far could not be read or parsed.
+    pub unreadable: bool,
+}
+
+impl<I: Iterator<Item = Found<Outcome>>> Reports<I> {
+    pub fn new(found: I, verbose: bool) -> Self {
+        Reports {
+            found,
+            verbose,
+            unreadable: false,
+        }
+    }
+
+    /// The report of one finding, if it has one.
+    fn report(&mut self, f: Found<Outcome>) -> Option<Arc<Report>> {
+        let mut err = std::io::stderr().lock();
         let o = match f {
             Found::File(o) => o,
             Found::Error(e) => Outcome::Failed(error_path(&e), e.to_string()),
@@ -340,33 +434,42 @@ pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
         match o {
             Outcome::Report(report) => {
                 if !report.errors.is_empty() {
-                    unreadable = true;
+                    self.unreadable = true;
                     for e in &report.errors {
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                // Not copied once the inspector that shared it is gone.
-                reports.push(Arc::unwrap_or_clone(report));
+                Some(report)
             }
             Outcome::Skipped(path, why) => {
-                if verbose {
+                if self.verbose {
                     let _ = writeln!(err, "elfgate: {path}: skipped ({why})");
                 }
+                None
             }
             Outcome::Failed(path, e) => {
                 let _ = writeln!(err, "elfgate: {e}");
-                unreadable = true;
-                reports.push(Report {
+                self.unreadable = true;
+                Some(Arc::new(Report {
                     path,
                     errors: vec![e],
                     ..Report::default()
-                });
+                }))
             }
         }
     }
-    Inspected {
-        reports,
-        unreadable,
+}
+
+impl<I: Iterator<Item = Found<Outcome>>> Iterator for Reports<I> {
+    type Item = Arc<Report>;
+
+    fn next(&mut self) -> Option<Arc<Report>> {
+        loop {
+            let f = self.found.next()?;
+            if let Some(r) = self.report(f) {
+                return Some(r);
+            }
+        }
     }
 }
 
@@ -398,9 +501,14 @@ fn run_inspect(a: &InspectArgs) -> u8 {
     let mut image = None;
     let mut paths = a.paths.clone();
     let mut missing = false;
+    let mut image_library_path = None;
+    if a.load && a.image.reference.is_some() {
+        inspector.plan_image_load();
+    }
     let resolver = match &a.image.reference {
         Some(r) => match crate::image_scan::prepare(&a.image, r, &a.paths, &inspector) {
             Ok(scan) => {
+                image_library_path = scan.ld_library_path;
                 for (path, note) in &scan.notes {
                     eprintln!("elfgate: {path}: {note}");
                 }
@@ -429,12 +537,10 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         },
     };
     if a.load {
-        match load_options(a.cpu.as_deref(), a.library_path.as_deref()) {
-            Ok(o) => {
-                if !inspector.set_load(&resolver, o) {
-                    eprintln!("elfgate: --load: the load simulation does not run inside --image");
-                }
-            }
+        // Inside an image, its config's `LD_LIBRARY_PATH` unless the flag says.
+        let library_path = a.library_path.clone().or(image_library_path);
+        match load_options(a.cpu.as_deref(), library_path.as_deref()) {
+            Ok(o) => inspector.set_load(&resolver, o),
             Err(e) => {
                 eprintln!("elfgate: {e}");
                 return EXIT_USAGE;
@@ -444,24 +550,38 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         eprintln!("elfgate: --cpu and --library-path apply to --load");
         return EXIT_USAGE;
     }
-    let found = inspector.targets(&resolver, &paths);
-    inspector.leak_load();
-    // Erases the progress line before anything else is printed.
-    drop(inspector);
-    let done = finish(found, a.verbose);
-    let written = match a.format {
-        InspectFormat::Text => write_stdout(
-            crate::render::inspect::text_image(&done.reports, image.as_ref()).as_bytes(),
-        ),
-        InspectFormat::Json => {
-            write_stdout_with(|out| crate::render::inspect::json_image_to(done.reports, image, out))
-        }
+    // Each report is written when its turn comes and then dropped, unless
+    // a progress line is drawn: output then waits for the walk's end.
+    let write = |found: &mut dyn Iterator<Item = Found<Outcome>>| {
+        let mut reports = Reports::new(found, a.verbose);
+        let written = write_stdout_with(|out| match a.format {
+            InspectFormat::Text => {
+                crate::render::inspect::text_stream_to(&mut reports, image.as_ref(), out)
+            }
+            InspectFormat::Json => {
+                crate::render::inspect::json_stream_to(&mut reports, image.as_ref(), out)
+            }
+        });
+        // What was not written still says whether every file was read.
+        reports.by_ref().for_each(drop);
+        (written, reports.unreadable)
+    };
+    let (written, unreadable) = if inspector.draws_progress() {
+        let found = inspector.targets(&resolver, &paths);
+        inspector.leak_load();
+        // Erases the progress line before anything else is printed.
+        drop(inspector);
+        write(&mut found.into_iter())
+    } else {
+        let r = inspector.targets_in_order(&resolver, &paths, write);
+        inspector.leak_load();
+        r
     };
     if let Err(e) = written {
         eprintln!("elfgate: writing output: {e}");
         return EXIT_UNREADABLE;
     }
-    if done.unreadable || missing {
+    if unreadable || missing {
         EXIT_UNREADABLE
     } else {
         EXIT_PASS

@@ -84,6 +84,11 @@ impl Progress {
         Progress { shared, drawer }
     }
 
+    /// Whether it may draw: output must then wait until it is dropped.
+    pub fn draws(&self) -> bool {
+        self.drawer.is_some()
+    }
+
     /// One more file examined.
     pub fn tick(&self) {
         self.shared.files.fetch_add(1, Ordering::Relaxed);

@@ -45,7 +45,7 @@ pub use memory::{BuildinfoLocation, LocationSource};
 pub use notes::{Note, NoteSource, Notes};
 pub use properties::{Properties, parse_properties};
 pub use relocs::SymbolRelocation;
-pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE};
+pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE, SectionSource};
 pub use symbols::{
     Binding, DynSym, DynSyms, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind,
     SymbolVersion, Visibility,

@@ -16,7 +16,7 @@ use object::elf;
 use object::read::elf::{CompressionHeader, FileHeader};
 use object::read::{CompressedData, CompressionFormat, ReadRef};
 
-use super::{Class, ElfError, ElfView, Section};
+use super::{Class, ElfError, ElfView, Section, read_section_range};
 
 /// Largest decompressed section accepted: 256 MiB. The size comes from the
 /// compression header, so without a cap one small hostile section could ask
@@ -74,6 +74,15 @@ impl DecompressBudget {
     }
 }
 
+/// Where a section's contents are (see [`ElfView::section_source_within`]).
+#[derive(Debug, Clone)]
+pub enum SectionSource<'data> {
+    /// In memory: decompressed, or empty (`SHT_NOBITS`).
+    Bytes(Cow<'data, [u8]>),
+    /// Stored as is at `offset` of the file, `size` bytes, all in the file.
+    File { offset: u64, size: u64 },
+}
+
 fn chdr<Elf: FileHeader<Endian = Endianness>>(
     bytes: &[u8],
     endian: Endianness,
@@ -99,6 +108,62 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// bytes decompressed are taken from it. A section over budget is an
     /// error naming it, found from its header before anything is inflated.
     pub fn section_data_within(
+        &self,
+        section: &Section<'data>,
+        budget: &mut DecompressBudget,
+    ) -> Result<Cow<'data, [u8]>, ElfError> {
+        match self.section_source_within(section, budget)? {
+            SectionSource::Bytes(bytes) => Ok(bytes),
+            SectionSource::File { offset, size } => {
+                read_section_range(self.data, || section.describe(), offset, size)
+                    .map(Cow::Borrowed)
+            }
+        }
+    }
+
+    /// Where the contents of a section are: decompressed into memory as
+    /// [`ElfView::section_data_within`] does, or, for a section stored as
+    /// is, its range of the file, checked to be inside the file but not
+    /// read: a reader that needs a few hundred bytes of a large section
+    /// reads only those.
+    pub fn section_source_within(
+        &self,
+        section: &Section<'data>,
+        budget: &mut DecompressBudget,
+    ) -> Result<SectionSource<'data>, ElfError> {
+        let stored =
+            section.sh_flags & elf::SHF_COMPRESSED.0 == 0 && !section.name.starts_with(b".zdebug_");
+        if stored {
+            return match section.file_range() {
+                None => Ok(SectionSource::Bytes(Cow::Borrowed(&[]))),
+                Some((offset, size)) => {
+                    // As `read_section_range` would find it, without reading.
+                    let in_file = match size {
+                        0 => self.data.read_bytes_at(offset, 0).is_ok(),
+                        _ => offset
+                            .checked_add(size)
+                            .zip(self.data.len().ok())
+                            .is_some_and(|(end, len)| end <= len),
+                    };
+                    if in_file {
+                        Ok(SectionSource::File { offset, size })
+                    } else {
+                        Err(ElfError::at(
+                            section.describe(),
+                            offset,
+                            "sh_offset+sh_size past end of file",
+                        ))
+                    }
+                }
+            };
+        }
+        self.decompressed_within(section, budget)
+            .map(SectionSource::Bytes)
+    }
+
+    /// A compressed section's contents, or a `.zdebug_*` section's bytes
+    /// as stored when they are not compressed after all.
+    fn decompressed_within(
         &self,
         section: &Section<'data>,
         budget: &mut DecompressBudget,
@@ -162,6 +227,26 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     pub fn debug_section(&self, name: &[u8]) -> Result<Option<Cow<'data, [u8]>>, ElfError> {
         let mut budget = DecompressBudget::new(MAX_DECOMPRESSED_SIZE, u64::MAX);
         self.debug_section_within(name, &mut budget)
+    }
+
+    /// [`ElfView::debug_section_within`], as a [`SectionSource`]: a
+    /// section stored as is is not read.
+    pub fn debug_section_source(
+        &self,
+        name: &[u8],
+        budget: &mut DecompressBudget,
+    ) -> Result<Option<SectionSource<'data>>, ElfError> {
+        let section = match self.section_by_name(name) {
+            Some(s) => Some(s),
+            None => name.strip_prefix(b".debug_").and_then(|rest| {
+                let mut z = b".zdebug_".to_vec();
+                z.extend_from_slice(rest);
+                self.section_by_name(&z)
+            }),
+        };
+        section
+            .map(|s| self.section_source_within(s, budget))
+            .transpose()
     }
 
     /// [`ElfView::debug_section`] within a decompression budget shared by

@@ -9,6 +9,7 @@ pub mod pclnstream;
 pub mod pclntab;
 pub mod scan;
 pub mod version;
+pub mod window;
 
 /// The view of a loaded image that the Go readers need, like the `exe`
 /// interface of Go's `debug/buildinfo`: the decoder never sees ELF structs.

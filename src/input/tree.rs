@@ -70,6 +70,11 @@ pub trait Tree: Send + Sync + std::fmt::Debug {
             Some(Content::Bytes(b)) => Ok(b.to_vec()),
             Some(Content::File(f)) => read_file(&f, limit)
                 .map_err(|e| TreeError::new(path, e.raw_os_error().unwrap_or(libc::EIO))),
+            Some(Content::Deferred(d)) => match d.read() {
+                Ok(b) if b.len() as u64 > limit => Err(too_big()),
+                Ok(b) => Ok(b.to_vec()),
+                Err(_) => Err(TreeError::new(path, libc::EIO)),
+            },
             None if is_dir(node.mode) => Err(TreeError::new(path, libc::EISDIR)),
             None => Err(TreeError::new(path, libc::EINVAL)),
         }
@@ -115,6 +120,31 @@ pub enum Content {
     File(File),
     /// Bytes already in memory.
     Bytes(Arc<[u8]>),
+    /// Bytes read only if asked for: a file of an image whose layer must be
+    /// streamed again to reach it, which a caller holding what it parsed
+    /// from the same file before never needs.
+    Deferred(Deferred),
+}
+
+/// How to read a file's bytes later (once); the error says why they could
+/// not be read.
+pub struct Deferred(Box<dyn FnOnce() -> Result<Arc<[u8]>, String> + Send>);
+
+impl Deferred {
+    pub fn new(read: impl FnOnce() -> Result<Arc<[u8]>, String> + Send + 'static) -> Self {
+        Deferred(Box::new(read))
+    }
+
+    /// Reads the bytes now.
+    pub fn read(self) -> Result<Arc<[u8]>, String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deferred")
+    }
 }
 
 /// Why a path could not be opened: the `errno` a process would have met,

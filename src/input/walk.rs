@@ -14,13 +14,13 @@
 //! every subdirectory started: one per level of a deep tree) and closed when
 //! its last run of files is done, so at most a few are open at a time.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
 
@@ -250,7 +250,7 @@ struct Walk<'w, T, V> {
     resolver: &'w Resolver,
     visit: &'w V,
     ids: AtomicUsize,
-    done: mpsc::Sender<(usize, Vec<Item<T>>)>,
+    done: &'w Pieces<T>,
 }
 
 impl Resolver {
@@ -269,43 +269,195 @@ impl Resolver {
         if let Resolver::Image(image) = self {
             return visit_image(image, targets, visit);
         }
-        let (done, results) = mpsc::channel();
+        let pieces = Pieces::new();
+        self.walk(targets, visit, &pieces);
+        // Every piece is in: reading them back never waits.
+        InOrder::new(&pieces).collect()
+    }
+
+    /// [`Resolver::visit`], handing what it finds to `consume` in walk
+    /// order while the walk goes on, instead of keeping all of it until
+    /// the end: a consumer that writes each report and drops it holds only
+    /// those that finished before their turn. `consume` runs on this
+    /// thread, the walk on rayon's; the walk runs to its end even when
+    /// `consume` stops reading early.
+    pub fn visit_in_order<T, V, R>(
+        &self,
+        targets: &[String],
+        visit: &V,
+        consume: impl FnOnce(&mut dyn Iterator<Item = Found<T>>) -> R,
+    ) -> R
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        if let Resolver::Image(image) = self {
+            return consume(&mut visit_image(image, targets, visit).into_iter());
+        }
+        let pieces = Pieces::new();
+        let run = || self.walk(targets, visit, &pieces);
+        std::thread::scope(|ts| {
+            let spawned = std::thread::Builder::new()
+                .name("elfgate-walk".into())
+                .spawn_scoped(ts, run);
+            if spawned.is_err() {
+                // No thread to spare: walk first, then hand it all over.
+                run();
+            }
+            consume(&mut InOrder::new(&pieces))
+        })
+    }
+
+    /// Walks `targets` on rayon's threads, into `pieces`, and marks them
+    /// ended (also when a job panics: the reader must not wait forever).
+    fn walk<T, V>(&self, targets: &[String], visit: &V, pieces: &Pieces<T>)
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        struct End<'p, T>(&'p Pieces<T>);
+        impl<T> Drop for End<'_, T> {
+            fn drop(&mut self) {
+                self.0.end();
+            }
+        }
+        let _end = End(pieces);
         let walk = Walk {
             resolver: self,
             visit,
             ids: AtomicUsize::new(1),
-            done,
+            done: pieces,
         };
         rayon::scope(|s| walk.top(s, targets));
-        let count = walk.ids.load(Ordering::Relaxed);
-        drop(walk);
-        let mut pieces: Vec<Option<Vec<Item<T>>>> = (0..count).map(|_| None).collect();
-        for (id, piece) in results.try_iter() {
-            if let Some(slot) = pieces.get_mut(id) {
-                *slot = Some(piece);
+    }
+}
+
+/// Pieces a reader waiting for one lets arrive before it is woken: one
+/// wake-up per piece cost a fifth more CPU over a large tree.
+const WAKE_AFTER: usize = 64;
+
+/// The numbered pieces of a walk's output, sent by its jobs in any order,
+/// taken by one reader in the order it needs them.
+struct Pieces<T> {
+    state: Mutex<Arrived<T>>,
+    ready: Condvar,
+}
+
+struct Arrived<T> {
+    pieces: HashMap<usize, Vec<Item<T>>>,
+    /// The piece the reader waits for, while it waits.
+    wanted: Option<usize>,
+    /// Pieces sent since the reader began to wait.
+    since: usize,
+    /// The walk is over: nothing more will be sent.
+    ended: bool,
+}
+
+impl<T> Arrived<T> {
+    /// Whether the waiting reader is to be woken: its piece is in and a
+    /// batch of others came with it, or nothing more will come.
+    fn wake(&self) -> bool {
+        self.ended
+            || (self.since >= WAKE_AFTER
+                && self.wanted.is_some_and(|w| self.pieces.contains_key(&w)))
+    }
+}
+
+impl<T> Pieces<T> {
+    fn new() -> Self {
+        Pieces {
+            state: Mutex::new(Arrived {
+                pieces: HashMap::new(),
+                wanted: None,
+                since: 0,
+                ended: false,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arrived<T>> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn send(&self, id: usize, items: Vec<Item<T>>) {
+        let mut s = self.lock();
+        s.pieces.insert(id, items);
+        s.since = s.since.saturating_add(1);
+        if s.wanted.is_some() && s.wake() {
+            self.ready.notify_one();
+        }
+    }
+
+    fn end(&self) {
+        self.lock().ended = true;
+        self.ready.notify_one();
+    }
+
+    /// Piece `id`, waiting for it if it has not arrived; `None` once the
+    /// walk has ended without it.
+    fn take(&self, id: usize) -> Option<Vec<Item<T>>> {
+        let mut s = self.lock();
+        if let Some(p) = s.pieces.remove(&id) {
+            return Some(p);
+        }
+        s.wanted = Some(id);
+        s.since = 0;
+        while !s.wake() {
+            s = self.ready.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        s.wanted = None;
+        s.pieces.remove(&id)
+    }
+}
+
+/// Puts the pieces of a walk back in the order a sequential depth-first
+/// walk would give, as they arrive: piece 0 first, and a piece in the
+/// place of the item that names it. A piece that never arrives (the walk
+/// ended without it) is left out.
+struct InOrder<'p, T> {
+    pieces: &'p Pieces<T>,
+    /// Depth-first, with an explicit stack: a deep tree cannot overflow
+    /// the call stack here either.
+    stack: Vec<std::vec::IntoIter<Item<T>>>,
+    started: bool,
+}
+
+impl<'p, T> InOrder<'p, T> {
+    fn new(pieces: &'p Pieces<T>) -> Self {
+        InOrder {
+            pieces,
+            stack: Vec::new(),
+            started: false,
+        }
+    }
+}
+
+impl<T> Iterator for InOrder<'_, T> {
+    type Item = Found<T>;
+
+    fn next(&mut self) -> Option<Found<T>> {
+        if !self.started {
+            self.started = true;
+            if let Some(top) = self.pieces.take(0) {
+                self.stack.push(top.into_iter());
             }
         }
-        // Depth-first, with an explicit stack: a deep tree cannot overflow
-        // the call stack here either.
-        let mut out = Vec::new();
-        let mut stack = Vec::new();
-        if let Some(top) = pieces.get_mut(0).and_then(Option::take) {
-            stack.push(top.into_iter());
-        }
-        while let Some(items) = stack.last_mut() {
+        loop {
+            let items = self.stack.last_mut()?;
             match items.next() {
                 None => {
-                    stack.pop();
+                    self.stack.pop();
                 }
-                Some(Item::Found(f)) => out.push(f),
+                Some(Item::Found(f)) => return Some(f),
                 Some(Item::Piece(id)) => {
-                    if let Some(p) = pieces.get_mut(id).and_then(Option::take) {
-                        stack.push(p.into_iter());
+                    if let Some(p) = self.pieces.take(id) {
+                        self.stack.push(p.into_iter());
                     }
                 }
             }
         }
-        out
     }
 }
 
@@ -319,8 +471,7 @@ where
     }
 
     fn send(&self, id: usize, items: Vec<Item<T>>) {
-        // The receiver outlives every job.
-        let _ = self.done.send((id, items));
+        self.done.send(id, items);
     }
 
     fn found(&self, out: &mut Vec<Item<T>>, source: Source<'_>) {
@@ -387,18 +538,21 @@ where
             })
             .collect();
         items.extend(runs.iter().map(|(run, _)| Item::Piece(*run)));
+        let subdirs: Vec<(usize, DirJob)> = subdirs.into_iter().map(|d| (self.id(), d)).collect();
+        items.extend(subdirs.iter().map(|(sub, _)| Item::Piece(*sub)));
         // Subdirectories first, then runs: a thread takes its own newest job
         // first, so the runs (which hold the descriptor) finish soonest.
-        for sub in subdirs {
-            let sub_id = self.id();
-            items.push(Item::Piece(sub_id));
+        // Each kind is handed out last to first, so that this thread does
+        // them in walk order, and what it finds is written rather than
+        // kept waiting for its turn (see `InOrder`).
+        for (sub_id, sub) in subdirs.into_iter().rev() {
             s.spawn(move |s| self.dir(s, sub_id, sub));
         }
         self.send(id, items);
         let listing = Arc::new(listing);
         let mut runs = runs.into_iter();
         let first = runs.next();
-        for (run, range) in runs {
+        for (run, range) in runs.rev() {
             let listing = Arc::clone(&listing);
             s.spawn(move |_| self.run(run, &listing, range));
         }
@@ -661,6 +815,39 @@ mod tests {
                 .collect();
             assert_eq!(got, want);
         }
+    }
+
+    /// Handed over while the walk goes on, the findings come in the same
+    /// order; a consumer that stops early still lets the walk end.
+    #[test]
+    fn in_order_visit_keeps_the_sequential_order() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("t");
+        for (dir, files) in [("", 130), ("a", 3), ("a/b", 200), ("c", 1), ("d/e/f", 70)] {
+            let dir = root.join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in (0..files).rev() {
+                std::fs::write(dir.join(format!("f{i}")), b"x").unwrap();
+            }
+        }
+        let shown = root.to_str().unwrap();
+        let mut want = Vec::new();
+        sequential(&root, shown, &mut want);
+        let name = |f: Found<String>| match f {
+            Found::File(p) => p,
+            other => panic!("{other:?}"),
+        };
+        let targets = [shown.to_string(), format!("{shown}/a/f1")];
+        want.push(targets[1].clone());
+        let visit = |s: Source<'_>| Some(s.display());
+        for _ in 0..5 {
+            let got: Vec<String> =
+                Resolver::Host.visit_in_order(&targets, &visit, |found| found.map(name).collect());
+            assert_eq!(got, want);
+        }
+        let first: Vec<String> = Resolver::Host
+            .visit_in_order(&targets, &visit, |found| found.take(3).map(name).collect());
+        assert_eq!(first, want[..3]);
     }
 
     #[test]

@@ -5,20 +5,27 @@
 //! The fallbacks run only when something already says "Go" (a pclntab, a Go
 //! build-id note, gccgo's export data), so a C library costs nothing here.
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ops::ControlFlow;
 
+use gimli::SectionId;
 use object::read::ReadRef;
 
 use super::{Options, text};
-use crate::elf::{self, DecompressBudget, ElfView, Notes, SymbolIndex as ElfSymbols};
+use crate::elf::{
+    self, DecompressBudget, ElfView, Notes, SectionSource, SymbolIndex as ElfSymbols,
+};
 use crate::facts::{
     GoFacts, Report, Setting, SymbolHit, SymbolQuery, SymbolRef, SymbolSearch, SymbolTable,
     VersionSource, from_elf,
 };
 use crate::go::pclnstream::{self, NameOffsets};
-use crate::go::{AddressSpace, Positional, buildinfo, dwarf, modinfo, pclntab, scan, version};
+use crate::go::{
+    AddressSpace, Positional, buildinfo, dwarf, modinfo, pclntab, scan, version, window,
+};
 use crate::pick;
 
 /// Go ≥ 1.24 scans for the build-info magic in chunks of this size; the
@@ -29,6 +36,10 @@ const SEARCH_CHUNK: u64 = 1 << 20;
 /// The blob after the magic: version and module info. Real module info is
 /// tens of KiB at most; 16 MiB bounds what a lying length can make us read.
 const MAX_BLOB: u64 = 16 << 20;
+
+/// Read-only data is scanned in windows of this many bytes through one
+/// buffer (`.rodata` of a large Go binary is tens of MiB).
+const SCAN_STEP: usize = 256 << 10;
 
 /// Read-only segments searched for a pclntab when section headers are gone.
 const MAX_PCLNTAB_SEGMENTS: usize = 8;
@@ -814,10 +825,9 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
         return;
     }
     if go.path.is_none()
-        && let Some(ro) = section(view, b".rodata")
-        && let Some(mi) = scan::find_sentinel_modinfo(ro)
+        && let Some(mi) = rodata_modinfo(view)
     {
-        apply_modinfo(&mut go, mi, &mut r.errors);
+        apply_modinfo(&mut go, &mi, &mut r.errors);
     }
     if let Some((_, p)) = &ctx.pcln_region
         && (go.version.is_none() || !go.exact)
@@ -983,9 +993,7 @@ fn fallback_version<'d, R: ReadRef<'d> + Positional>(
     }
     if let Some((_, p)) = &ctx.pcln_region {
         let range = p.layout.version_range();
-        if let Some(ro) = section(ctx.view, b".rodata")
-            && let Some(v) = scan::scan_go_version(ro, Some(range))
-        {
+        if let Some(v) = rodata_version(ctx.view, range) {
             let exps = set_version(go, &v, VersionSource::StringScan);
             go.range = Some(range.to_string());
             return exps;
@@ -1037,36 +1045,77 @@ enum DwarfFailure {
     Parse(String),
 }
 
-fn dwarf_producers<'d, R: ReadRef<'d>>(
+fn dwarf_producers<'d, R: ReadRef<'d> + Positional>(
     view: &ElfView<'d, R>,
 ) -> Result<Vec<dwarf::Producer>, DwarfFailure> {
     if !view.has_section(b".debug_info") && !view.has_section(b".zdebug_info") {
         return Ok(Vec::new());
     }
     let big = view.header().byte_order == elf::ByteOrder::Big;
-    let budget = RefCell::new(DecompressBudget::new(MAX_DWARF_SECTION, MAX_DWARF_TOTAL));
-    let failed = RefCell::new(None);
-    let producers = dwarf::producers_from_sections(
-        |id| {
-            if failed.borrow().is_some() {
-                return None;
-            }
-            let name = id.name().as_bytes();
-            match view.debug_section_within(name, &mut budget.borrow_mut()) {
-                Ok(data) => data,
-                Err(e) => {
-                    *failed.borrow_mut() = Some(e.to_string());
-                    None
-                }
-            }
-        },
-        big,
-        MAX_DWARF_UNITS,
-    );
-    if let Some(e) = failed.into_inner() {
-        return Err(DwarfFailure::Section(e));
+    let mut budget = DecompressBudget::new(MAX_DWARF_SECTION, MAX_DWARF_TOTAL);
+    // In gimli's order of loading, so that the first damaged section is
+    // the one reported and the budget is spent in the same order.
+    let mut sections = Vec::new();
+    for id in [
+        SectionId::DebugAbbrev,
+        SectionId::DebugInfo,
+        SectionId::DebugLineStr,
+        SectionId::DebugStr,
+        SectionId::DebugStrOffsets,
+    ] {
+        match view.debug_section_source(id.name().as_bytes(), &mut budget) {
+            Ok(Some(source)) => sections.push((id, source)),
+            Ok(None) => {}
+            Err(e) => return Err(DwarfFailure::Section(e.to_string())),
+        }
     }
-    producers.map_err(|e| DwarfFailure::Parse(e.to_string()))
+    let data = view.data();
+    let src = DwarfSections {
+        file: data.positional(),
+        sections,
+    };
+    dwarf::producers(&src, big, MAX_DWARF_UNITS).map_err(|e| match e {
+        dwarf::DwarfError::Unreadable { .. } => DwarfFailure::Section(e.to_string()),
+        e => DwarfFailure::Parse(e.to_string()),
+    })
+}
+
+/// The debug sections of a file for [`dwarf::producers`]: decompressed
+/// ones from memory, stored ones read a range at a time.
+struct DwarfSections<'a, 'd> {
+    file: &'a (dyn crate::go::ReadAt + Sync + 'a),
+    sections: Vec<(SectionId, SectionSource<'d>)>,
+}
+
+impl dwarf::Sections for DwarfSections<'_, '_> {
+    fn len(&self, id: SectionId) -> u64 {
+        match self.sections.iter().find(|(i, _)| *i == id) {
+            Some((_, SectionSource::Bytes(b))) => b.len() as u64,
+            Some((_, SectionSource::File { size, .. })) => *size,
+            None => 0,
+        }
+    }
+
+    fn read(&self, id: SectionId, offset: u64, len: u64) -> Option<Cow<'_, [u8]>> {
+        let (_, source) = self.sections.iter().find(|(i, _)| *i == id)?;
+        match source {
+            SectionSource::Bytes(bytes) => {
+                let rest = bytes.get(usize::try_from(offset).ok()?.min(bytes.len())..)?;
+                let len = usize::try_from(len).unwrap_or(usize::MAX).min(rest.len());
+                rest.get(..len).map(Cow::Borrowed)
+            }
+            SectionSource::File { offset: base, size } => {
+                // Inside the section, which is inside the file.
+                let len = len.min(size.saturating_sub(offset));
+                let mut buf = Vec::new();
+                buf.try_reserve_exact(usize::try_from(len).ok()?).ok()?;
+                buf.resize(usize::try_from(len).ok()?, 0);
+                self.file
+                    .read_exact_at(base.checked_add(offset)?, &mut buf)
+                    .then_some(Cow::Owned(buf))
+            }
+        }
+    }
 }
 
 /// The Go release each GCC's libgo implements (GCC release notes). Only
@@ -1085,9 +1134,67 @@ fn gccgo_go_release(gcc: &str) -> Option<&'static str> {
     })
 }
 
-fn section<'d, R: ReadRef<'d>>(view: &ElfView<'d, R>, name: &[u8]) -> Option<&'d [u8]> {
-    view.section_by_name(name)
-        .and_then(|s| view.section_bytes(s).ok())
+/// Offers `.rodata` to `visit` window by window (see [`window`]), through
+/// one buffer of about [`SCAN_STEP`] bytes: in a Go binary it is megabytes.
+/// False when the file has no `.rodata` whose bytes are all in the file, or
+/// they could not be read; `SHT_NOBITS` is an empty range.
+fn scan_rodata<'d, R: ReadRef<'d> + Positional>(
+    view: &ElfView<'d, R>,
+    steps: window::Steps,
+    visit: &mut dyn FnMut(window::Window<'_>) -> ControlFlow<()>,
+) -> bool {
+    let Some(s) = view.section_by_name(b".rodata") else {
+        return false;
+    };
+    let Some((off, size)) = s.file_range() else {
+        return true;
+    };
+    let data = view.data();
+    let in_file = off
+        .checked_add(size)
+        .zip(data.len().ok())
+        .is_some_and(|(end, len)| end <= len);
+    in_file && window::scan(data.positional(), off, size, steps, visit).is_ok()
+}
+
+/// gccgo's sentinel-framed module info in `.rodata`
+/// ([`scan::ModinfoSearch`]), read once found.
+fn rodata_modinfo<'d, R: ReadRef<'d> + Positional>(view: &ElfView<'d, R>) -> Option<Vec<u8>> {
+    let mut search = scan::ModinfoSearch::default();
+    let mut found = None;
+    let read = scan_rodata(
+        view,
+        scan::ModinfoSearch::steps(SCAN_STEP),
+        &mut |w| match search.feed(w) {
+            Some(text) => {
+                found = Some(text);
+                ControlFlow::Break(())
+            }
+            None => ControlFlow::Continue(()),
+        },
+    );
+    let text = found.filter(|_| read)?;
+    let (off, _) = view.section_by_name(b".rodata")?.file_range()?;
+    // At most `scan::MAX_MODINFO_LEN` bytes.
+    let mut bytes = vec![0; usize::try_from(text.end.checked_sub(text.start)?).ok()?];
+    let at = off.checked_add(text.start)?;
+    view.data()
+        .positional()
+        .read_exact_at(at, &mut bytes)
+        .then_some(bytes)
+}
+
+/// A Go version string in `.rodata` ([`scan::VersionSearch`]).
+fn rodata_version<'d, R: ReadRef<'d> + Positional>(
+    view: &ElfView<'d, R>,
+    range: pclntab::VersionRange,
+) -> Option<String> {
+    let mut search = scan::VersionSearch::new(Some(range));
+    let read = scan_rodata(view, scan::VersionSearch::steps(SCAN_STEP), &mut |w| {
+        search.feed(w);
+        ControlFlow::Continue(())
+    });
+    if read { search.finish() } else { None }
 }
 
 fn trim_nul(b: &[u8]) -> &[u8] {

@@ -175,6 +175,9 @@ pub struct Session {
     /// libraries, so each is checked once and only what its dependencies
     /// leave open is looked up per program.
     scopes: Memo<(bool, FileId, Vec<FileId>), Vec<u32>>,
+    /// Files parsed elsewhere (see [`Session::adopt`]), taken instead of
+    /// reading their content, for the whole run.
+    adopted: Mutex<HashMap<FileId, Arc<Parsed>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -197,6 +200,7 @@ impl Session {
             contexts: Memo::new(),
             cache: OnceLock::new(),
             scopes: Memo::new(),
+            adopted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -217,7 +221,15 @@ impl Session {
                         Some(content) if node.is_file() => {
                             let id = node.id;
                             let len = node.len;
-                            let cell = self.files.get_or(id, || Arc::new(parse(content, len, id)));
+                            let cell = self.files.get_or(id, || {
+                                let adopted = self
+                                    .adopted
+                                    .lock()
+                                    .unwrap_or_else(PoisonError::into_inner)
+                                    .get(&id)
+                                    .cloned();
+                                adopted.unwrap_or_else(|| Arc::new(parse(content, len, id)))
+                            });
                             cell.get().cloned()
                         }
                         _ => None,
@@ -268,23 +280,49 @@ impl Session {
     }
 }
 
+impl Parsed {
+    /// The head and object of a file whose bytes are in memory.
+    pub fn of_bytes(bytes: &[u8], len: u64) -> Parsed {
+        let head = bytes
+            .get(..object::HEAD.min(bytes.len()))
+            .unwrap_or_default();
+        Parsed {
+            head: head.to_vec(),
+            len,
+            object: if head.starts_with(b"\x7fELF") {
+                Object::read(bytes)
+            } else {
+                Err("not an ELF file".into())
+            },
+        }
+    }
+}
+
+impl Session {
+    /// Takes what was parsed from the file `id` elsewhere (a file of an
+    /// image, read as its layer streamed past), so that opening it reads
+    /// nothing again, even after [`Session::forget`].
+    pub fn adopt(&self, id: FileId, parsed: Arc<Parsed>) {
+        self.adopted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, parsed);
+    }
+}
+
 /// Reads a regular file's head and, if it is ELF, its object.
 fn parse(content: Content, len: u64, id: FileId) -> Parsed {
     match content {
-        Content::Bytes(bytes) => {
-            let head = bytes
-                .get(..object::HEAD.min(bytes.len()))
-                .unwrap_or_default();
-            Parsed {
-                head: head.to_vec(),
+        Content::Bytes(bytes) => Parsed::of_bytes(&bytes, len),
+        Content::Deferred(d) => match d.read() {
+            Ok(bytes) => Parsed::of_bytes(&bytes, len),
+            // Unreadable: no head, and the object says why.
+            Err(e) => Parsed {
+                head: Vec::new(),
                 len,
-                object: if head.starts_with(b"\x7fELF") {
-                    Object::read(&bytes[..])
-                } else {
-                    Err("not an ELF file".into())
-                },
-            }
-        }
+                object: Err(e),
+            },
+        },
         Content::File(file) => {
             let opened = crate::input::Opened { file, len, id };
             crate::input::read_with(opened, |data| {

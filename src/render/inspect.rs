@@ -2,7 +2,9 @@
 //! it (so Go users recognise it and goldens can be compared line by line),
 //! then ELF facts as further tab-indented `key<TAB>value` lines.
 
+use std::cell::RefCell;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use crate::facts::{Document, GoFacts, Report, VersionSource};
 use crate::go::modinfo::ModInfo;
@@ -65,6 +67,68 @@ pub fn json_image_to(
         schema: crate::facts::SCHEMA.to_string(),
         image,
         files: reports,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// [`text_image`], written to `out` a report at a time as they come.
+pub fn text_stream_to(
+    reports: &mut dyn Iterator<Item = Arc<Report>>,
+    image: Option<&crate::facts::ImageFacts>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut block = String::new();
+    if let Some(i) = image {
+        let _ = writeln!(
+            block,
+            "{}: image {} {}, {} layers",
+            i.reference, i.digest, i.platform, i.layers
+        );
+    }
+    out.write_all(block.as_bytes())?;
+    for r in reports {
+        block.clear();
+        file_text(&mut block, &r, image.map(|i| i.layers));
+        out.write_all(block.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// [`json_image_to`], taking the reports a file at a time as they come
+/// and writing each before the next: the document is the same, byte for
+/// byte, but only the report being written is held.
+pub fn json_stream_to(
+    reports: &mut dyn Iterator<Item = Arc<Report>>,
+    image: Option<&crate::facts::ImageFacts>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    /// The fields of [`Document`], in its order, with the files as they come.
+    #[derive(serde::Serialize)]
+    struct Streamed<'a, 'r> {
+        schema: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a crate::facts::ImageFacts>,
+        files: Files<'r>,
+    }
+    /// Serialized once: the iterator is taken on the way.
+    struct Files<'r>(RefCell<Option<&'r mut dyn Iterator<Item = Arc<Report>>>>);
+    struct One(Arc<Report>);
+    impl serde::Serialize for One {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            Report::serialize(&self.0, s)
+        }
+    }
+    impl serde::Serialize for Files<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let reports = self.0.borrow_mut().take();
+            s.collect_seq(reports.into_iter().flatten().map(One))
+        }
+    }
+    let doc = Streamed {
+        schema: crate::facts::SCHEMA,
+        image,
+        files: Files(RefCell::new(Some(reports))),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
@@ -341,4 +405,53 @@ fn go_summary(go: &GoFacts) -> String {
 
 fn line(out: &mut String, key: &str, value: &str) {
     let _ = writeln!(out, "\t{key}\t{value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{ImageFacts, LayerRef};
+
+    fn reports() -> Vec<Report> {
+        let mut go = Report {
+            path: "/app/server".into(),
+            size: 42,
+            errors: vec!["bad".into()],
+            layer: Some(LayerRef {
+                index: 2,
+                diff_id: "sha256:ab".into(),
+            }),
+            ..Report::default()
+        };
+        go.warnings.push("odd".into());
+        vec![go, Report::default()]
+    }
+
+    /// Written as they come, the documents are those written at once.
+    #[test]
+    fn streamed_output_is_the_collected_output() {
+        let image = ImageFacts {
+            reference: "oci:/i:v1".into(),
+            layers: 3,
+            ..ImageFacts::default()
+        };
+        for image in [None, Some(image)] {
+            for files in [Vec::new(), reports()] {
+                let mut want = Vec::new();
+                json_image_to(files.clone(), image.clone(), &mut want).unwrap();
+                let mut got = Vec::new();
+                let mut it = files.iter().cloned().map(Arc::new);
+                json_stream_to(&mut it, image.as_ref(), &mut got).unwrap();
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+                let mut got = Vec::new();
+                let mut it = files.iter().cloned().map(Arc::new);
+                text_stream_to(&mut it, image.as_ref(), &mut got).unwrap();
+                let want = text_image(&files, image.as_ref());
+                assert_eq!(String::from_utf8(got).unwrap(), want);
+            }
+        }
+    }
 }

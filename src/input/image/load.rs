@@ -2,11 +2,12 @@
 //! they leave: [`Loaded`], the final tree with the means to read a file's
 //! bytes again, and [`ImageFile`], one file of it as the walk hands it out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::layer::{Cursor, Verified};
+use super::loadset::{self, Needs};
 use super::spec::RunConfig;
 use super::tar::{self, Kind};
 use super::tree::{Inode, NodeId, Tree};
@@ -32,7 +33,15 @@ pub struct Loaded {
     cursors: Vec<Mutex<Option<Cursor>>>,
     max_file_size: u64,
     /// Inodes whose bytes were handed to a [`Feed`] already.
-    fed: Mutex<HashSet<u32>>,
+    pub(super) fed: Mutex<HashSet<u32>>,
+    /// Whether the load simulation will run: what each ELF file needs is
+    /// recorded as it is read (see [`super::loadset`]).
+    pub(super) for_load: bool,
+    /// With `for_load`: what the files read so far need, by inode.
+    pub(super) needs: Mutex<NeedsByInode>,
+    /// With `for_load`: the bytes of the files a loader reads whole (its
+    /// own file, `ld.so.cache`, musl's path file), by inode, once fetched.
+    pub(super) kept: std::sync::OnceLock<HashMap<u32, Arc<[u8]>>>,
 }
 
 impl std::fmt::Debug for Loaded {
@@ -142,11 +151,25 @@ impl Image {
         max_file_size: u64,
         feed: &Feed<'_>,
     ) -> Result<Arc<Loaded>, ImageError> {
+        self.load_for(wanted, max_file_size, false, feed)
+    }
+
+    /// [`Image::load`]; with `for_load`, also records what each shared
+    /// object (and each file handed over) needs, for the load simulation
+    /// (see [`super::loadset`]).
+    pub fn load_for(
+        self,
+        wanted: &[String],
+        max_file_size: u64,
+        for_load: bool,
+        feed: &Feed<'_>,
+    ) -> Result<Arc<Loaded>, ImageError> {
         let reference = self.reference.clone();
         let layers = self.layers;
-        let (tree, fed) = std::thread::scope(|s| {
+        let (tree, fed, needs) = std::thread::scope(|s| {
             let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
-            let producer = s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, tx));
+            let producer =
+                s.spawn(|| index_pass(&reference, &layers, wanted, max_file_size, for_load, tx));
             for (inode, bytes) in rx {
                 feed(FileId::in_image(inode), &bytes);
             }
@@ -169,21 +192,29 @@ impl Image {
             cursors,
             max_file_size,
             fed: Mutex::new(fed),
+            for_load,
+            needs: Mutex::new(needs),
+            kept: std::sync::OnceLock::new(),
         }))
     }
 }
+
+/// What each file read needs from a loader, by inode.
+type NeedsByInode = HashMap<u32, Needs>;
 
 fn index_pass(
     reference: &str,
     layers: &[LayerSpec],
     wanted: &[String],
     max: u64,
+    for_load: bool,
     tx: SyncSender<(u32, Vec<u8>)>,
-) -> Result<(Tree, HashSet<u32>), ImageError> {
+) -> Result<(Tree, HashSet<u32>, NeedsByInode), ImageError> {
     let count = u32::try_from(layers.len())
         .map_err(|_| ImageError::Damaged(format!("{reference}: too many layers")))?;
     let mut tree = Tree::new(count);
     let mut fed = HashSet::new();
+    let mut needs = HashMap::new();
     let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
     for (i, layer) in (0u32..).zip(layers) {
         let prefixes: Vec<Vec<u8>> = wanted
@@ -198,8 +229,21 @@ fn index_pass(
         )
         .map_err(bad)?;
         apply_layer(&mut tree, i, &mut v, |tr, tree, node, inode, head, size| {
-            if head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes) {
-                let bytes = read_rest(tr, head, size)?;
+            let hand = head == b"\x7fELF" && size <= max && under(&tree.path_of(node), &prefixes);
+            // A shared object a loader may open: what it needs, so that
+            // the simulation's files can be fetched in one pass.
+            let scan = for_load
+                && head == b"\x7fELF"
+                && size <= max.min(loadset::MAX_SCANNED)
+                && loadset::is_shared_object_name(tree.name(node));
+            if !hand && !scan {
+                return Ok(());
+            }
+            let bytes = read_rest(tr, head, size)?;
+            if for_load && let Some(n) = Needs::of(&bytes) {
+                needs.insert(inode, n);
+            }
+            if hand {
                 if tx.send((inode, bytes)).is_err() {
                     return Err("the inspector stopped".into());
                 }
@@ -210,7 +254,7 @@ fn index_pass(
         .map_err(|e| bad(format!("{}: {e}", layer.label)))?;
         v.finish().map_err(bad)?;
     }
-    Ok((tree, fed))
+    Ok((tree, fed, needs))
 }
 
 impl Loaded {
@@ -238,13 +282,31 @@ impl Loaded {
                 }
             }
         }
+        need.sort_unstable();
+        self.stream(&need, |inode, bytes| {
+            if self.for_load
+                && let Some(n) = Needs::of(bytes)
+            {
+                lock(&self.needs).insert(inode, n);
+            }
+            feed(FileId::in_image(inode), bytes);
+            lock(&self.fed).insert(inode);
+        })
+    }
+
+    /// Reads the files `need` lists (`(layer, offset, inode, size)`, sorted)
+    /// in one stream of each layer that holds any, stopping after the last,
+    /// and hands each to `take` (on this thread, while the next is read).
+    pub(super) fn stream(
+        self: &Arc<Self>,
+        need: &[(u32, u64, u32, u64)],
+        mut take: impl FnMut(u32, &[u8]),
+    ) -> Result<(), ImageError> {
         if need.is_empty() {
             return Ok(());
         }
-        need.sort_unstable();
         let reference = &self.reference;
         let bad = |m: String| ImageError::Damaged(format!("{reference}: {m}"));
-        let need = &need;
         let bad = &bad;
         std::thread::scope(|s| {
             let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
@@ -269,8 +331,7 @@ impl Loaded {
                 Ok(())
             });
             for (inode, bytes) in rx {
-                feed(FileId::in_image(inode), &bytes);
-                lock(&self.fed).insert(inode);
+                take(inode, &bytes);
             }
             producer
                 .join()
@@ -288,12 +349,23 @@ impl Loaded {
         self.layers.len()
     }
 
-    pub(super) fn file(self: &Arc<Self>, inode: u32, layer: u32) -> ImageFile {
+    pub(super) fn file(self: &Arc<Self>, node: NodeId, inode: u32, layer: u32) -> ImageFile {
         ImageFile {
             image: Arc::clone(self),
+            node,
             inode,
             layer,
         }
+    }
+
+    /// The bytes fetched for the load simulation to read whole, if they were.
+    pub fn kept(&self, inode: u32) -> Option<Arc<[u8]>> {
+        self.kept.get()?.get(&inode).cloned()
+    }
+
+    /// The largest file read from the image.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
     }
 
     fn inode(&self, inode: u32) -> Option<&Inode> {
@@ -321,7 +393,7 @@ impl Loaded {
         let id = self.tree.lookup_node(path).map_err(OpenFailure::Lookup)?;
         Ok(match self.tree.entry(id) {
             Entry::File { inode, layer } => {
-                let file = self.file(inode, layer);
+                let file = self.file(id, inode, layer);
                 let i = self.inode(inode).copied();
                 let mode = libc::S_IFREG | i.map_or(0, |i| i.mode);
                 let bytes = file
@@ -387,6 +459,9 @@ pub enum OpenFailure {
 #[derive(Clone)]
 pub struct ImageFile {
     image: Arc<Loaded>,
+    /// The tree node the walk reached it by (the file itself, or the
+    /// symlink or hard link in the directory walked).
+    node: NodeId,
     pub(super) inode: u32,
     /// The layer of the entry that named it (from 0).
     layer: u32,
@@ -427,6 +502,13 @@ impl ImageFile {
         self.image.max_file_size
     }
 
+    /// The in-image path the walk reached it by, as `--root` takes it over
+    /// the unpacked image: real directories (no symlinks), then the name
+    /// walked (which may be a symlink) or, for a target, the file itself.
+    pub fn path(&self) -> Vec<u8> {
+        self.image.tree.path_of(self.node)
+    }
+
     /// The layer whose entry supplied this name's bytes, from 1, and its diff_id.
     pub fn layer(&self) -> (usize, &str) {
         let i = self.layer as usize;
@@ -444,28 +526,33 @@ impl ImageFile {
     /// per layer, so reads in offset order stream the layer once). At most
     /// `--max-file-size`.
     pub fn read(&self, display: &str) -> Result<Vec<u8>, InputError> {
+        self.image.read_inode(self.inode, display)
+    }
+}
+
+impl Loaded {
+    /// The bytes of the file `inode` (named `display` in errors), read on
+    /// demand from its layer (see [`ImageFile::read`]).
+    pub fn read_inode(&self, inode: u32, display: &str) -> Result<Vec<u8>, InputError> {
         let fail = |m: String| InputError::Io {
             path: display.to_string(),
             op: "read from the image",
             source: std::io::Error::other(m),
         };
         let inode = *self
-            .image
-            .inode(self.inode)
+            .inode(inode)
             .ok_or_else(|| fail("no such file in the image".into()))?;
-        if inode.size > self.image.max_file_size {
+        if inode.size > self.max_file_size {
             return Err(fail(format!(
                 "{} bytes is more than --max-file-size ({} bytes)",
-                inode.size, self.image.max_file_size
+                inode.size, self.max_file_size
             )));
         }
         let spec = self
-            .image
             .layers
             .get(inode.layer as usize)
             .ok_or_else(|| fail("no such layer".into()))?;
         let slot = self
-            .image
             .cursors
             .get(inode.layer as usize)
             .ok_or_else(|| fail("no such layer".into()))?;
@@ -481,7 +568,7 @@ impl ImageFile {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::tar::tests::entry;
     use super::*;
     use sha2::Digest as _;
@@ -491,7 +578,7 @@ mod tests {
     }
 
     /// A layout of two gzip layers; returns the directory.
-    fn layout(dir: &std::path::Path, layers: &[Vec<u8>]) {
+    pub(in crate::input::image) fn layout(dir: &std::path::Path, layers: &[Vec<u8>]) {
         use std::io::Write;
         let blobs = dir.join("blobs/sha256");
         std::fs::create_dir_all(&blobs).unwrap();

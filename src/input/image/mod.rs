@@ -29,14 +29,27 @@
 //!    report was made in step 2 or 3 (or, for a file asked for later, from
 //!    bytes read on demand through [`ImageFile::read`]).
 //!
+//! 5. **Load** (`--load`, `--loadable`; [`loadset`]): the index pass also
+//!    records what each shared object needs (`DT_NEEDED`, `PT_INTERP`);
+//!    once the tree is final, the files the simulation will open are
+//!    predicted from those names and read in one more stream of the layers
+//!    that hold them. [`ImageTree`] is the image's tree as the simulation
+//!    reads it; a file the prediction missed is read from its layer when
+//!    asked for.
+//!
 //! Memory: the tree (names and positions, bounded by
 //! `tree::MAX_TREE_BYTES`), stream buffers, and at most two ELF files at a
-//! time, each at most `--max-file-size`. Nothing is written to disk.
+//! time, each at most `--max-file-size`; with the load simulation, what it
+//! keeps of the objects it loads (as under `--root`), the names each shared
+//! object needs, and the few files a loader reads whole. Nothing is
+//! written to disk.
 
 pub mod digest;
 pub mod entrypoint;
+mod fs;
 pub mod layer;
 mod load;
+mod loadset;
 pub mod platform;
 pub mod reference;
 pub mod spec;
@@ -45,6 +58,7 @@ pub mod tar;
 pub mod tree;
 mod walk;
 
+pub use fs::ImageTree;
 pub use load::{Feed, ImageFile, Loaded, OpenFailure, Opened, apply_layer, apply_layers};
 pub use walk::{Item, Visit, walk};
 

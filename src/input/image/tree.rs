@@ -723,6 +723,33 @@ impl Tree {
         out
     }
 
+    /// Every node id, removed ones included (see [`Tree::is_live`]).
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes.len()).filter_map(|i| NodeId::try_from(i).ok())
+    }
+
+    /// Whether a node is still in the tree: a node removed (a whiteout, a
+    /// replaced directory) stays in `nodes`, out of its parent.
+    pub fn is_live(&self, mut id: NodeId) -> bool {
+        // Each step goes one level up; a tree is never deeper than its size.
+        for _ in 0..self.nodes.len() {
+            if id == ROOT {
+                return true;
+            }
+            let node = self.node(id);
+            if self.child(node.parent, &node.name) != Some(id) {
+                return false;
+            }
+            id = node.parent;
+        }
+        false
+    }
+
+    /// A node's own name (empty for the root).
+    pub fn name(&self, id: NodeId) -> &[u8] {
+        &self.node(id).name
+    }
+
     /// The raw path of a node from the root (`/a/b`).
     pub fn path_of(&self, id: NodeId) -> Vec<u8> {
         let mut names = self.names(id);

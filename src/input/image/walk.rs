@@ -62,10 +62,10 @@ pub fn walk(image: &Arc<Loaded>, targets: &[String]) -> Vec<Item> {
             .map(|id| (id, tree.entry(id)))
         {
             Ok((id, Entry::Dir)) => dir(image, id, shown.trim_end_matches('/'), &mut out),
-            Ok((_, Entry::File { inode, layer })) => out.push(Item::File(Visit {
+            Ok((id, Entry::File { inode, layer })) => out.push(Item::File(Visit {
                 display: shown,
                 named: true,
-                file: image.file(inode, layer),
+                file: image.file(id, inode, layer),
             })),
             Ok((_, Entry::Other(kind))) => {
                 out.push(Item::Error(InputError::NotRegular { path: shown, kind }))
@@ -94,7 +94,7 @@ fn dir(image: &Arc<Loaded>, top: NodeId, display: &str, out: &mut Vec<Item>) {
                 Entry::File { inode, layer } => out.push(Item::File(Visit {
                     display,
                     named: false,
-                    file: image.file(inode, layer),
+                    file: image.file(child, inode, layer),
                 })),
                 Entry::Other(kind) => out.push(Item::Skipped(display, kind)),
                 Entry::Symlink(_) => {
@@ -103,7 +103,7 @@ fn dir(image: &Arc<Loaded>, top: NodeId, display: &str, out: &mut Vec<Item>) {
                         Ok(Found::File { inode, layer }) => out.push(Item::File(Visit {
                             display,
                             named: false,
-                            file: image.file(inode, layer),
+                            file: image.file(child, inode, layer),
                         })),
                         Ok(Found::Dir(_)) => out.push(Item::Skipped(display, "directory")),
                         Ok(Found::Other(kind)) => out.push(Item::Skipped(display, kind)),
