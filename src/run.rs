@@ -546,9 +546,16 @@ fn run_inspect(a: &InspectArgs) -> u8 {
                 return EXIT_USAGE;
             }
         }
-    } else if a.cpu.is_some() || a.library_path.is_some() {
-        eprintln!("elfgate: --cpu and --library-path apply to --load");
-        return EXIT_USAGE;
+    } else {
+        // A flag without --load is a mistake; the same value from the
+        // environment a pod shares with `check --loadable` is not.
+        let from_env = |v: &Option<String>, var: &str| {
+            v.is_none() || std::env::var(var).ok().as_deref() == v.as_deref()
+        };
+        if !(from_env(&a.cpu, "ELFGATE_CPU") && from_env(&a.library_path, "ELFGATE_LIBRARY_PATH")) {
+            eprintln!("elfgate: --cpu and --library-path apply to --load");
+            return EXIT_USAGE;
+        }
     }
     // Each report is written when its turn comes and then dropped, unless
     // a progress line is drawn: output then waits for the walk's end.

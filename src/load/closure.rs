@@ -134,9 +134,20 @@ impl Out {
         msg: String,
     ) {
         if self.library && rule == RULE_SYMBOL {
-            self.facts.warnings.push(format!(
-                "{msg} (a shared library: the program that loads it may define it)"
-            ));
+            // As many as a rule's problems: an extension module may leave
+            // thousands of its host's symbols undefined.
+            let n = self.counts.entry("library-symbol-warnings").or_insert(0);
+            *n += 1;
+            if *n <= MAX_PROBLEMS_PER_RULE {
+                self.facts.warnings.push(format!(
+                    "{msg} (a shared library: the program that loads it may define it)"
+                ));
+            } else if *n == MAX_PROBLEMS_PER_RULE + 1 {
+                self.facts.warnings.push(format!(
+                    "more undefined symbols of this shared library are not listed (the first \
+                     {MAX_PROBLEMS_PER_RULE} are)"
+                ));
+            }
             return;
         }
         let n = self.counts.entry(rule).or_insert(0);
@@ -357,6 +368,7 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         llp: Vec::new(),
         out,
         capped: false,
+        dirs_memo: std::cell::RefCell::new(std::collections::HashMap::new()),
     };
     sim.run();
     drop(sim.maps);
@@ -367,6 +379,9 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
     }
     sim.out.finish()
 }
+
+/// A search list, split and expanded (shared by every search through it).
+type Dirs = std::rc::Rc<Vec<Vec<u8>>>;
 
 /// The simulation of one program.
 struct Sim<'s> {
@@ -384,6 +399,9 @@ struct Sim<'s> {
     out: Out,
     /// The closure reached [`MAX_OBJECTS`].
     capped: bool,
+    /// Each map's `DT_RPATH` (`false`) and `DT_RUNPATH` (`true`) split
+    /// and expanded once: every `DT_NEEDED` below it searches them again.
+    dirs_memo: std::cell::RefCell<std::collections::HashMap<(usize, bool), Dirs>>,
 }
 
 impl Sim<'_> {
@@ -408,11 +426,19 @@ impl Sim<'_> {
                 .map(|o| o.needed.clone())
                 .unwrap_or_default();
             for n in needed {
+                // Past the cap nothing more is decided (the rules are
+                // unknown): a hostile list of needed names is not walked.
+                if self.capped {
+                    break;
+                }
                 if musl {
                     self.need_musl(i, &n);
                 } else {
                     self.need_glibc(i, &n);
                 }
+            }
+            if self.capped {
+                break;
             }
             i += 1;
         }
@@ -743,17 +769,10 @@ impl Sim<'_> {
         if let Some(r) = r {
             return r;
         }
-        if let Some(runpath) = self
-            .maps
-            .get(i)
-            .and_then(Map::obj)
-            .and_then(|o| o.runpath.last())
-            .cloned()
+        if let Some(dirs) = self.runpath_dirs(i)
+            && let Some(r) = self.try_dirs(&dirs, name, Via::Runpath, &mut errno, &mut other)
         {
-            let dirs = self.decompose(&runpath, b":", i);
-            if let Some(r) = self.try_dirs(&dirs, name, Via::Runpath, &mut errno, &mut other) {
-                return r;
-            }
+            return r;
         }
         let nodeflib = self
             .maps
@@ -773,15 +792,33 @@ impl Sim<'_> {
     }
 
     /// The `DT_RPATH` directories of map `k` (none when it has `DT_RUNPATH`).
-    fn rpath_dirs(&self, k: usize) -> Option<Vec<Vec<u8>>> {
+    fn rpath_dirs(&self, k: usize) -> Option<Dirs> {
         let o = self.maps.get(k)?.obj()?;
         if !o.runpath.is_empty() {
             return None;
         }
         // glibc keeps the last entry of a tag.
         let rpath = o.rpath.last()?.clone();
-        let dirs = self.decompose(&rpath, b":", k);
+        let dirs = self.memo_dirs(k, false, &rpath);
         (!dirs.is_empty()).then_some(dirs)
+    }
+
+    /// The `DT_RUNPATH` directories of map `k`.
+    fn runpath_dirs(&self, k: usize) -> Option<Dirs> {
+        let runpath = self.maps.get(k)?.obj()?.runpath.last()?.clone();
+        Some(self.memo_dirs(k, true, &runpath))
+    }
+
+    /// [`Sim::decompose`] of map `k`'s list, once per map and tag.
+    fn memo_dirs(&self, k: usize, runpath: bool, list: &[u8]) -> Dirs {
+        if let Some(d) = self.dirs_memo.borrow().get(&(k, runpath)) {
+            return std::rc::Rc::clone(d);
+        }
+        let dirs = std::rc::Rc::new(self.decompose(list, b":", k));
+        self.dirs_memo
+            .borrow_mut()
+            .insert((k, runpath), std::rc::Rc::clone(&dirs));
+        dirs
     }
 
     /// The cache step.
@@ -857,6 +894,7 @@ impl Sim<'_> {
     /// directory once. An empty element is the current directory.
     fn decompose(&self, list: &[u8], sep: &[u8], owner: usize) -> Vec<Vec<u8>> {
         let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
         if list.is_empty() {
             return out;
         }
@@ -877,7 +915,7 @@ impl Sim<'_> {
                     dir.push(b'/');
                 }
             }
-            if !out.contains(&dir) {
+            if seen.insert(dir.clone()) {
                 out.push(dir);
             }
         }

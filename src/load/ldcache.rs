@@ -233,6 +233,17 @@ impl Cache {
         rest.get(..memchr::memchr(0, rest).unwrap_or(rest.len()))
     }
 
+    /// A key for comparing with [`libcmp`], which stops at its NUL: the
+    /// bytes from the offset on, so that no comparison scans the rest of
+    /// a hostile file for a NUL first.
+    fn key(&self, offset: u32) -> Option<&[u8]> {
+        let off = usize::try_from(offset).ok()?;
+        if off >= self.strings_size {
+            return None;
+        }
+        self.bytes.get(self.strings.checked_add(off)?..)
+    }
+
     /// The glibc-hwcaps subdirectory an entry is for, if it is such an entry.
     pub fn entry_hwcaps(&self, e: &Entry) -> Option<&[u8]> {
         let named = (e.hwcap >> 32) & !ISA_LEVEL_MASK == HWCAP_EXTENSION >> 32;
@@ -270,7 +281,7 @@ impl Cache {
         let (mut left, mut right) = (0i64, nlibs - 1);
         let key_at = |i: i64| -> Option<&[u8]> {
             let e = self.entry(usize::try_from(i).ok()?)?;
-            self.string(e.key)
+            self.key(e.key)
         };
         while left <= right {
             let mut middle = (left + right) / 2;
@@ -317,7 +328,7 @@ impl Cache {
             let e = self.entry(i)?;
             middle += 1;
             if middle - 1 > known {
-                match self.string(e.key) {
+                match self.key(e.key) {
                     Some(k) if libcmp(name, k) == Ordering::Equal => {}
                     _ => break,
                 }

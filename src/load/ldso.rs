@@ -77,7 +77,10 @@ fn dir_run(bytes: &[u8], start: usize) -> Option<(Vec<Vec<u8>>, usize)> {
     let mut at = start;
     loop {
         let rest = bytes.get(at..)?;
-        let len = memchr::memchr(0, rest)?;
+        // Only as far as the longest directory: a file of '/' with no NUL
+        // must not make every candidate scan to its end.
+        let window = rest.get(..=MAX_DIR_LEN).unwrap_or(rest);
+        let len = memchr::memchr(0, window)?;
         let s = rest.get(..len)?;
         let ok = (1..=MAX_DIR_LEN).contains(&len)
             && s.first() == Some(&b'/')
@@ -202,6 +205,18 @@ pub fn musl_path_file(interp: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every '/' after a newline starts a candidate; with no NUL anywhere
+    /// each candidate looks no further than a directory's longest length
+    /// (scanning to the end made this quadratic: minutes, not a moment).
+    #[test]
+    fn slashes_without_nul_are_not_quadratic() {
+        let bytes = b"\n/".repeat(256 * 1024);
+        assert_eq!(system_dirs(&bytes, true, false), None);
+        let mut bytes = b"/a/".repeat(200_000);
+        bytes.push(0);
+        assert_eq!(system_dirs(&bytes, true, false), None);
+    }
 
     /// `system_dirs` and `system_dirs_len` as glibc lays them out.
     fn image(dirs: &[&str], lens_before: bool, word: usize, big: bool) -> Vec<u8> {
