@@ -165,16 +165,7 @@ fn open_image(
     });
     let shown = shown.into_inner().unwrap_or_default();
     let out: Mutex<ImageContracts> = Mutex::new(HashMap::new());
-    // What the walk reads below a glob is below its literal directory.
-    let literal: Vec<String> = targets
-        .iter()
-        .map(|t| {
-            t.split('/')
-                .take_while(|c| !c.contains(['*', '?', '[']))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
+    let literal = crate::image_scan::literal_dirs(targets);
     loaded
         .prefetch(&literal, &|id, bytes| {
             let display = shown.get(&id).map_or("", String::as_str);

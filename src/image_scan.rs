@@ -49,17 +49,8 @@ pub fn prepare(
     } else {
         None
     };
-    // What the index pass reads as it goes; a glob stands for its literal
-    // directory (as `check` expands it).
-    let literal: Vec<String> = targets
-        .iter()
-        .map(|t| {
-            t.split('/')
-                .take_while(|c| !c.contains(['*', '?', '[']))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
+    // What the index pass reads as it goes.
+    let literal = literal_dirs(targets);
     let wanted: Vec<String> = match &program {
         Some(p) => p.candidates.clone(),
         None => literal.clone(),
@@ -132,6 +123,20 @@ pub fn prepare(
         missing,
         ld_library_path,
     })
+}
+
+/// The paths a walk of `targets` reads below: a glob stands for its
+/// literal directory (as `check` expands it).
+pub fn literal_dirs(targets: &[String]) -> Vec<String> {
+    targets
+        .iter()
+        .map(|t| {
+            t.split('/')
+                .take_while(|c| !c.contains(['*', '?', '[']))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
 }
 
 /// A damaged image's message without the reference it starts with (the
