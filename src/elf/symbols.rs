@@ -728,6 +728,15 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
     endian: Endianness,
     versions: Option<&Versions<'_>>,
 ) -> Result<(), ElfError> {
+    // Room for the names, the version names read below and the entries,
+    // all bounded by the bytes the tables were read into: without it each
+    // of a large table's vectors would be copied as it doubled.
+    index
+        .arena
+        .reserve(table.strings.len().saturating_add(4096));
+    index
+        .entries
+        .reserve(table.syms.len() / size_of::<Elf::Sym>());
     let base = arena_push(&mut index.arena, table.strings, &table.what)?;
     let strings = StrTable::new(table.strings);
     let name_range = |st_name: u32| -> Option<(u32, u32)> {
