@@ -378,24 +378,28 @@ fn prefix_key(name: &str) -> u128 {
 /// ([`full_order`]) and deduplicated, as [`canonicalize`] leaves them.
 /// Only equal keys compare the exports themselves.
 fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(u128, u32)>) -> Vec<Export> {
+    use rayon::prelude::*;
     let at = |i: u32| index.get(i as usize).map(|s| Found::of(&s));
     let order = |a: u32, b: u32| match (at(a), at(b)) {
         (Some(x), Some(y)) => x.order(&y),
         _ => std::cmp::Ordering::Equal,
     };
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
-    // As many as were found, which the index holds: not a size the file claims.
-    let mut out: Vec<Export> = Vec::with_capacity(found.len());
+    // Sorted, and the exports made, on rayon's threads: a large library's
+    // are most of a snapshot's work, and the file's digest is done by then.
+    found.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
     let mut last: Option<(u128, u32)> = None;
-    for &(key, i) in &found {
-        if last.is_some_and(|(k, l)| k == key && order(l, i).is_eq()) {
-            continue;
+    found.retain(|&(key, i)| {
+        let repeat = last.is_some_and(|(k, l)| k == key && order(l, i).is_eq());
+        if !repeat {
+            last = Some((key, i));
         }
-        if let Some(f) = at(i) {
-            out.push(f.export());
-        }
-        last = Some((key, i));
-    }
+        !repeat
+    });
+    let mut out = Vec::new();
+    found
+        .par_iter()
+        .map(|&(_, i)| at(i).map(|f| f.export()).unwrap_or_default())
+        .collect_into_vec(&mut out);
     out
 }
 
