@@ -157,7 +157,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         }
         // Exports by position in the index, with the first bytes of their
         // names: sorted as that, not as records (see `sorted_exports`).
-        let mut found: Vec<(u128, u32)> = Vec::new();
+        let mut found: Vec<(Key, u32)> = Vec::new();
         let positions =
             (0..index.len()).filter_map(|i| Some((u32::try_from(i).ok()?, index.get(i)?)));
         for (i, s) in positions {
@@ -362,44 +362,46 @@ fn kind_name(kind: SymbolKind) -> Cow<'static, str> {
     }
 }
 
-/// The first 16 bytes of a name as one integer (zero-padded): names in
+/// The first 16 bytes of a name as two integers (zero-padded): names in
 /// this order are in byte order, and most comparisons of a library's
-/// names, which share long prefixes (`_ZN…`, `lib_`), end here.
-fn prefix_key(name: &str) -> u128 {
+/// names, which share long prefixes (`_ZN…`, `lib_`), end here. Two
+/// `u64`s rather than a `u128`, so that a key and a position take 24
+/// bytes, not 32.
+type Key = (u64, u64);
+
+fn prefix_key(name: &str) -> Key {
     let mut k = [0u8; 16];
     for (d, s) in k.iter_mut().zip(name.bytes()) {
         *d = s;
     }
-    u128::from_be_bytes(k)
+    let (hi, lo) = k.split_at(8);
+    let word = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap_or_default());
+    (word(hi), word(lo))
 }
 
 /// The exports at `found` (positions in `index`, keyed by [`prefix_key`]
 /// of their names) as the contract's: sorted in the canonical order
 /// ([`full_order`]) and deduplicated, as [`canonicalize`] leaves them.
 /// Only equal keys compare the exports themselves.
-fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(u128, u32)>) -> Vec<Export> {
-    use rayon::prelude::*;
+fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<Export> {
     let at = |i: u32| index.get(i as usize).map(|s| Found::of(&s));
     let order = |a: u32, b: u32| match (at(a), at(b)) {
         (Some(x), Some(y)) => x.order(&y),
         _ => std::cmp::Ordering::Equal,
     };
-    // Sorted, and the exports made, on rayon's threads: a large library's
-    // are most of a snapshot's work, and the file's digest is done by then.
-    found.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
-    let mut last: Option<(u128, u32)> = None;
-    found.retain(|&(key, i)| {
-        let repeat = last.is_some_and(|(k, l)| k == key && order(l, i).is_eq());
-        if !repeat {
-            last = Some((key, i));
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
+    // As many as were found, which the index holds: not a size the file claims.
+    let mut out: Vec<Export> = Vec::with_capacity(found.len());
+    let mut last: Option<(Key, u32)> = None;
+    for &(key, i) in &found {
+        if last.is_some_and(|(k, l)| k == key && order(l, i).is_eq()) {
+            continue;
         }
-        !repeat
-    });
-    let mut out = Vec::new();
-    found
-        .par_iter()
-        .map(|&(_, i)| at(i).map(|f| f.export()).unwrap_or_default())
-        .collect_into_vec(&mut out);
+        if let Some(f) = at(i) {
+            out.push(f.export());
+        }
+        last = Some((key, i));
+    }
     out
 }
 

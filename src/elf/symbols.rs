@@ -191,8 +191,7 @@ pub struct SymbolIndex {
     versions: Vec<VersionEntry>,
     /// Entry indices sorted by name, built on the first lookup: a pass
     /// over every symbol (rules) does not need it.
-    /// A `OnceLock`, so that the index can be read from several threads.
-    by_name: std::sync::OnceLock<Vec<u32>>,
+    by_name: std::cell::OnceCell<Vec<u32>>,
     counts: SymbolCounts,
     errors: Vec<ElfError>,
     warnings: Vec<ElfError>,
@@ -760,6 +759,9 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
     let versions = versions.filter(|_| table.kind == SymbolTableKind::Dynsym);
     // Version index → position + 1 in `index.versions`, filled on first use.
     let mut version_slots: HashMap<u16, u16> = HashMap::new();
+    // The last slot seen per `ndx % 8` (`ndx` 0: none), asked before the
+    // map: a library defines and needs a few versions, met again and again.
+    let mut recent = [(0u16, 0u16); 8];
     let mut bad_names = 0u64;
     let mut bad_versions = 0u64;
     for (i, sym) in syms.iter().enumerate().skip(1) {
@@ -782,8 +784,14 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
             hidden = raw & VERSYM_HIDDEN != 0;
             let ndx = raw & !VERSYM_HIDDEN;
             if ndx >= 2 {
-                version = match version_slots.get(&ndx) {
-                    Some(&slot) => slot,
+                let way = usize::from(ndx & 7);
+                let seen = recent
+                    .get(way)
+                    .filter(|&&(n, _)| n == ndx)
+                    .map(|&(_, slot)| slot)
+                    .or_else(|| version_slots.get(&ndx).copied());
+                version = match seen {
+                    Some(slot) => slot,
                     None => match vs.resolve(ndx) {
                         Some(r) => {
                             let name = arena_push(&mut index.arena, r.name, "version names")?;
@@ -809,6 +817,11 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
                         }
                     },
                 };
+                if version != 0
+                    && let Some(r) = recent.get_mut(way)
+                {
+                    *r = (ndx, version);
+                }
             }
         }
         index.entries.push(Entry::of::<Elf>(
