@@ -374,7 +374,25 @@ impl<'q> Inspector<'q> {
             r.path = display;
             return Some(Outcome::Report(self.with_load_facts(src, Arc::new(r))));
         }
-        Some(match inspect::inspect_file(&display, opened, &self.opts) {
+        // With the load simulation on, the program is parsed for it from
+        // the bytes read for its report.
+        let report = match &self.load {
+            Some((session, _)) => {
+                let len = opened.len;
+                let (report, parsed) =
+                    inspect::inspect_file_also(&display, opened, &self.opts, |data| {
+                        crate::load::Parsed::of_data(data, len)
+                    });
+                if let (Ok(r), Some(p)) = (&report, parsed)
+                    && r.elf.is_some()
+                {
+                    session.lend(id, Arc::new(p));
+                }
+                report
+            }
+            None => inspect::inspect_file(&display, opened, &self.opts),
+        };
+        Some(match report {
             Ok(r) => {
                 let r = Arc::new(r);
                 self.seen().insert(id, Arc::clone(&r));

@@ -241,23 +241,14 @@ impl Accept {
 
 /// The parser's message without its source snippet, at its location.
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> AcceptError {
-    let message = e.without_snippet().to_string();
-    let mut message = message.lines().next().unwrap_or("").trim().to_owned();
-    if let Some(cut) = message.rfind(" at line ")
-        && message
-            .get(cut..)
-            .is_some_and(|tail| tail.contains(", column "))
-    {
-        message.truncate(cut);
-    }
-    match e.location() {
-        Some(loc) if loc.line() > 0 => AcceptError::Syntax {
+    match crate::policy::yaml_message(e) {
+        (Some(loc), message) => AcceptError::Syntax {
             file: file.to_string(),
             line: loc.line(),
             column: loc.column(),
             message,
         },
-        _ => AcceptError::Invalid {
+        (None, message) => AcceptError::Invalid {
             file: file.to_string(),
             message,
         },

@@ -24,6 +24,7 @@
 //! name's offset says roughly where its function's record is: a
 //! [`FuncLookup`] reads a few records around there instead of all of them.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use object::Endianness;
@@ -275,6 +276,23 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
+thread_local! {
+    /// A thread's buffer for the name table, kept from one part of a table
+    /// to the next: a new one per part costs page faults.
+    static NAME_BUF: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Gives the buffer back to its thread, unless a long name grew it.
+struct Reused(Vec<u8>);
+
+impl Drop for Reused {
+    fn drop(&mut self) {
+        if self.0.capacity() <= 2 * CHUNK {
+            NAME_BUF.set(std::mem::take(&mut self.0));
+        }
+    }
+}
+
 /// Streams the strings of `funcnametab` that start in `[from, to)` in
 /// blocks of whole names: `f(offset, block)`, where `offset` is the block's
 /// position in the name table and `block` ends with a NUL. A string starts
@@ -298,22 +316,26 @@ fn name_blocks_in<S: ReadAt + ?Sized>(
     let past_end = |at: u64| PclnError::NameTablePastEnd {
         offset: l.names.0.saturating_add(at),
     };
-    let mut buf = Vec::new();
+    let mut reused = Reused(NAME_BUF.take());
+    let buf = &mut reused.0;
     // The first string that starts at or after `from`: after the first NUL
     // at or after `from - 1`.
     let mut done = from.min(names_len);
     if done > 0 {
         let mut at = done - 1;
+        // Names are short: a small read nearly always holds the NUL.
+        let mut want = FIRST_READ;
         loop {
             if at >= names_len {
                 return Err(unterminated(done));
             }
-            let len = usize::try_from(names_len - at).map_or(CHUNK, |r| r.min(CHUNK));
+            let len = usize::try_from(names_len - at).map_or(want, |r| r.min(want));
+            want = want.saturating_mul(2).min(CHUNK);
             buf.resize(len, 0);
-            if !src.read_exact_at(start.saturating_add(at), &mut buf) {
+            if !src.read_exact_at(start.saturating_add(at), buf) {
                 return Err(past_end(at));
             }
-            if let Some(i) = memchr::memchr(0, &buf) {
+            if let Some(i) = memchr::memchr(0, buf) {
                 done = at.saturating_add(i as u64 + 1);
                 break;
             }
@@ -626,9 +648,12 @@ impl<'s, S: ReadAt + ?Sized> FuncLookup<'s, S> {
 /// copying tens of MiB out of the page cache is most of a search's time.
 const PARALLEL_FROM: u64 = 1 << 20;
 
+/// Parts per thread of a large name table.
+const PARTS_PER_THREAD: u64 = 4;
+
 /// Streams the name table through `pick`, which returns the `(start, end)`
 /// of the strings of a block worth keeping, and copies those out. A large
-/// table is cut into one part per thread, read at the same time.
+/// table is cut into parts, a few per thread, read at the same time.
 pub fn candidates<S: ReadAt + Sync + ?Sized>(
     src: &S,
     table: u64,
@@ -719,8 +744,10 @@ fn candidates_parts<S: ReadAt + Sync + ?Sized>(
     seen: &(dyn Fn(u64, &[u8]) + Sync),
 ) -> Result<Candidates, PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
+    // Several parts per thread: a thread that finishes first (the other
+    // was preempted, or had other work) takes the next part.
     let parts = (names_len / PARALLEL_FROM)
-        .min(rayon::current_num_threads() as u64)
+        .min((rayon::current_num_threads() as u64).saturating_mul(PARTS_PER_THREAD))
         .max(1);
     if parts == 1 {
         return candidates_in(src, table, l, pick, (0, u64::MAX), stop, seen);

@@ -54,6 +54,24 @@ pub trait Tree: Send + Sync + std::fmt::Debug {
     /// with [`Node::content`].
     fn open(&self, path: &[u8]) -> Result<Node, TreeError>;
 
+    /// [`Tree::open`], leaving a regular file's [`Node::content`] out when
+    /// getting it costs work (opening a file on disk): a caller that holds
+    /// what it parsed of that file (same [`Node::id`]) never needs it, and
+    /// asks [`Tree::content`] otherwise.
+    fn stat(&self, path: &[u8]) -> Result<Node, TreeError> {
+        self.open(path)
+    }
+
+    /// The content of the regular file `node` that [`Tree::stat`] found at
+    /// `path`: an `EAGAIN` error when the path now leads to another file.
+    fn content(&self, path: &[u8], node: &Node) -> Result<Content, TreeError> {
+        let again = self.open(path)?;
+        match again.content {
+            Some(c) if again.id == node.id => Ok(c),
+            _ => Err(TreeError::new(path, libc::EAGAIN)),
+        }
+    }
+
     /// The in-tree path `path` resolves to (absolute, without symlinks, `.`
     /// or `..`): what `/proc/self/exe` would say in a container of this tree.
     fn canonical(&self, path: &[u8]) -> Result<Vec<u8>, TreeError>;
@@ -339,29 +357,37 @@ pub struct Unresolved {
 
 impl Tree for DiskTree {
     fn open(&self, path: &[u8]) -> Result<Node, TreeError> {
+        let mut node = self.stat(path)?;
+        if node.is_file() {
+            node.content = Some(self.content(path, &node)?);
+        }
+        Ok(node)
+    }
+
+    fn stat(&self, path: &[u8]) -> Result<Node, TreeError> {
         let err = |e: Errno| TreeError::new(path, e.raw_os_error());
         // O_PATH first: a device or FIFO is looked at, never opened.
         let fd = self
             .open_fd(path, OFlags::PATH, Follow::InTree)
             .map_err(err)?;
         let st = rustix::fs::fstat(&fd).map_err(err)?;
-        let mut node = node_of(&st);
-        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-            return Ok(node);
-        }
+        Ok(node_of(&st))
+    }
+
+    fn content(&self, path: &[u8], node: &Node) -> Result<Content, TreeError> {
+        let err = |e: Errno| TreeError::new(path, e.raw_os_error());
         // The same path again, for reading; it must still be the same file.
         let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY;
         let fd = self.open_fd(path, flags, Follow::InTree).map_err(err)?;
         let again = rustix::fs::fstat(&fd).map_err(err)?;
-        if (again.st_dev, again.st_ino) != (st.st_dev, st.st_ino)
+        if FileId::of_stat(&again) != node.id
             || FileType::from_raw_mode(again.st_mode) != FileType::RegularFile
         {
-            // Replaced between the two opens: reported like a lookup race.
+            // Replaced (or changed) between the two opens: reported like a
+            // lookup race.
             return Err(err(Errno::AGAIN));
         }
-        node = node_of(&again);
-        node.content = Some(Content::File(File::from(fd)));
-        Ok(node)
+        Ok(Content::File(File::from(fd)))
     }
 
     fn canonical(&self, path: &[u8]) -> Result<Vec<u8>, TreeError> {

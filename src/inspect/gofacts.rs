@@ -449,53 +449,36 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
             .is_some_and(|s| prefixes.iter().any(|p| s.with_prefix(p).next().is_some()))
     }
 
-    /// Answers a symbol query over symtab, dynsym and the pclntab. The
-    /// symbol index is used when a fact already built it; otherwise
-    /// `.dynsym` is indexed alone (it has versions to resolve) and
-    /// `.symtab`, often the larger, is streamed through the query.
-    fn search(&self, query: &dyn SymbolQuery) -> SymbolSearch {
-        let mut hits = vec![SymbolHit::default(); query.len()];
-        let mut present = Vec::new();
-        let pick = |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
-        // A Go 1.16+ name table is searched on another thread while the
-        // symbol tables are read on this one: forbidden patterns need every
-        // table, so it is nearly always needed.
+    /// Where the name table of a Go 1.16+ pclntab can be streamed from:
+    /// not when a read so far found its records out of order (the whole
+    /// table is read instead) or damaged.
+    fn stream_target(&self) -> Option<(&pclntab::NameLayout, u64)> {
         let streamable = !matches!(
             self.name_offsets.get(),
             Some(Some(NameOffsets::Unordered) | None)
         );
-        let stream = match (self.names.as_ref(), self.pcln_region, streamable) {
+        match (self.names.as_ref(), self.pcln_region, streamable) {
             (Some(layout), Some(((off, _), _)), true) => Some((layout, off)),
             _ => None,
+        }
+    }
+
+    /// Answers a symbol query from the pclntab, once the symbol tables
+    /// gave `hits` and `present`: from the name table streamed (`names`,
+    /// from `stream`) when it still can be, else by reading the table.
+    fn search_pcln(
+        &self,
+        query: &dyn SymbolQuery,
+        (mut hits, mut present): (Vec<SymbolHit>, Vec<SymbolTable>),
+        stream: Option<(&pclntab::NameLayout, u64)>,
+        names: Option<Result<pclnstream::Candidates, pclntab::PclnError>>,
+    ) -> SymbolSearch {
+        // A read of the facts may have found the records out of order or
+        // damaged since the stream started: then its result is not used.
+        let (stream, names) = match self.stream_target() {
+            Some(_) => (stream, names),
+            None => (None, None),
         };
-        let data = self.view.data();
-        let mut names = None;
-        let early = EarlyStop::new(query.len());
-        rayon::in_place_scope(|s| {
-            if let Some((layout, off)) = stream {
-                let src = data.positional();
-                let names = &mut names;
-                let pick = &pick;
-                let early = &early;
-                // A function found as the name table streams by decides its
-                // patterns; once every pattern is decided, the rest of the
-                // table is not read.
-                let seen =
-                    move |at: u64, name: &[u8]| early.seen(query, src, layout, off, at, name);
-                s.spawn(move |_| {
-                    *names = Some(pclnstream::candidates_until(
-                        src,
-                        off,
-                        layout,
-                        pick,
-                        &early.stop,
-                        &seen,
-                    ));
-                });
-            }
-            self.search_symbol_tables(query, &mut hits, &mut present);
-            early.found_elsewhere(&hits);
-        });
         // Once every pattern is found in a symbol table, the pclntab
         // cannot change a verdict; damage met in its name table is still
         // reported.
@@ -511,6 +494,8 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
                     self.search_pcln_names(query, &mut hits, layout, off, found);
                 }
                 _ => {
+                    let pick =
+                        |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
                     self.pcln_names(&pick, &mut |name| {
                         query.offer(&SymbolRef::pclntab_function(name), &mut hits);
                         false
@@ -775,13 +760,68 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
         warnings: RefCell::new(Vec::new()),
         pcln_failed: Cell::new(false),
     };
+    // A symbol search streams the name table on other threads from here
+    // on, while this one reads the facts and the symbol tables: the table
+    // is tens of MiB in a large Go binary, and it must nearly always be
+    // read whole (a forbidden pattern is absent only once every name has
+    // been seen).
+    let query = opts.symbols;
+    let stream = query.and_then(|_| ctx.stream_target());
+    let early = EarlyStop::new(query.map_or(0, |q| q.len()));
+    let mut names = None;
+    let data = view.data();
+    let tables = rayon::in_place_scope(|s| {
+        if let (Some(query), Some((layout, off))) = (query, stream) {
+            let src = data.positional();
+            let names = &mut names;
+            let early = &early;
+            // A function found as the name table streams by decides its
+            // patterns; once every pattern is decided, the rest of the
+            // table is not read.
+            s.spawn(move |_| {
+                let pick =
+                    |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
+                let seen = |at: u64, name: &[u8]| early.seen(query, src, layout, off, at, name);
+                *names = Some(pclnstream::candidates_until(
+                    src,
+                    off,
+                    layout,
+                    &pick,
+                    &early.stop,
+                    &seen,
+                ));
+            });
+        }
+        go_facts(&ctx, notes, r);
+        query.map(|q| {
+            let mut hits = vec![SymbolHit::default(); q.len()];
+            let mut present = Vec::new();
+            ctx.search_symbol_tables(q, &mut hits, &mut present);
+            early.found_elsewhere(&hits);
+            (hits, present)
+        })
+    });
+    if let (Some(q), Some(tables)) = (query, tables) {
+        r.symbol_search = Some(ctx.search_pcln(q, tables, stream, names));
+    }
+    r.errors.extend(ctx.errors.take());
+    r.warnings.extend(ctx.warnings.take());
+}
+
+/// The Go facts of `r.go`, read through `ctx`.
+fn go_facts<'d, R: ReadRef<'d> + Positional>(
+    ctx: &Ctx<'_, 'd, R>,
+    notes: &Notes<'d>,
+    r: &mut Report,
+) {
+    let view = ctx.view;
     let mut go = GoFacts::default();
     let mut is_go = false;
     if let Some(id) = notes.go_build_id() {
         go.build_id = Some(text(trim_nul(id)));
         is_go = true;
     }
-    if let Some((_, p)) = &ctx.pcln_region {
+    if let Some((_, p)) = ctx.pcln_region {
         r.symbols.pclntab = p.nfunc;
         is_go = true;
     }
@@ -818,10 +858,9 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
     }
 
     if is_go && go.version.is_none() {
-        suffix_experiments = fallback_version(&ctx, &mut go, r);
+        suffix_experiments = fallback_version(ctx, &mut go, r);
     }
     if !is_go {
-        finish(ctx, r, opts);
         return;
     }
     if go.path.is_none()
@@ -829,27 +868,14 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
     {
         apply_modinfo(&mut go, &mi, &mut r.errors);
     }
-    if let Some((_, p)) = &ctx.pcln_region
+    if let Some((_, p)) = ctx.pcln_region
         && (go.version.is_none() || !go.exact)
     {
         go.range
             .get_or_insert_with(|| p.layout.version_range().to_string());
     }
-    derive(&ctx, &mut go, suffix_experiments, r);
+    derive(ctx, &mut go, suffix_experiments, r);
     r.go = Some(go);
-    finish(ctx, r, opts);
-}
-
-/// Answers the symbol query when asked, then hands what the lazy reads met
-/// to the report.
-fn finish<'d, R: ReadRef<'d> + Positional>(
-    ctx: Ctx<'_, 'd, R>,
-    r: &mut Report,
-    opts: &Options<'_>,
-) {
-    r.symbol_search = opts.symbols.map(|q| ctx.search(q));
-    r.errors.extend(ctx.errors.take());
-    r.warnings.extend(ctx.warnings.take());
 }
 
 /// Finds and decodes `.go.buildinfo`: the section, else (as Go ≤ 1.26 does)

@@ -48,29 +48,49 @@ pub fn inspect_file(
     opened: input::Opened,
     opts: &Options,
 ) -> Result<Report, FileError> {
+    inspect_file_also(display, opened, opts, |_| ()).0
+}
+
+/// [`inspect_file`], handing the same bytes to `also` after the report is
+/// made (the load simulation parses the program from them), so that what
+/// both need is read once. `also` runs whenever the digest could be taken.
+pub fn inspect_file_also<T>(
+    display: &str,
+    opened: input::Opened,
+    opts: &Options,
+    also: impl FnOnce(&input::FileBytes<'_>) -> T,
+) -> (Result<Report, FileError>, Option<T>) {
     let size = opened.len;
     let sha256 = if opts.digest {
-        Some(input::sha256(&opened.file, display)?)
+        match input::sha256(&opened.file, display) {
+            Ok(d) => Some(d),
+            Err(e) => return (Err(e.into()), None),
+        }
     } else {
         None
     };
     // The file starts with the ELF magic (`input::Source::open` checked), so
     // a bad identification is damage to report, not a file to skip.
-    let mut report = input::read_with(opened, |data| inspect_data(display, data, opts)).map_err(
-        |e| match e {
-            FileError::NotElf { path, reason } => FileError::Elf {
-                path,
-                source: ElfError::Invalid {
-                    structure: "ELF identification (e_ident)".into(),
-                    reason,
-                },
+    let (report, extra) = input::read_with(opened, |data| {
+        let report = inspect_data(display, data, opts);
+        (report, also(data))
+    });
+    let report = report.map_err(|e| match e {
+        FileError::NotElf { path, reason } => FileError::Elf {
+            path,
+            source: ElfError::Invalid {
+                structure: "ELF identification (e_ident)".into(),
+                reason,
             },
-            e => e,
         },
-    )?;
-    report.size = size;
-    report.sha256 = sha256;
-    Ok(report)
+        e => e,
+    });
+    let report = report.map(|mut report| {
+        report.size = size;
+        report.sha256 = sha256;
+        report
+    });
+    (report, Some(extra))
 }
 
 /// Reads and reports on a file held in memory (one read from an image):

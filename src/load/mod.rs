@@ -31,7 +31,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::facts::LoadFacts;
-use crate::input::{Content, FileId, Tree};
+use crate::input::{Content, FileId, Node, Tree, TreeError};
 
 pub use cpu::{Cpu, CpuSpec};
 pub use object::Object;
@@ -107,6 +107,27 @@ impl<K: Eq + Hash, V> Memo<K, V> {
         cell
     }
 
+    /// The value for `key`, if one was computed.
+    fn peek(&self, key: &K) -> Option<V>
+    where
+        V: Clone,
+    {
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(key).and_then(|c| c.get().cloned())
+    }
+
+    /// [`Memo::get_or`], the value itself.
+    fn value(&self, key: K, f: impl FnOnce() -> V) -> V
+    where
+        V: Clone,
+    {
+        let cell = {
+            let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(map.entry(key).or_default())
+        };
+        cell.get_or_init(f).clone()
+    }
+
     fn get_or(&self, key: K, f: impl FnOnce() -> V) -> Arc<OnceLock<V>> {
         let cell = {
             // Nothing panics while the lock is held; a poisoned map is whole.
@@ -149,6 +170,17 @@ pub struct Found {
 }
 
 impl Found {
+    fn of(node: Node, parsed: Option<Arc<Parsed>>) -> Found {
+        Found {
+            id: node.id,
+            dev: node.dev,
+            ino: node.ino,
+            mode: node.mode,
+            len: node.len,
+            parsed,
+        }
+    }
+
     pub fn is_file(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
     }
@@ -178,6 +210,8 @@ pub struct Session {
     /// Files parsed elsewhere (see [`Session::adopt`]), taken instead of
     /// reading their content, for the whole run.
     adopted: Mutex<HashMap<FileId, Arc<Parsed>>>,
+    /// Files parsed elsewhere for one simulation (see [`Session::lend`]).
+    lent: Mutex<HashMap<FileId, Arc<Parsed>>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -201,6 +235,7 @@ impl Session {
             cache: OnceLock::new(),
             scopes: Memo::new(),
             adopted: Mutex::new(HashMap::new()),
+            lent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -214,37 +249,51 @@ impl Session {
     pub(crate) fn lookup(&self, path: &[u8]) -> Lookup {
         let cell = self
             .paths
-            .get_or_borrowed(path, || match self.tree.open(path) {
+            .get_or_borrowed(path, || match self.tree.stat(path) {
                 Err(e) => Lookup::Failed(e.errno),
-                Ok(node) => {
-                    let parsed = match node.content {
-                        Some(content) if node.is_file() => {
-                            let id = node.id;
-                            let len = node.len;
-                            let cell = self.files.get_or(id, || {
-                                let adopted = self
-                                    .adopted
-                                    .lock()
-                                    .unwrap_or_else(PoisonError::into_inner)
-                                    .get(&id)
-                                    .cloned();
-                                adopted.unwrap_or_else(|| Arc::new(parse(content, len, id)))
-                            });
-                            cell.get().cloned()
-                        }
-                        _ => None,
-                    };
-                    Lookup::Found(Arc::new(Found {
-                        id: node.id,
-                        dev: node.dev,
-                        ino: node.ino,
-                        mode: node.mode,
-                        len: node.len,
-                        parsed,
-                    }))
-                }
+                Ok(node) if !node.is_file() => Lookup::Found(Arc::new(Found::of(node, None))),
+                Ok(mut node) => match self.parsed(path, &mut node) {
+                    Ok(parsed) => Lookup::Found(Arc::new(Found::of(node, Some(parsed)))),
+                    Err(e) => Lookup::Failed(e.errno),
+                },
             });
         cell.get().cloned().unwrap_or(Lookup::Failed(libc::EIO))
+    }
+
+    /// What was parsed of the regular file `node` found at `path`: once per
+    /// file, whatever the path; its content is opened only when the file
+    /// was not parsed before (or lent, or adopted).
+    fn parsed(&self, path: &[u8], node: &mut Node) -> Result<Arc<Parsed>, TreeError> {
+        let id = node.id;
+        if let Some(p) = self.files.peek(&id) {
+            return Ok(p);
+        }
+        let lent = self
+            .lent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        let known = lent.or_else(|| {
+            self.adopted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .cloned()
+        });
+        // What is known, or the content to parse.
+        let source = match known {
+            Some(p) => Ok(p),
+            None => Err(match node.content.take() {
+                Some(c) => c,
+                None => self.tree.content(path, node)?,
+            }),
+        };
+        let len = node.len;
+        let parsed = self.files.value(id, || match source {
+            Ok(p) => p,
+            Err(c) => Arc::new(parse(c, len, id)),
+        });
+        Ok(parsed)
     }
 
     /// Drops what was kept of a program after its simulation: programs are
@@ -263,6 +312,11 @@ impl Session {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         files.remove(&id);
+        drop(files);
+        self.lent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
     }
 
     /// Whether `dir` is a directory (glibc skips directories it found missing).
@@ -281,6 +335,22 @@ impl Session {
 }
 
 impl Parsed {
+    /// The head and object of a file read through positional reads.
+    pub fn of_data(data: &crate::input::FileBytes<'_>, len: u64) -> Parsed {
+        use ::object::read::ReadRef;
+        let n = (object::HEAD as u64).min(len);
+        let head = data
+            .read_bytes_at(0, n)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
+        let object = if head.starts_with(b"\x7fELF") {
+            Object::read(data)
+        } else {
+            Err("not an ELF file".into())
+        };
+        Parsed { head, len, object }
+    }
+
     /// The head and object of a file whose bytes are in memory.
     pub fn of_bytes(bytes: &[u8], len: u64) -> Parsed {
         let head = bytes
@@ -308,6 +378,16 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, parsed);
     }
+
+    /// Takes what was parsed of the program `id` while it was read for its
+    /// report, for its next simulation only: programs are many, and kept
+    /// no longer than that.
+    pub fn lend(&self, id: FileId, parsed: Arc<Parsed>) {
+        self.lent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, parsed);
+    }
 }
 
 /// Reads a regular file's head and, if it is ELF, its object.
@@ -325,20 +405,7 @@ fn parse(content: Content, len: u64, id: FileId) -> Parsed {
         },
         Content::File(file) => {
             let opened = crate::input::Opened { file, len, id };
-            crate::input::read_with(opened, |data| {
-                use ::object::read::ReadRef;
-                let n = (object::HEAD as u64).min(len);
-                let head = data
-                    .read_bytes_at(0, n)
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or_default();
-                let object = if head.starts_with(b"\x7fELF") {
-                    Object::read(data)
-                } else {
-                    Err("not an ELF file".into())
-                };
-                Parsed { head, len, object }
-            })
+            crate::input::read_with(opened, |data| Parsed::of_data(data, len))
         }
     }
 }

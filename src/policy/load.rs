@@ -569,10 +569,23 @@ fn dedup<T: PartialEq>(v: Vec<T>) -> Vec<T> {
 
 /// The parser's message without its source snippet, at its location.
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> PolicyError {
+    match yaml_message(e) {
+        (Some(loc), message) => at(file, loc, message),
+        (None, message) => PolicyError::Invalid {
+            file: file.to_owned(),
+            message,
+        },
+    }
+}
+
+/// A YAML parser's error as elfgate reports it (policies and accept files
+/// alike): the message's first line without its source snippet or a
+/// trailing position, and the position when the parser knows one.
+pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> (Option<serde_saphyr::Location>, String) {
     let message = e.without_snippet().to_string();
     // The message may repeat the position; keep the first line only.
     let mut message = message.lines().next().unwrap_or("").trim().to_owned();
-    // ... and may end with " at line L, column C", which `at` already says.
+    // ... and may end with " at line L, column C", which the position says.
     if let Some(cut) = message.rfind(" at line ")
         && message
             .get(cut..)
@@ -580,13 +593,7 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> PolicyError {
     {
         message.truncate(cut);
     }
-    match e.location() {
-        Some(loc) if loc.line() > 0 => at(file, loc, message),
-        _ => PolicyError::Invalid {
-            file: file.to_owned(),
-            message,
-        },
-    }
+    (e.location().filter(|loc| loc.line() > 0), message)
 }
 
 /// The quick rule flags of `elfgate check`, as the CLI parsed them.

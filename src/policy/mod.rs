@@ -30,6 +30,7 @@ pub use build::{ModulePattern, SettingPattern};
 pub use contract::{Baseline, ContractInputs, FileInput};
 pub use digest::Sha256;
 pub use go_version::VersionRule;
+pub(crate) use load::yaml_message;
 pub use load::{FLAGS_RULESET, FlagRules, MAX_POLICY_BYTES, PathGlobs, Policy, Ruleset};
 pub use platform::{ArchSpec, GlibcVersion};
 pub use rules::{RULES, RuleId, RuleInfo};
