@@ -257,6 +257,26 @@ fn write_out(output: Option<&str>, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Writes a snapshot to `--output` or stdout as it is made, not first
+/// into one buffer of its whole size.
+fn write_snapshot(output: Option<&str>, snap: &crate::contract::Snapshot) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            let write = || {
+                let mut out =
+                    std::io::BufWriter::with_capacity(64 << 10, std::fs::File::create(path)?);
+                snapshot::write_json(snap, &mut out)?;
+                out.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?;
+                Ok::<(), std::io::Error>(())
+            };
+            write().map_err(|e| format!("--output {path}: {e}"))
+        }
+        None => crate::run::write_stdout_with(|w| snapshot::write_json(snap, w))
+            .map_err(|e| format!("writing output: {e}")),
+    }
+}
+
 /// `elfgate snapshot`.
 pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
     let (resolver, extracted) = match &a.image.reference {
@@ -300,11 +320,11 @@ pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
         }
     };
     let snap = snapshot::snapshot(files);
-    let bytes = snapshot::to_json(&snap);
+    let written = write_snapshot(a.output.as_deref(), &snap);
     // The process ends here: freeing a large library's tens of thousands of
     // strings one by one would only add to its run time.
     std::mem::forget(snap);
-    match write_out(a.output.as_deref(), &bytes) {
+    match written {
         Ok(()) => EXIT_PASS,
         Err(e) => {
             eprintln!("elfgate: {e}");

@@ -155,23 +155,24 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         for e in index.errors() {
             errors.push(format!("{path}: {e}"));
         }
-        for s in index.table(SymbolTableKind::Dynsym) {
-            if !s.defined
+        // Exports by position in the index, with the first bytes of their
+        // names: sorted as that, not as records (see `sorted_exports`).
+        let mut found: Vec<(Key, u32)> = Vec::new();
+        let positions =
+            (0..index.len()).filter_map(|i| Some((u32::try_from(i).ok()?, index.get(i)?)));
+        for (i, s) in positions {
+            if s.table != SymbolTableKind::Dynsym
+                || !s.defined
                 || s.visibility == Visibility::Hidden
                 || s.visibility == Visibility::Internal
+                || binding_name(s.binding).is_none()
             {
                 continue;
             }
-            let binding: &'static str = match s.binding {
-                Binding::Global => "global",
-                Binding::Weak => "weak",
-                Binding::Other(STB_GNU_UNIQUE) => "unique",
-                _ => continue,
-            };
             if s.st_shndx == SHN_ABS && s.value == 0 && version_markers.contains(s.name) {
                 continue;
             }
-            let name = text(s.name);
+            let name = text_cow(s.name);
             if go_file {
                 if let Some(pkg) = name.strip_prefix(PKGHASHBYTES) {
                     match read_symbol(&view, s.value, s.size) {
@@ -186,37 +187,16 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
                     continue;
                 }
                 if is_cgo_glue(&name) {
-                    c.cgo_glue.push(name);
+                    c.cgo_glue.push(name.into_owned());
                     continue;
                 }
                 if !surface.as_ref().is_some_and(|sf| sf.exports(&name)) {
                     continue;
                 }
             }
-            let kind: Cow<'static, str> = match s.kind {
-                SymbolKind::Func => "func".into(),
-                SymbolKind::Object => "object".into(),
-                SymbolKind::Tls => "tls".into(),
-                SymbolKind::NoType => "notype".into(),
-                SymbolKind::Section => "section".into(),
-                SymbolKind::File => "file".into(),
-                SymbolKind::Other(STT_GNU_IFUNC) => "ifunc".into(),
-                SymbolKind::Other(STT_COMMON) => "common".into(),
-                SymbolKind::Other(t) => format!("type-{t}").into(),
-            };
-            let data = matches!(
-                s.kind,
-                SymbolKind::Object | SymbolKind::Tls | SymbolKind::Other(STT_COMMON)
-            );
-            c.symbols.push(Export {
-                name,
-                version: s.version.map(|v| text(v.name)),
-                default: s.version.is_none_or(|v| !v.hidden),
-                kind,
-                binding: binding.into(),
-                size: data.then_some(s.size),
-            });
+            found.push((prefix_key(&name), i));
         }
+        c.symbols = sorted_exports(index, found);
     }
     if go_file {
         go_tables(&view, dynsym.as_ref(), &mut link, &mut errors, path);
@@ -296,14 +276,133 @@ pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8])
     )
 }
 
-/// A name from the file as text: printable ASCII as it is (nearly every
-/// symbol; checked a byte at a time), anything else as
+/// A name from the file as text: printable ASCII as it is, borrowed
+/// (nearly every symbol; checked a byte at a time), anything else as
 /// [`input::escape_bytes`] writes it.
-fn text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) if s.bytes().all(|c| (0x20..0x7f).contains(&c) && c != b'\\') => s.to_owned(),
-        _ => escape_bytes(b),
+fn text_cow(b: &[u8]) -> Cow<'_, str> {
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
+        // Printable ASCII is UTF-8.
+        if let Ok(s) = std::str::from_utf8(b) {
+            return Cow::Borrowed(s);
+        }
     }
+    Cow::Owned(escape_bytes(b))
+}
+
+/// An export's fields as the contract words them, its text borrowed from
+/// the symbol index: made again where needed (ties of the sort, the
+/// exports kept) rather than stored for tens of thousands of symbols.
+struct Found<'a> {
+    name: Cow<'a, str>,
+    version: Option<Cow<'a, str>>,
+    default: bool,
+    kind: SymbolKind,
+    binding: &'static str,
+    size: Option<u64>,
+}
+
+impl<'a> Found<'a> {
+    fn of(s: &elf::Symbol<'a>) -> Self {
+        let data = matches!(
+            s.kind,
+            SymbolKind::Object | SymbolKind::Tls | SymbolKind::Other(STT_COMMON)
+        );
+        Found {
+            name: text_cow(s.name),
+            version: s.version.map(|v| text_cow(v.name)),
+            default: s.version.is_none_or(|v| !v.hidden),
+            kind: s.kind,
+            binding: binding_name(s.binding).unwrap_or_default(),
+            size: data.then_some(s.size),
+        }
+    }
+
+    /// The order of [`full_order`] over the exports these become.
+    fn order(&self, o: &Self) -> std::cmp::Ordering {
+        (&self.name, &self.version, self.default)
+            .cmp(&(&o.name, &o.version, o.default))
+            .then_with(|| kind_name(self.kind).cmp(&kind_name(o.kind)))
+            .then_with(|| (self.binding, self.size).cmp(&(o.binding, o.size)))
+    }
+
+    fn export(&self) -> Export {
+        Export {
+            name: self.name.as_ref().to_owned(),
+            version: self.version.as_deref().map(str::to_owned),
+            default: self.default,
+            kind: kind_name(self.kind),
+            binding: self.binding.into(),
+            size: self.size,
+        }
+    }
+}
+
+/// The `binding` word of the bindings an interface has.
+fn binding_name(b: Binding) -> Option<&'static str> {
+    match b {
+        Binding::Global => Some("global"),
+        Binding::Weak => Some("weak"),
+        Binding::Other(STB_GNU_UNIQUE) => Some("unique"),
+        _ => None,
+    }
+}
+
+/// The `type` word of a symbol kind.
+fn kind_name(kind: SymbolKind) -> Cow<'static, str> {
+    match kind {
+        SymbolKind::Func => "func".into(),
+        SymbolKind::Object => "object".into(),
+        SymbolKind::Tls => "tls".into(),
+        SymbolKind::NoType => "notype".into(),
+        SymbolKind::Section => "section".into(),
+        SymbolKind::File => "file".into(),
+        SymbolKind::Other(STT_GNU_IFUNC) => "ifunc".into(),
+        SymbolKind::Other(STT_COMMON) => "common".into(),
+        SymbolKind::Other(t) => format!("type-{t}").into(),
+    }
+}
+
+/// The first 16 bytes of a name as two integers (zero-padded): names in
+/// this order are in byte order, and most comparisons of a library's
+/// names, which share long prefixes (`_ZN…`, `lib_`), end here. Two
+/// `u64`s rather than a `u128`, so that a key and a position take 24
+/// bytes, not 32.
+type Key = (u64, u64);
+
+fn prefix_key(name: &str) -> Key {
+    let mut k = [0u8; 16];
+    for (d, s) in k.iter_mut().zip(name.bytes()) {
+        *d = s;
+    }
+    let (hi, lo) = k.split_at(8);
+    let word = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap_or_default());
+    (word(hi), word(lo))
+}
+
+/// The exports at `found` (positions in `index`, keyed by [`prefix_key`]
+/// of their names) as the contract's: sorted in the canonical order
+/// ([`full_order`]) and deduplicated, as [`canonicalize`] leaves them.
+/// Only equal keys compare the exports themselves.
+fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<Export> {
+    let at = |i: u32| index.get(i as usize).map(|s| Found::of(&s));
+    let order = |a: u32, b: u32| match (at(a), at(b)) {
+        (Some(x), Some(y)) => x.order(&y),
+        _ => std::cmp::Ordering::Equal,
+    };
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
+    // As many as were found, which the index holds: not a size the file claims.
+    let mut out: Vec<Export> = Vec::with_capacity(found.len());
+    let mut last: Option<(Key, u32)> = None;
+    for &(key, i) in &found {
+        if last.is_some_and(|(k, l)| k == key && order(l, i).is_eq()) {
+            continue;
+        }
+        if let Some(f) = at(i) {
+            out.push(f.export());
+        }
+        last = Some((key, i));
+    }
+    out
 }
 
 /// Sorts exports by name, version, then the rest. A library has tens of

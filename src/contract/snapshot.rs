@@ -62,49 +62,60 @@ pub fn snapshot(mut files: Vec<FileContract>) -> Snapshot {
 }
 
 /// The document's bytes (see the module doc) and a final newline.
+pub fn to_json(s: &Snapshot) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write_json(s, &mut out);
+    out
+}
+
+/// Writes the document (see [`to_json`]) to `w` as it is made.
 ///
 /// A library's symbols are most of a snapshot (tens of thousands of
-/// lines): they are written here directly, and the rest by serde_json
-/// with [`Layout`]: the document is serialized with each file's symbol
-/// list empty, and the lists are written where the empty ones are. The
-/// bytes are those serde_json with [`Layout`] writes for the whole
-/// document (a test checks it).
-pub fn to_json(s: &Snapshot) -> Vec<u8> {
+/// lines): they are written here directly, a block at a time, and the
+/// rest by serde_json with [`Layout`]: the document is serialized with
+/// each file's symbol list empty, and the lists are written where the
+/// empty ones are. The bytes are those serde_json with [`Layout`] writes
+/// for the whole document (a test checks it).
+pub fn write_json(s: &Snapshot, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Symbol lines are handed to `w` in blocks of about this size.
+    const BLOCK: usize = 64 << 10;
     let shell = Snapshot {
         schema: s.schema.clone(),
         files: s.files.iter().map(without_symbols).collect(),
     };
     let head = serialize(&shell);
-    // About 110 bytes per symbol: one allocation rather than a dozen doublings.
-    let guess = s.files.iter().fold(head.len(), |n, f| {
-        n.saturating_add(f.symbols.len().saturating_mul(112))
-    });
-    let mut out = Vec::with_capacity(guess.min(MAX_SNAPSHOT_BYTES));
     // Raw newlines occur only in the layout (strings escape them), so this
     // line is each file's `symbols` key and nothing else.
     const EMPTY: &[u8] = b"\n      \"symbols\": [],";
+    let mut block = Vec::new();
     let mut rest = head.as_slice();
     for f in &s.files {
         let Some(at) = memchr::memmem::find(rest, EMPTY) else {
             break;
         };
         let (before, after) = rest.split_at(at);
-        out.extend_from_slice(before);
+        w.write_all(before)?;
         if f.symbols.is_empty() {
-            out.extend_from_slice(EMPTY);
+            w.write_all(EMPTY)?;
         } else {
-            out.extend_from_slice(b"\n      \"symbols\": [");
+            block.extend_from_slice(b"\n      \"symbols\": [");
             for (i, e) in f.symbols.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                export_line(&mut out, e);
+                block.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                export_line(&mut block, e);
+                if block.len() >= BLOCK {
+                    w.write_all(&block)?;
+                    block.clear();
+                }
             }
-            out.extend_from_slice(b"\n      ],");
+            block.extend_from_slice(b"\n      ],");
+            w.write_all(&block)?;
+            block.clear();
         }
         rest = after.get(EMPTY.len()..).unwrap_or_default();
     }
-    out.extend_from_slice(rest);
-    out.push(b'\n');
-    out
+    w.write_all(rest)?;
+    w.write_all(b"\n")
 }
 
 /// The whole document through serde_json and [`Layout`].

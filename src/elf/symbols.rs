@@ -11,9 +11,10 @@
 //! Each table and its string table are read once. Names are not copied per
 //! symbol: both string tables are copied once into one arena and each symbol
 //! keeps a range into it, so a hostile table whose million symbols share one
-//! long name costs the table's size, not a million copies. Name ends come
-//! from a sorted list of NUL positions, so finding them is `O(log n)` per
-//! symbol whatever the names are ([`StrTable`]).
+//! long name costs the table's size, not a million copies. Name ends are
+//! found by scanning to the NUL while the bytes scanned stay near the
+//! table's size, then from a sorted list of NUL positions, so finding them
+//! is `O(log n)` per symbol whatever the names are ([`NameEnds`]).
 //!
 //! Without section headers, `.dynsym` is found through `DT_SYMTAB`; its
 //! length is not recorded anywhere, so it is taken from `DT_HASH` (`nchain`)
@@ -728,10 +729,19 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
     endian: Endianness,
     versions: Option<&Versions<'_>>,
 ) -> Result<(), ElfError> {
+    // Room for the names, the version names read below and the entries,
+    // all bounded by the bytes the tables were read into: without it each
+    // of a large table's vectors would be copied as it doubled.
+    index
+        .arena
+        .reserve(table.strings.len().saturating_add(4096));
+    index
+        .entries
+        .reserve(table.syms.len() / size_of::<Elf::Sym>());
     let base = arena_push(&mut index.arena, table.strings, &table.what)?;
-    let strings = StrTable::new(table.strings);
+    let strings = NameEnds::new(table.strings);
     let name_range = |st_name: u32| -> Option<(u32, u32)> {
-        let (start, len) = strings.range(u64::from(st_name))?;
+        let (start, len) = strings.range(st_name)?;
         Some((base.checked_add(start)?, len))
     };
     let count = table.syms.len() / size_of::<Elf::Sym>();
@@ -749,6 +759,9 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
     let versions = versions.filter(|_| table.kind == SymbolTableKind::Dynsym);
     // Version index → position + 1 in `index.versions`, filled on first use.
     let mut version_slots: HashMap<u16, u16> = HashMap::new();
+    // The last slot seen per `ndx % 8` (`ndx` 0: none), asked before the
+    // map: a library defines and needs a few versions, met again and again.
+    let mut recent = [(0u16, 0u16); 8];
     let mut bad_names = 0u64;
     let mut bad_versions = 0u64;
     for (i, sym) in syms.iter().enumerate().skip(1) {
@@ -771,8 +784,14 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
             hidden = raw & VERSYM_HIDDEN != 0;
             let ndx = raw & !VERSYM_HIDDEN;
             if ndx >= 2 {
-                version = match version_slots.get(&ndx) {
-                    Some(&slot) => slot,
+                let way = usize::from(ndx & 7);
+                let seen = recent
+                    .get(way)
+                    .filter(|&&(n, _)| n == ndx)
+                    .map(|&(_, slot)| slot)
+                    .or_else(|| version_slots.get(&ndx).copied());
+                version = match seen {
+                    Some(slot) => slot,
                     None => match vs.resolve(ndx) {
                         Some(r) => {
                             let name = arena_push(&mut index.arena, r.name, "version names")?;
@@ -798,6 +817,11 @@ fn add_table<Elf: FileHeader<Endian = Endianness>>(
                         }
                     },
                 };
+                if version != 0
+                    && let Some(r) = recent.get_mut(way)
+                {
+                    *r = (ndx, version);
+                }
             }
         }
         index.entries.push(Entry::of::<Elf>(
@@ -886,18 +910,61 @@ fn search_table<'data, Elf: FileHeader<Endian = Endianness>>(
     (bad, dropped)
 }
 
+/// Where the names of a string table end: found with `memchr` while the
+/// bytes scanned stay within a budget (real tables: about their size);
+/// past it, through an index of the table's NULs ([`StrTable`]), so that
+/// a hostile table whose million symbols point into one long run costs no
+/// more than its size. Gives what [`StrTable::range`] gives.
+struct NameEnds<'data> {
+    strings: &'data [u8],
+    budget: std::cell::Cell<u64>,
+    index: std::cell::OnceCell<StrTable<'data>>,
+}
+
+impl<'data> NameEnds<'data> {
+    fn new(strings: &'data [u8]) -> Self {
+        NameEnds {
+            strings,
+            budget: std::cell::Cell::new(
+                (strings.len() as u64)
+                    .saturating_mul(4)
+                    .saturating_add(1 << 20),
+            ),
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// `(start, len)` of the name at `st_name`, as [`StrTable::range`] gives it.
+    fn range(&self, st_name: u32) -> Option<(u32, u32)> {
+        if let Some(index) = self.index.get() {
+            return index.range(u64::from(st_name));
+        }
+        let rest = self.strings.get(usize::try_from(st_name).ok()?..)?;
+        let window = rest.get(..rest.len().min(4096)).unwrap_or(rest);
+        match memchr::memchr(0, window) {
+            Some(len) => {
+                let left = self.budget.get().checked_sub(len as u64);
+                if let Some(left) = left {
+                    self.budget.set(left);
+                    return Some((st_name, u32::try_from(len).ok()?));
+                }
+            }
+            // No NUL in the first 4 KiB: the index decides.
+            None => self.budget.set(0),
+        }
+        self.index
+            .get_or_init(|| StrTable::new(self.strings))
+            .range(u64::from(st_name))
+    }
+}
+
 /// The dynamic symbol table and its string table, read once and not
 /// indexed: for a caller that keeps a few fields of some symbols (the load
 /// simulation reads every library's exports once per run).
 pub struct DynSyms<'data> {
     syms: &'data [u8],
     strings: &'data [u8],
-    /// Name ends are found with `memchr` while the bytes scanned stay
-    /// within `budget` (real tables: about their size); past it, through
-    /// an index of the table's NULs, so that a hostile table whose million
-    /// symbols point into one long run costs no more than its size.
-    budget: std::cell::Cell<u64>,
-    names: std::cell::OnceCell<StrTable<'data>>,
+    names: NameEnds<'data>,
     class: Class,
     endian: Endianness,
 }
@@ -922,25 +989,7 @@ pub struct DynSym {
 impl<'data> DynSyms<'data> {
     /// `(start, len)` of the name at `st_name`, as [`StrTable::range`] gives it.
     pub fn name_range(&self, st_name: u32) -> Option<(u32, u32)> {
-        if let Some(index) = self.names.get() {
-            return index.range(u64::from(st_name));
-        }
-        let rest = self.strings.get(usize::try_from(st_name).ok()?..)?;
-        let window = rest.get(..rest.len().min(4096)).unwrap_or(rest);
-        match memchr::memchr(0, window) {
-            Some(len) => {
-                let left = self.budget.get().checked_sub(len as u64);
-                if let Some(left) = left {
-                    self.budget.set(left);
-                    return Some((st_name, u32::try_from(len).ok()?));
-                }
-            }
-            // No NUL in the first 4 KiB: the index decides.
-            None => self.budget.set(0),
-        }
-        self.names
-            .get_or_init(|| StrTable::new(self.strings))
-            .range(u64::from(st_name))
+        self.names.range(st_name)
     }
 
     /// The string table the names are ranges of.
@@ -1018,12 +1067,7 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
         Ok(table.map(|t| DynSyms {
             syms: t.syms,
             strings: t.strings,
-            budget: std::cell::Cell::new(
-                (t.strings.len() as u64)
-                    .saturating_mul(4)
-                    .saturating_add(1 << 20),
-            ),
-            names: std::cell::OnceCell::new(),
+            names: NameEnds::new(t.strings),
             class: self.header.class,
             endian: self.endian,
         }))
