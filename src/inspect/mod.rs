@@ -69,22 +69,12 @@ pub fn inspect_file_also<T>(
     } else {
         None
     };
-    // The file starts with the ELF magic (`input::Source::open` checked), so
-    // a bad identification is damage to report, not a file to skip.
+    // The file starts with the ELF magic (`input::Source::open` checked).
     let (report, extra) = input::read_with(opened, |data| {
         let report = inspect_data(display, data, opts);
         (report, also(data))
     });
-    let report = report.map_err(|e| match e {
-        FileError::NotElf { path, reason } => FileError::Elf {
-            path,
-            source: ElfError::Invalid {
-                structure: "ELF identification (e_ident)".into(),
-                reason,
-            },
-        },
-        e => e,
-    });
+    let report = report.map_err(identification_damage);
     let report = report.map(|mut report| {
         report.size = size;
         report.sha256 = sha256;
@@ -100,7 +90,16 @@ pub fn inspect_bytes(display: &str, bytes: &[u8], opts: &Options) -> Result<Repo
     let sha256 = opts
         .digest
         .then(|| input::hex(&sha2::Sha256::digest(bytes)));
-    let mut report = inspect_data(display, bytes, opts).map_err(|e| match e {
+    let mut report = inspect_data(display, bytes, opts).map_err(identification_damage)?;
+    report.size = bytes.len() as u64;
+    report.sha256 = sha256;
+    Ok(report)
+}
+
+/// A file known to start with the ELF magic whose identification is bad:
+/// damage to report, not a file to skip.
+fn identification_damage(e: FileError) -> FileError {
+    match e {
         FileError::NotElf { path, reason } => FileError::Elf {
             path,
             source: ElfError::Invalid {
@@ -109,10 +108,7 @@ pub fn inspect_bytes(display: &str, bytes: &[u8], opts: &Options) -> Result<Repo
             },
         },
         e => e,
-    })?;
-    report.size = bytes.len() as u64;
-    report.sha256 = sha256;
-    Ok(report)
+    }
 }
 
 /// The pure part: a report from any byte source (a `&[u8]` in tests and
