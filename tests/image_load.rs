@@ -31,6 +31,8 @@ mod imagekit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::sh;
 use std::sync::OnceLock;
 
 use imagekit::*;
@@ -47,15 +49,6 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(build)
-}
-
-fn sh(cmd: &mut Command) {
-    let o = cmd.output().expect("run a build tool");
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 /// Compiles `code` with gcc into `out`.

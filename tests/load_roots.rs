@@ -8,6 +8,8 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::sh;
+
 use serde_json::Value;
 
 mod common;
@@ -17,15 +19,6 @@ struct Root {
     _dir: tempfile::TempDir,
     root: PathBuf,
     src: PathBuf,
-}
-
-fn sh(cmd: &mut Command) {
-    let o = cmd.output().expect("run a build tool");
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 fn have(tool: &str) -> bool {

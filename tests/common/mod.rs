@@ -5,6 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs a build tool (a compiler, a linker, `umoci`): a failure fails the test, with its stderr.
+pub fn sh(cmd: &mut Command) {
+    let o = cmd.output().expect("run a build tool");
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
