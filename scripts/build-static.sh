@@ -68,8 +68,11 @@ case "$target" in
         # the first allocation, before main): no transparent huge pages and
         # no eager commit of its arenas, each of which made a one-file run's
         # RSS 10 MiB instead of 3 (every touched 4 KiB counted as 2 MiB).
+        # MI_SKIP_COLLECT_ON_EXIT: no collection of every heap at exit,
+        # whose madvise calls returned memory the exit frees anyway (about
+        # 5% of a one-file `inspect`'s CPU in a profile).
         cflags_var="CFLAGS_$(echo "$target" | tr 'a-z-' 'a-z_')"
-        export "$cflags_var=${!cflags_var:+${!cflags_var} }-DMI_DEFAULT_ALLOW_THP=0 -DMI_DEFAULT_ARENA_EAGER_COMMIT=0"
+        export "$cflags_var=${!cflags_var:+${!cflags_var} }-DMI_DEFAULT_ALLOW_THP=0 -DMI_DEFAULT_ARENA_EAGER_COMMIT=0 -DMI_SKIP_COLLECT_ON_EXIT"
         ;;
     *) echo "build-static: $target is not a Linux gnu or musl target" >&2; exit 2 ;;
 esac

@@ -295,6 +295,10 @@ impl Resolver {
             return consume(&mut visit_image(image, targets, visit).into_iter());
         }
         let pieces = Pieces::new();
+        // One regular file: nothing to stream while it is read.
+        if self.walk_one_file(targets, visit, &pieces) {
+            return consume(&mut InOrder::new(&pieces));
+        }
         let run = || self.walk(targets, visit, &pieces);
         std::thread::scope(|ts| {
             let spawned = std::thread::Builder::new()
@@ -321,6 +325,9 @@ impl Resolver {
                 self.0.end();
             }
         }
+        if self.walk_one_file(targets, visit, pieces) {
+            return;
+        }
         let _end = End(pieces);
         let walk = Walk {
             resolver: self,
@@ -329,6 +336,37 @@ impl Resolver {
             done: pieces,
         };
         rayon::scope(|s| walk.top(s, targets));
+    }
+
+    /// [`Resolver::walk`] of a single target that is a regular file, on
+    /// this thread, into `pieces` (then ended); false, with nothing sent,
+    /// for anything else. A lone file has nothing to run beside it: rayon's
+    /// pool, whose start is a fixed cost of every run, is then started only
+    /// by what needs it (a symbol search of a large pclntab).
+    fn walk_one_file<T, V>(&self, targets: &[String], visit: &V, pieces: &Pieces<T>) -> bool
+    where
+        T: Send,
+        V: Fn(Source<'_>) -> Option<T> + Sync,
+    {
+        let [t] = targets else { return false };
+        let walk = Walk {
+            resolver: self,
+            visit,
+            ids: AtomicUsize::new(1),
+            done: pieces,
+        };
+        let shown = walk.shown(t);
+        let Ok((fs_path, FileType::RegularFile)) = self.locate(Path::new(t), &shown) else {
+            return false;
+        };
+        let id = walk.id();
+        let target = self.target(shown, fs_path, true);
+        let mut out = Vec::new();
+        walk.found(&mut out, Source::target(&target));
+        walk.send(id, out);
+        walk.send(0, vec![Item::Piece(id)]);
+        pieces.end();
+        true
     }
 }
 
@@ -480,17 +518,21 @@ where
         }
     }
 
+    /// How a target is shown. Under a root, paths are shown (and matched
+    /// by policy globs) as clean absolute paths inside the image: `app/x`,
+    /// `//app/x` and `/tmp/../app/x` are all `/app/x`.
+    fn shown(&self, t: &str) -> String {
+        match self.resolver {
+            Resolver::Host => t.to_string(),
+            Resolver::Root(_) | Resolver::Image(_) => super::in_root_display(t),
+        }
+    }
+
     /// The targets, in order: piece 0.
     fn top<'s>(&'s self, s: &rayon::Scope<'s>, targets: &[String]) {
         let mut items = Vec::new();
         for t in targets {
-            // Under a root, paths are shown (and matched by policy globs) as
-            // clean absolute paths inside the image: `app/x`, `//app/x` and
-            // `/tmp/../app/x` are all `/app/x`.
-            let shown = match self.resolver {
-                Resolver::Host => t.clone(),
-                Resolver::Root(_) | Resolver::Image(_) => super::in_root_display(t),
-            };
+            let shown = self.shown(t);
             match self.resolver.locate(Path::new(t), &shown) {
                 Ok((fs_path, FileType::Directory)) => {
                     let id = self.id();

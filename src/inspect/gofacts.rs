@@ -624,12 +624,33 @@ const EARLY_WINDOWS: u32 = 8;
 /// matched it. Patterns are only ever found here, never decided absent,
 /// so a stopped stream changes no verdict; matching names past the stop
 /// are not counted.
+///
+/// No lookup can stop the stream while some pattern not found has had no
+/// matching name yet (an absent forbidden pattern never has one, and the
+/// whole table is then read in any case): until every pattern has, names
+/// wait in [`Waiting`] instead of being looked up.
 struct EarlyStop {
     found: Vec<std::sync::atomic::AtomicBool>,
     left: std::sync::atomic::AtomicUsize,
     lookups: std::sync::atomic::AtomicU32,
     stop: pclnstream::Stop,
+    /// Every pattern has been found or has had a matching name.
+    ready: std::sync::atomic::AtomicBool,
+    waiting: std::sync::Mutex<Waiting>,
 }
+
+/// Names seen before [`EarlyStop`] is ready, to be looked up once it is.
+#[derive(Default)]
+struct Waiting {
+    /// Per pattern: matching names seen (up to [`WAITING_NAMES`]).
+    names_seen: Vec<u8>,
+    /// Each waiting name's offset and the patterns it matches.
+    names: Vec<(u32, Vec<usize>)>,
+}
+
+/// Names kept per pattern while lookups wait: as many as one name's early
+/// lookups may try ahead of the stream.
+const WAITING_NAMES: u8 = 4;
 
 impl EarlyStop {
     fn new(patterns: usize) -> Self {
@@ -639,6 +660,11 @@ impl EarlyStop {
             left: AtomicUsize::new(patterns),
             lookups: AtomicU32::new(EARLY_LOOKUPS),
             stop: pclnstream::Stop::default(),
+            ready: AtomicBool::new(false),
+            waiting: std::sync::Mutex::new(Waiting {
+                names_seen: vec![0; patterns],
+                names: Vec::new(),
+            }),
         }
     }
 
@@ -677,6 +703,52 @@ impl EarlyStop {
         let mut ids = Vec::new();
         query.matching(&SymbolRef::pclntab_function(name), &mut ids);
         let Ok(at) = u32::try_from(at) else { return };
+        if self.ready.load(Ordering::Acquire) {
+            return self.look_up(src, layout, off, at, ids);
+        }
+        let ready = {
+            let Ok(mut w) = self.waiting.lock() else {
+                return;
+            };
+            // Made ready (under this lock) since the test above.
+            if self.ready.load(Ordering::Acquire) {
+                drop(w);
+                return self.look_up(src, layout, off, at, ids);
+            }
+            let mut keep = false;
+            for &i in &ids {
+                if let Some(n) = w.names_seen.get_mut(i)
+                    && *n < WAITING_NAMES
+                {
+                    *n += 1;
+                    keep = true;
+                }
+            }
+            if keep {
+                w.names.push((at, ids));
+            }
+            let all = w.names_seen.iter().enumerate().all(|(i, &n)| {
+                n > 0 || self.found.get(i).is_none_or(|f| f.load(Ordering::Acquire))
+            });
+            // The first to see the table ready looks up what waited.
+            (all && !self.ready.swap(true, Ordering::AcqRel)).then(|| std::mem::take(&mut w.names))
+        };
+        for (at, ids) in ready.into_iter().flatten() {
+            self.look_up(src, layout, off, at, ids);
+        }
+    }
+
+    /// Looks up the function named at `at` for the patterns `ids` (those
+    /// it matches) that are not found yet.
+    fn look_up(
+        &self,
+        src: &(dyn crate::go::ReadAt + Sync + '_),
+        layout: &pclntab::NameLayout,
+        off: u64,
+        at: u32,
+        ids: Vec<usize>,
+    ) {
+        use std::sync::atomic::Ordering;
         let mut known = None;
         for i in ids {
             if self.found.get(i).is_none_or(|f| f.load(Ordering::Acquire)) {
@@ -1317,6 +1389,106 @@ fn derive<'d, R: ReadRef<'d> + Positional>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Go 1.20 pclntab (little-endian, 8-byte fields) whose functions
+    /// are named by `names`, one each, in order.
+    fn pclntab(names: &[&str]) -> Vec<u8> {
+        let mut blob = Vec::new();
+        let mut offs = Vec::new();
+        for n in names {
+            offs.push(blob.len() as u32);
+            blob.extend_from_slice(n.as_bytes());
+            blob.push(0);
+        }
+        let n = names.len();
+        let header = 8 + 8 * 8;
+        let cu = header + blob.len();
+        let (filetab, pctab) = (cu + 4, cu + 12);
+        let pcln = pctab + 4;
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xffff_fff1u32.to_le_bytes());
+        b.extend_from_slice(&[0, 0, 1, 8]);
+        for w in [n, 1, 0x1000, header, cu, filetab, pctab, pcln] {
+            b.extend_from_slice(&(w as u64).to_le_bytes());
+        }
+        b.extend_from_slice(&blob);
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(b"main.go\0");
+        b.extend_from_slice(&[0; 4]);
+        let funcs = (2 * n + 1) * 4;
+        for i in 0..n {
+            b.extend_from_slice(&(0x10 * i as u32).to_le_bytes());
+            b.extend_from_slice(&((funcs + i * 40) as u32).to_le_bytes());
+        }
+        b.extend_from_slice(&(0x10 * n as u32).to_le_bytes());
+        for (i, off) in offs.iter().enumerate() {
+            b.extend_from_slice(&(0x10 * i as u32).to_le_bytes());
+            b.extend_from_slice(&off.to_le_bytes());
+            b.extend_from_slice(&[0; 32]);
+        }
+        b
+    }
+
+    fn matcher(patterns: &[&str]) -> crate::policy::SymbolMatcher {
+        let p = patterns
+            .iter()
+            .map(|p| crate::policy::SymbolPattern::parse(p).unwrap())
+            .collect();
+        crate::policy::SymbolMatcher::new(p).unwrap()
+    }
+
+    /// Lookups wait until every pattern has had a matching name: with an
+    /// absent one, none is made (the whole table is read anyway); once
+    /// the last pattern has one, those that waited are made and can stop
+    /// the stream.
+    #[test]
+    fn early_lookups_wait_for_every_pattern() {
+        use std::sync::atomic::Ordering;
+        let table = pclntab(&["main.main", "runtime.x", "main.y"]);
+        let layout = pclntab::name_layout(&table, table.len() as u64)
+            .unwrap()
+            .unwrap();
+        let src: &[u8] = &table;
+        let names = |names: &[&str]| {
+            let mut at = 0u64;
+            names
+                .iter()
+                .map(|n| {
+                    let here = at;
+                    at += n.len() as u64 + 1;
+                    (here, n.as_bytes().to_vec())
+                })
+                .collect::<Vec<_>>()
+        };
+        let seen = names(&["main.main", "runtime.x", "main.y"]);
+
+        let q = matcher(&["main.*", "_cgo_*"]);
+        let early = EarlyStop::new(2);
+        for (at, n) in &seen {
+            early.seen(&q, &src, &layout, 0, *at, n);
+        }
+        assert_eq!(early.lookups.load(Ordering::Acquire), EARLY_LOOKUPS);
+        assert!(!early.found[0].load(Ordering::Acquire));
+        assert!(!early.stop.is_set());
+
+        let q = matcher(&["main.*", "runtime.*"]);
+        let early = EarlyStop::new(2);
+        let (at, n) = &seen[0];
+        early.seen(&q, &src, &layout, 0, *at, n);
+        assert_eq!(early.lookups.load(Ordering::Acquire), EARLY_LOOKUPS);
+        let (at, n) = &seen[1];
+        early.seen(&q, &src, &layout, 0, *at, n);
+        assert!(early.found.iter().all(|f| f.load(Ordering::Acquire)));
+        assert!(early.stop.is_set());
+
+        // A pattern found in a symbol table needs no name.
+        let q = matcher(&["main.*", "_cgo_*"]);
+        let early = EarlyStop::new(2);
+        early.found(1);
+        let (at, n) = &seen[0];
+        early.seen(&q, &src, &layout, 0, *at, n);
+        assert!(early.stop.is_set());
+    }
 
     #[test]
     fn gccgo_release_map_is_conservative() {
