@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::context::{self, Context, Flavor, LdCache};
 use super::cpu::{self, EM_X86_64};
+use super::gnuhash::gnu_hash;
 use super::object::{self, Object, Ref, Verdict};
 use super::{Found, Hints, Lookup, MAX_OBJECTS, MAX_PATH_ELEMENTS, MAX_PROBLEMS_PER_RULE, Session};
 use crate::facts::{LoadFacts, LoadInterpreter, LoadObject, LoadProblem, LoadUnchecked};
@@ -1778,7 +1779,7 @@ fn glibc_defines(o: &Object, w: &Want<'_>) -> bool {
 /// the object that holds it.
 struct Want<'a> {
     name: &'a [u8],
-    hash: u64,
+    hash: u32,
     version: Option<&'a object::Version>,
     hidden: bool,
 }
@@ -1795,7 +1796,7 @@ impl<'a> Want<'a> {
 }
 
 /// musl's `find_sym` for a name in object `o` (versions are not checked).
-fn musl_defines(o: &Object, name: &[u8], hash: u64) -> bool {
+fn musl_defines(o: &Object, name: &[u8], hash: u32) -> bool {
     o.symbols.find(name, hash).any(|d| d.musl)
 }
 
@@ -1863,7 +1864,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
         "__xstat",
     ];
     if name == b"readdir64_r" {
-        return musl_defines(ldso, b"readdir_r", object::name_hash(b"readdir_r"));
+        return musl_defines(ldso, b"readdir_r", gnu_hash(b"readdir_r"));
     }
     let Some(base) = name.strip_suffix(b"64") else {
         return false;
@@ -1871,7 +1872,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
     if name.len() >= 16 {
         return false;
     }
-    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base, object::name_hash(base))
+    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base, gnu_hash(base))
 }
 
 /// musl's names for itself (`load_library`): `libc.so*`, `libpthread`,
