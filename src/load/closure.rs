@@ -1109,36 +1109,86 @@ impl Sim<'_> {
             open_refs.push((j, cell));
         }
         let exe = self.maps.first().and_then(Map::obj);
+        // Whether some library defines a reference of `o`. Only whether one
+        // does counts, not which, so the likeliest is asked first: the
+        // library its version comes from (`vn_file`), else the library
+        // that defined the reference before it. Most references end at
+        // that one lookup instead of one per library before it.
+        let in_libs = |o: &Object, firsts: &[Option<usize>], last: &mut usize, r: &Ref| {
+            let w = Want::of(o, r);
+            let hint = r
+                .file
+                .and_then(|f| firsts.get(usize::from(f)).copied().flatten())
+                .unwrap_or(*last);
+            if libs.get(hint).is_some_and(|(_, d)| defines(d, &w)) {
+                return true;
+            }
+            match libs
+                .iter()
+                .enumerate()
+                .position(|(k, (_, d))| k != hint && defines(d, &w))
+            {
+                Some(k) => {
+                    *last = k;
+                    true
+                }
+                None => false,
+            }
+        };
+        // Per `VERNEED` file of `o`, its position in `libs`.
+        let firsts_of = |o: &Object| -> Vec<Option<usize>> {
+            o.verneeds
+                .iter()
+                .map(|(file, _)| {
+                    let f = self
+                        .maps
+                        .iter()
+                        .find(|p| p.answers_to(file))?
+                        .found
+                        .as_ref()?;
+                    libs.iter().position(|(g, _)| Arc::ptr_eq(g, f))
+                })
+                .collect()
+        };
         let mut problems = Vec::new();
         for (j, m) in self.maps.iter().enumerate() {
             let Some(o) = m.obj() else {
                 continue;
             };
+            let mut last = 0usize;
             let undefined: Vec<&Ref> = if m.loader.is_none() && !m.is_rtld {
                 // The program: against itself and every library.
+                let firsts = firsts_of(o);
                 o.symbols
                     .refs
                     .iter()
                     .filter(|r| {
+                        if in_libs(o, &firsts, &mut last, r) {
+                            return false;
+                        }
                         let w = Want::of(o, r);
-                        !libs.iter().any(|(_, d)| defines(d, &w)) && !defines(o, &w) && !lfs(w.name)
+                        !defines(o, &w) && !lfs(w.name)
                     })
                     .collect()
             } else {
                 // A library: what its dependencies left open, against every
                 // library and the program.
-                open_refs
+                let open: &[u32] = open_refs
                     .iter()
                     .find(|(k, _)| *k == j)
                     .and_then(|(_, cell)| cell.get())
                     .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
+                    .unwrap_or_default();
+                let firsts = if open.is_empty() {
+                    Vec::new()
+                } else {
+                    firsts_of(o)
+                };
+                open.iter()
                     .filter_map(|&k| o.symbols.refs.get(k as usize))
                     .filter(|r| {
-                        let w = Want::of(o, r);
-                        !libs.iter().any(|(_, d)| defines(d, &w))
-                            && !exe.is_some_and(|e| defines(e, &w))
+                        !in_libs(o, &firsts, &mut last, r)
+                            && !exe.is_some_and(|e| defines(e, &Want::of(o, r)))
                     })
                     .collect()
             };
