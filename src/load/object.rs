@@ -111,6 +111,9 @@ pub struct Symbols {
     /// In symbol table order.
     defs: Vec<Def>,
     gnu: Option<GnuHash>,
+    /// With `gnu`: per symbol index, its position in `defs` + 1 (0: not
+    /// a definition), so a chain's hit is found without a search.
+    def_at: Box<[u32]>,
     index: std::sync::OnceLock<DefIndex>,
     pub refs: Vec<Ref>,
 }
@@ -212,8 +215,11 @@ impl Symbols {
         let hashed = self.gnu.as_ref().map(|g| {
             g.candidates(hash)
                 .filter_map(|sym| {
-                    let k = self.defs.binary_search_by_key(&sym, |d| d.sym).ok()?;
-                    self.defs.get(k)
+                    let k = self
+                        .def_at
+                        .get(usize::try_from(sym).ok()?)?
+                        .checked_sub(1)?;
+                    self.defs.get(usize::try_from(k).ok()?)
                 })
                 .filter(move |d| self.is_named(d.st_name, name))
         });
@@ -530,6 +536,18 @@ impl Object {
             });
         }
         syms.gnu = gnu_hash_at.and_then(|at| GnuHash::read(view, at, nsyms));
+        if syms.gnu.is_some() {
+            // `nsyms` entries were read from the file.
+            let mut def_at = vec![0u32; nsyms];
+            for (k, d) in syms.defs.iter().enumerate() {
+                let (Some(slot), Ok(v)) = (def_at.get_mut(d.sym as usize), u32::try_from(k + 1))
+                else {
+                    continue;
+                };
+                *slot = v;
+            }
+            syms.def_at = def_at.into_boxed_slice();
+        }
         if bad_names > 0 {
             self.symbols_known = false;
             self.damage.push(format!(
