@@ -1695,6 +1695,38 @@ oracle_case!(
     }
 );
 
+/// `artifact`'s bytes with the Bloom filter of its `.gnu.hash` zeroed: the
+/// table still reads well, and says that no name is defined.
+fn zero_gnu_bloom(b: &'static Build, artifact: &str) -> Vec<u8> {
+    let mut bytes = fs::read(b.artifact(artifact)).expect("artifact");
+    let elf = goblin::elf::Elf::parse(&bytes).expect("ELF");
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(".gnu.hash"))
+        .expect(".gnu.hash");
+    let at = usize::try_from(sh.sh_offset).unwrap();
+    let word = if elf.is_64 { 8 } else { 4 };
+    let bloom_size = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+    bytes[at + 16..at + 16 + bloom_size * word].fill(0);
+    bytes
+}
+
+oracle_case!(
+    /// A library whose GNU hash table's Bloom filter is zeroed: the loader
+    /// looks symbols up through that table, so it does not find `a_fn`,
+    /// which the library's symbol table defines.
+    g_gnu_hash_bloom_lies, b => {
+        let r = glibc_with(b, "prog-a");
+        r.write(
+            "/usr/lib/x86_64-linux-gnu/liba.so.1",
+            &zero_gnu_bloom(b, "liba.so.1"),
+            0o644,
+        );
+        (r, APP, None)
+    }
+);
+
 // glibc: hwcaps and legacy subdirectories, $LIB, $PLATFORM.
 
 oracle_case!(
@@ -1906,6 +1938,15 @@ oracle_case!(
     m_default_path, b => {
         let r = musl_with(b, "m-prog-a");
         r.put("m-liba.so", "/usr/lib/liba.so");
+        (r, APP, None)
+    }
+);
+oracle_case!(
+    /// musl, too, looks symbols up through the GNU hash table: with its
+    /// Bloom filter zeroed, `a_fn` is not found.
+    m_gnu_hash_bloom_lies, b => {
+        let r = musl_with(b, "m-prog-a");
+        r.write("/usr/lib/liba.so", &zero_gnu_bloom(b, "m-liba.so"), 0o644);
         (r, APP, None)
     }
 );

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::context::{self, Context, Flavor, LdCache};
 use super::cpu::{self, EM_X86_64};
+use super::gnuhash::gnu_hash;
 use super::object::{self, Object, Ref, Verdict};
 use super::{Found, Hints, Lookup, MAX_OBJECTS, MAX_PATH_ELEMENTS, MAX_PROBLEMS_PER_RULE, Session};
 use crate::facts::{LoadFacts, LoadInterpreter, LoadObject, LoadProblem, LoadUnchecked};
@@ -1108,36 +1109,86 @@ impl Sim<'_> {
             open_refs.push((j, cell));
         }
         let exe = self.maps.first().and_then(Map::obj);
+        // Whether some library defines a reference of `o`. Only whether one
+        // does counts, not which, so the likeliest is asked first: the
+        // library its version comes from (`vn_file`), else the library
+        // that defined the reference before it. Most references end at
+        // that one lookup instead of one per library before it.
+        let in_libs = |o: &Object, firsts: &[Option<usize>], last: &mut usize, r: &Ref| {
+            let w = Want::of(o, r);
+            let hint = r
+                .file
+                .and_then(|f| firsts.get(usize::from(f)).copied().flatten())
+                .unwrap_or(*last);
+            if libs.get(hint).is_some_and(|(_, d)| defines(d, &w)) {
+                return true;
+            }
+            match libs
+                .iter()
+                .enumerate()
+                .position(|(k, (_, d))| k != hint && defines(d, &w))
+            {
+                Some(k) => {
+                    *last = k;
+                    true
+                }
+                None => false,
+            }
+        };
+        // Per `VERNEED` file of `o`, its position in `libs`.
+        let firsts_of = |o: &Object| -> Vec<Option<usize>> {
+            o.verneeds
+                .iter()
+                .map(|(file, _)| {
+                    let f = self
+                        .maps
+                        .iter()
+                        .find(|p| p.answers_to(file))?
+                        .found
+                        .as_ref()?;
+                    libs.iter().position(|(g, _)| Arc::ptr_eq(g, f))
+                })
+                .collect()
+        };
         let mut problems = Vec::new();
         for (j, m) in self.maps.iter().enumerate() {
             let Some(o) = m.obj() else {
                 continue;
             };
+            let mut last = 0usize;
             let undefined: Vec<&Ref> = if m.loader.is_none() && !m.is_rtld {
                 // The program: against itself and every library.
+                let firsts = firsts_of(o);
                 o.symbols
                     .refs
                     .iter()
                     .filter(|r| {
+                        if in_libs(o, &firsts, &mut last, r) {
+                            return false;
+                        }
                         let w = Want::of(o, r);
-                        !libs.iter().any(|(_, d)| defines(d, &w)) && !defines(o, &w) && !lfs(w.name)
+                        !defines(o, &w) && !lfs(w.name)
                     })
                     .collect()
             } else {
                 // A library: what its dependencies left open, against every
                 // library and the program.
-                open_refs
+                let open: &[u32] = open_refs
                     .iter()
                     .find(|(k, _)| *k == j)
                     .and_then(|(_, cell)| cell.get())
                     .map(Vec::as_slice)
-                    .unwrap_or_default()
-                    .iter()
+                    .unwrap_or_default();
+                let firsts = if open.is_empty() {
+                    Vec::new()
+                } else {
+                    firsts_of(o)
+                };
+                open.iter()
                     .filter_map(|&k| o.symbols.refs.get(k as usize))
                     .filter(|r| {
-                        let w = Want::of(o, r);
-                        !libs.iter().any(|(_, d)| defines(d, &w))
-                            && !exe.is_some_and(|e| defines(e, &w))
+                        !in_libs(o, &firsts, &mut last, r)
+                            && !exe.is_some_and(|e| defines(e, &Want::of(o, r)))
                     })
                     .collect()
             };
@@ -1778,7 +1829,7 @@ fn glibc_defines(o: &Object, w: &Want<'_>) -> bool {
 /// the object that holds it.
 struct Want<'a> {
     name: &'a [u8],
-    hash: u64,
+    hash: u32,
     version: Option<&'a object::Version>,
     hidden: bool,
 }
@@ -1795,7 +1846,7 @@ impl<'a> Want<'a> {
 }
 
 /// musl's `find_sym` for a name in object `o` (versions are not checked).
-fn musl_defines(o: &Object, name: &[u8], hash: u64) -> bool {
+fn musl_defines(o: &Object, name: &[u8], hash: u32) -> bool {
     o.symbols.find(name, hash).any(|d| d.musl)
 }
 
@@ -1863,7 +1914,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
         "__xstat",
     ];
     if name == b"readdir64_r" {
-        return musl_defines(ldso, b"readdir_r", object::name_hash(b"readdir_r"));
+        return musl_defines(ldso, b"readdir_r", gnu_hash(b"readdir_r"));
     }
     let Some(base) = name.strip_suffix(b"64") else {
         return false;
@@ -1871,7 +1922,7 @@ fn lfs64(ldso: &Object, name: &[u8]) -> bool {
     if name.len() >= 16 {
         return false;
     }
-    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base, object::name_hash(base))
+    LIST.iter().any(|l| l.as_bytes() == base) && musl_defines(ldso, base, gnu_hash(base))
 }
 
 /// musl's names for itself (`load_library`): `libc.so*`, `libpthread`,

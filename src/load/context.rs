@@ -225,7 +225,7 @@ fn flavor(interp: &[u8], file: Option<&Found>) -> Flavor {
         // stages of its own start-up (`__dls2b`, `__dls3`), which no glibc
         // object defines. A glibc-named path linked to it runs musl.
         let defines = |n: &[u8]| {
-            let h = super::object::name_hash(n);
+            let h = super::gnuhash::gnu_hash(n);
             o.symbols.find(n, h).next().is_some()
         };
         if o.verdefs.is_empty() && defines(b"__dls3") && defines(b"__libc_start_main") {

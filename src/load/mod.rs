@@ -25,6 +25,7 @@ pub mod object;
 
 mod closure;
 mod context;
+mod gnuhash;
 
 use std::collections::HashMap;
 use std::hash::Hash;

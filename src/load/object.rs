@@ -8,6 +8,7 @@
 
 use object::read::ReadRef;
 
+use super::gnuhash::{GnuHash, gnu_hash};
 use crate::elf;
 
 /// `STT_COMMON`, `STT_GNU_IFUNC`, `STB_GNU_UNIQUE`, `SHN_ABS`.
@@ -69,6 +70,8 @@ pub fn name_hash(name: &[u8]) -> u64 {
 /// How a definition may bind (the symbol's type and binding, folded).
 #[derive(Debug, Clone, Copy)]
 pub struct Def {
+    /// Its index in the symbol table (what a hash table's chain names).
+    sym: u32,
     /// `st_name`: a NUL-terminated name in the string table (checked when
     /// read); its length is looked up only when the index is built.
     st_name: u32,
@@ -84,8 +87,8 @@ pub struct Def {
 #[derive(Debug, Clone)]
 pub struct Ref {
     name: (u32, u32),
-    /// [`name_hash`] of the name.
-    pub hash: u64,
+    /// [`gnu_hash`] of the name.
+    pub hash: u32,
     /// The version required (`l_versions[ndx]` with a hash), as its index
     /// in [`Object::version`]: `None` for an unversioned reference.
     pub version: Option<u16>,
@@ -97,14 +100,20 @@ pub struct Ref {
 }
 
 /// Exported definitions and the references; names are ranges of the
-/// file's dynamic string table, copied once. The definitions are indexed
-/// by name hash the first time one is looked up (their names are read
-/// then, not before): a program's own are rarely needed, a library's are
-/// by every program that loads it.
+/// file's dynamic string table, copied once. Definitions are looked up as
+/// the loaders look them up, through the file's own `DT_GNU_HASH` table,
+/// so only the names asked for are hashed. Without a usable one they are
+/// indexed by name hash the first time one is looked up (their names are
+/// read then, not before).
 #[derive(Debug, Default)]
 pub struct Symbols {
     strings: Box<[u8]>,
+    /// In symbol table order.
     defs: Vec<Def>,
+    gnu: Option<GnuHash>,
+    /// With `gnu`: per symbol index, its position in `defs` + 1 (0: not
+    /// a definition), so a chain's hit is found without a search.
+    def_at: Box<[u32]>,
     index: std::sync::OnceLock<DefIndex>,
     pub refs: Vec<Ref>,
 }
@@ -199,9 +208,33 @@ impl Symbols {
         DefIndex { sorted, slots }
     }
 
-    /// The definitions named `name` (whose [`name_hash`] is `hash`), in
-    /// table order.
-    pub fn find<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
+    /// The definitions named `name` (whose [`gnu_hash`] is `hash`): those
+    /// the file's GNU hash table reaches, in chain order, or without a
+    /// usable table every one, in table order.
+    pub fn find<'s>(&'s self, name: &'s [u8], hash: u32) -> impl Iterator<Item = &'s Def> + 's {
+        let hashed = self.gnu.as_ref().map(|g| {
+            g.candidates(hash)
+                .filter_map(|sym| {
+                    let k = self
+                        .def_at
+                        .get(usize::try_from(sym).ok()?)?
+                        .checked_sub(1)?;
+                    self.defs.get(usize::try_from(k).ok()?)
+                })
+                .filter(move |d| self.is_named(d.st_name, name))
+        });
+        let indexed = match self.gnu {
+            Some(_) => None,
+            None => Some(self.find_indexed(name, name_hash(name))),
+        };
+        hashed
+            .into_iter()
+            .flatten()
+            .chain(indexed.into_iter().flatten())
+    }
+
+    /// [`Symbols::find`] through the index of every definition's name.
+    fn find_indexed<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
         let ix = self.index.get_or_init(|| self.build());
         let mask = ix.slots.len().saturating_sub(1);
         let mut at = (hash as usize) & mask;
@@ -225,6 +258,11 @@ impl Symbols {
             .take_while(move |&&(h, _)| h == hash)
             .filter_map(move |&(_, k)| self.defs.get(k as usize))
             .filter(move |d| self.is_named(d.st_name, name))
+    }
+
+    /// Whether definitions are looked up through the file's GNU hash table.
+    pub fn has_gnu_hash(&self) -> bool {
+        self.gnu.is_some()
     }
 
     /// Number of definitions.
@@ -332,9 +370,11 @@ impl Object {
             Ok(i) => o.interp = i.map(Box::from),
             Err(e) => o.damage.push(e.to_string()),
         }
+        let mut gnu_hash_at = None;
         match view.dynamic() {
             Ok(Some(d)) => {
                 o.has_dynamic = true;
+                gnu_hash_at = d.addresses.dt_gnu_hash;
                 o.soname = d.soname.map(Box::from);
                 o.needed = d.needed.iter().map(|n| Box::from(*n)).collect();
                 o.rpath = d.rpath_entries.iter().map(|n| Box::from(*n)).collect();
@@ -403,7 +443,7 @@ impl Object {
         }
         o.versions = last_per_index(std::mem::take(&mut o.versions));
         o.version_files = last_per_index(std::mem::take(&mut o.version_files));
-        o.read_symbols(&view, versions.as_ref());
+        o.read_symbols(&view, versions.as_ref(), gnu_hash_at);
         Ok(o)
     }
 
@@ -411,6 +451,7 @@ impl Object {
         &mut self,
         view: &elf::ElfView<'d, R>,
         versions: Option<&elf::Versions<'d>>,
+        gnu_hash_at: Option<u64>,
     ) {
         let table = match view.dynsyms() {
             Ok(Some(t)) => t,
@@ -436,7 +477,10 @@ impl Object {
         // their names now; definitions' are read when first looked up.
         let last_nul = memchr::memrchr(0, strings);
         let mut bad_names = 0usize;
+        // Entries, the null symbol included.
+        let mut nsyms = 1usize;
         for s in table.raw_iter() {
+            nsyms = s.index.saturating_add(1);
             let start = s.st_name as usize;
             if last_nul.is_none_or(|l| start > l) {
                 bad_names += 1;
@@ -466,7 +510,7 @@ impl Object {
                     let file = ndx.and_then(|n| self.version_file(n));
                     syms.refs.push(Ref {
                         name,
-                        hash: name_hash(syms.text(name)),
+                        hash: gnu_hash(syms.text(name)),
                         version,
                         hidden: versym.is_some_and(|v| v & 0x8000 != 0),
                         file,
@@ -480,12 +524,29 @@ impl Object {
             let has_value = s.st_value != 0 || s.st_shndx == SHN_ABS || kind == 6;
             let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
             let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
+            let Ok(sym) = u32::try_from(s.index) else {
+                continue;
+            };
             syms.defs.push(Def {
+                sym,
                 st_name: s.st_name,
                 versym,
                 glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
                 musl: has_value && base_type && !hidden,
             });
+        }
+        syms.gnu = gnu_hash_at.and_then(|at| GnuHash::read(view, at, nsyms));
+        if syms.gnu.is_some() {
+            // `nsyms` entries were read from the file.
+            let mut def_at = vec![0u32; nsyms];
+            for (k, d) in syms.defs.iter().enumerate() {
+                let (Some(slot), Ok(v)) = (def_at.get_mut(d.sym as usize), u32::try_from(k + 1))
+                else {
+                    continue;
+                };
+                *slot = v;
+            }
+            syms.def_at = def_at.into_boxed_slice();
         }
         if bad_names > 0 {
             self.symbols_known = false;
@@ -606,6 +667,7 @@ mod tests {
 
     fn def(st_name: u32) -> Def {
         Def {
+            sym: 0,
             st_name,
             versym: None,
             glibc: true,
@@ -622,7 +684,7 @@ mod tests {
             defs: vec![def(1), def(8), def(4), def(12), def(1)],
             ..Symbols::default()
         };
-        let count = |n: &[u8]| syms.find(n, name_hash(n)).count();
+        let count = |n: &[u8]| syms.find(n, gnu_hash(n)).count();
         assert_eq!(count(b"foobar"), 2);
         assert_eq!(count(b"foo"), 1);
         assert_eq!(count(b"bar"), 2, "\"bar\" is also the tail of \"foobar\"");
