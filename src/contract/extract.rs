@@ -283,7 +283,7 @@ pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8])
 /// (nearly every symbol; checked a byte at a time), anything else as
 /// [`input::escape_bytes`] writes it.
 fn text_cow(b: &[u8]) -> Cow<'_, str> {
-    if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
+    if input::printable_ascii(b) {
         // Printable ASCII is UTF-8.
         if let Ok(s) = std::str::from_utf8(b) {
             return Cow::Borrowed(s);
