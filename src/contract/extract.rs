@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use object::read::ReadRef;
 
@@ -328,15 +329,39 @@ impl<'a> Found<'a> {
             .then_with(|| (self.binding, self.size).cmp(&(o.binding, o.size)))
     }
 
-    fn export(&self) -> Export {
+    fn export(&self, versions: &mut VersionCache) -> Export {
         Export {
             name: self.name.as_ref().to_owned(),
-            version: self.version.as_deref().map(str::to_owned),
+            version: self.version.as_deref().map(|v| versions.get(v)),
             default: self.default,
             kind: kind_name(self.kind),
             binding: self.binding.into(),
             size: self.size,
         }
+    }
+}
+
+/// The versions last made, to share with the next exports of the same
+/// version: a library names a few, and exports in name order mix them.
+#[derive(Default)]
+struct VersionCache {
+    recent: Vec<Arc<str>>,
+}
+
+impl VersionCache {
+    /// How many versions are kept (the oldest goes first).
+    const SIZE: usize = 8;
+
+    fn get(&mut self, v: &str) -> Arc<str> {
+        if let Some(a) = self.recent.iter().find(|a| ***a == *v) {
+            return a.clone();
+        }
+        if self.recent.len() >= Self::SIZE {
+            self.recent.remove(0);
+        }
+        let a: Arc<str> = Arc::from(v);
+        self.recent.push(a.clone());
+        a
     }
 }
 
@@ -407,7 +432,9 @@ fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<E
     // most of a snapshot's time: made on every thread, in place.
     let mut made: Vec<Option<Export>> = Vec::with_capacity(keep.len());
     keep.par_iter()
-        .map(|&i| at(i).map(|f| f.export()))
+        .map_init(VersionCache::default, |versions, &i| {
+            at(i).map(|f| f.export(versions))
+        })
         .collect_into_vec(&mut made);
     // `filter_map` collects into the same allocation; `flatten` would
     // copy every record into a new one.
@@ -735,7 +762,7 @@ mod tests {
             for version in [None, Some("V2"), Some("V1")] {
                 v.push(Export {
                     name: n.to_string(),
-                    version: version.map(str::to_string),
+                    version: version.map(Arc::from),
                     default: i % 2 == 0,
                     kind: if i % 3 == 0 { "func" } else { "object" }.into(),
                     binding: "global".into(),
