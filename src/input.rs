@@ -470,6 +470,50 @@ pub fn sha256(file: &File, display: &str) -> Result<String, InputError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// Byte-class tests eight bytes at a time, for checks run on every name of
+/// a library. The usual bit tricks: each sets the high bit of a byte it
+/// finds (and possibly of later ones, never when there is none).
+pub mod swar {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    /// The high bit of every byte.
+    pub const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// Non-zero iff some byte of `w` is below `n` (`n` at most 0x80).
+    pub fn below(w: u64, n: u8) -> u64 {
+        w.wrapping_sub(LOW.wrapping_mul(u64::from(n))) & !w & HIGH
+    }
+
+    /// Non-zero iff some byte of `w` is `b`.
+    pub fn equal(w: u64, b: u8) -> u64 {
+        below(w ^ LOW.wrapping_mul(u64::from(b)), 1)
+    }
+
+    /// Whether some byte of `bytes` is flagged: by `word` in whole 8-byte
+    /// words (little-endian), by `byte` in the last few.
+    pub fn any(bytes: &[u8], word: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> bool {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            if word(u64::from_le_bytes(a)) != 0 {
+                return true;
+            }
+        }
+        chunks.remainder().iter().any(|&b| byte(b))
+    }
+}
+
+/// Whether `b` is printable ASCII without a backslash: what
+/// [`escape_bytes`] leaves as it is.
+pub fn printable_ascii(b: &[u8]) -> bool {
+    use swar::{HIGH, below, equal};
+    !swar::any(
+        b,
+        |w| below(w, 0x20) | (w & HIGH) | equal(w, 0x7f) | equal(w, b'\\'),
+        |c| !(0x20..0x7f).contains(&c) || c == b'\\',
+    )
+}
+
 /// Bytes (a name from a file, or a path) as text. Invalid UTF-8 and
 /// control characters are escaped as `\xNN` (and a backslash as `\\`), so
 /// nothing is lost, nothing is silently replaced, and a hostile name cannot
@@ -517,6 +561,25 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    /// The word-at-a-time test agrees with the byte-at-a-time one for every
+    /// byte value at every position of words and tails.
+    #[test]
+    fn printable_ascii_matches_the_byte_test() {
+        let slow = |b: &[u8]| b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\');
+        for len in [1usize, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for v in 0..=255u8 {
+                    let mut b = vec![b'a'; len];
+                    if let Some(x) = b.get_mut(at) {
+                        *x = v;
+                    }
+                    assert_eq!(printable_ascii(&b), slow(&b), "{b:?}");
+                }
+            }
+        }
+        assert!(printable_ascii(b""));
+    }
 
     fn tree() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();

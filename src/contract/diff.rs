@@ -993,7 +993,7 @@ mod tests {
                 .iter()
                 .map(|(name, version, default, kind, size)| Export {
                     name: name.to_string(),
-                    version: version.map(str::to_string),
+                    version: version.map(std::sync::Arc::from),
                     default: *default,
                     kind: kind.to_string().into(),
                     binding: "global".into(),

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use object::read::ReadRef;
 
@@ -151,6 +152,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         _ => Surface::None,
     });
     let mut link = GoLink::default();
+    let mut symbols = Vec::new();
     if let Some(index) = &dynsym {
         for e in index.errors() {
             errors.push(format!("{path}: {e}"));
@@ -196,7 +198,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             }
             found.push((prefix_key(&name), i));
         }
-        c.symbols = sorted_exports(index, found);
+        symbols = sorted_exports(index, found);
     }
     if go_file {
         go_tables(&view, dynsym.as_ref(), &mut link, &mut errors, path);
@@ -232,6 +234,8 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         }
     }
     canonicalize(&mut c);
+    // Made in the canonical order: not sorted again.
+    c.symbols = symbols;
     Ok(Extracted {
         report,
         contract: c,
@@ -280,7 +284,7 @@ pub fn links_package<'d, R: ReadRef<'d>>(view: &elf::ElfView<'d, R>, pkg: &[u8])
 /// (nearly every symbol; checked a byte at a time), anything else as
 /// [`input::escape_bytes`] writes it.
 fn text_cow(b: &[u8]) -> Cow<'_, str> {
-    if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
+    if input::printable_ascii(b) {
         // Printable ASCII is UTF-8.
         if let Ok(s) = std::str::from_utf8(b) {
             return Cow::Borrowed(s);
@@ -325,15 +329,39 @@ impl<'a> Found<'a> {
             .then_with(|| (self.binding, self.size).cmp(&(o.binding, o.size)))
     }
 
-    fn export(&self) -> Export {
+    fn export(&self, versions: &mut VersionCache) -> Export {
         Export {
             name: self.name.as_ref().to_owned(),
-            version: self.version.as_deref().map(str::to_owned),
+            version: self.version.as_deref().map(|v| versions.get(v)),
             default: self.default,
             kind: kind_name(self.kind),
             binding: self.binding.into(),
             size: self.size,
         }
+    }
+}
+
+/// The versions last made, to share with the next exports of the same
+/// version: a library names a few, and exports in name order mix them.
+#[derive(Default)]
+struct VersionCache {
+    recent: Vec<Arc<str>>,
+}
+
+impl VersionCache {
+    /// How many versions are kept (the oldest goes first).
+    const SIZE: usize = 8;
+
+    fn get(&mut self, v: &str) -> Arc<str> {
+        if let Some(a) = self.recent.iter().find(|a| ***a == *v) {
+            return a.clone();
+        }
+        if self.recent.len() >= Self::SIZE {
+            self.recent.remove(0);
+        }
+        let a: Arc<str> = Arc::from(v);
+        self.recent.push(a.clone());
+        a
     }
 }
 
@@ -384,33 +412,44 @@ fn prefix_key(name: &str) -> Key {
 /// ([`full_order`]) and deduplicated, as [`canonicalize`] leaves them.
 /// Only equal keys compare the exports themselves.
 fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<Export> {
+    use rayon::prelude::*;
     let at = |i: u32| index.get(i as usize).map(|s| Found::of(&s));
     let order = |a: u32, b: u32| match (at(a), at(b)) {
         (Some(x), Some(y)) => x.order(&y),
         _ => std::cmp::Ordering::Equal,
     };
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
-    // As many as were found, which the index holds: not a size the file claims.
-    let mut out: Vec<Export> = Vec::with_capacity(found.len());
+    found.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a.1, b.1)));
+    let mut keep: Vec<u32> = Vec::with_capacity(found.len());
     let mut last: Option<(Key, u32)> = None;
     for &(key, i) in &found {
         if last.is_some_and(|(k, l)| k == key && order(l, i).is_eq()) {
             continue;
         }
-        if let Some(f) = at(i) {
-            out.push(f.export());
-        }
+        keep.push(i);
         last = Some((key, i));
     }
-    out
+    // Copying the names into records, and the new memory they fill, is
+    // most of a snapshot's time: made on every thread, in place.
+    let mut made: Vec<Option<Export>> = Vec::with_capacity(keep.len());
+    keep.par_iter()
+        .map_init(VersionCache::default, |versions, &i| {
+            at(i).map(|f| f.export(versions))
+        })
+        .collect_into_vec(&mut made);
+    // `filter_map` collects into the same allocation; `flatten` would
+    // copy every record into a new one.
+    #[allow(clippy::filter_map_identity)]
+    made.into_iter().filter_map(|x| x).collect()
 }
 
 /// Sorts exports by name, version, then the rest. A library has tens of
 /// thousands, and their names share long prefixes (`_ZN…`, `lib_`): each
 /// is keyed by its first 16 bytes as one integer, so most comparisons are
 /// one integer comparison, and only equal prefixes compare the strings.
+/// Equal exports are left once. Exports already in strictly increasing
+/// order (every extracted contract's) cost one pass.
 fn sort_exports(symbols: &mut Vec<Export>) {
-    if symbols.is_sorted_by(|a, b| full_order(a, b).is_le()) {
+    if symbols.is_sorted_by(|a, b| full_order(a, b).is_lt()) {
         return;
     }
     let prefix = |name: &str| {
@@ -438,6 +477,7 @@ fn sort_exports(symbols: &mut Vec<Export>) {
         .iter()
         .filter_map(|&(_, i)| slots.get_mut(i).and_then(Option::take))
         .collect();
+    symbols.dedup();
 }
 
 /// The canonical order of exports: name, version, then the rest.
@@ -449,7 +489,6 @@ fn full_order(a: &Export, b: &Export) -> std::cmp::Ordering {
 /// Sorts every set of a contract, so that equal contracts are equal bytes.
 pub fn canonicalize(c: &mut FileContract) {
     sort_exports(&mut c.symbols);
-    c.symbols.dedup();
     c.cgo_glue.sort();
     c.cgo_glue.dedup();
     c.needed_versions.sort_by(|a, b| a.file.cmp(&b.file));
@@ -716,13 +755,14 @@ mod tests {
             "abcdefghijklmnopqrstuvwxyz_1",
             "a\u{e9}",
             "ab",
+            "b",
         ];
         let mut v: Vec<Export> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             for version in [None, Some("V2"), Some("V1")] {
                 v.push(Export {
                     name: n.to_string(),
-                    version: version.map(str::to_string),
+                    version: version.map(Arc::from),
                     default: i % 2 == 0,
                     kind: if i % 3 == 0 { "func" } else { "object" }.into(),
                     binding: "global".into(),
@@ -735,6 +775,7 @@ mod tests {
             (&a.name, &a.version, a.default, &a.kind, &a.binding, a.size)
                 .cmp(&(&b.name, &b.version, b.default, &b.kind, &b.binding, b.size))
         });
+        want.dedup();
         v.reverse();
         sort_exports(&mut v);
         assert_eq!(v, want);

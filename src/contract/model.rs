@@ -8,6 +8,7 @@
 //! changing one needs `elfgate.contract/v2`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -90,8 +91,9 @@ pub struct Properties {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Export {
     pub name: String,
-    /// The version node it is defined in, `null` when unversioned.
-    pub version: Option<String>,
+    /// The version node it is defined in, `null` when unversioned. Shared:
+    /// a library's tens of thousands of exports name a few versions.
+    pub version: Option<Arc<str>>,
     /// Whether an unversioned reference binds here: `name@@VER`, or no
     /// version at all; `false` for a hidden `name@VER`.
     pub default: bool,

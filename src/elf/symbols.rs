@@ -191,7 +191,8 @@ pub struct SymbolIndex {
     versions: Vec<VersionEntry>,
     /// Entry indices sorted by name, built on the first lookup: a pass
     /// over every symbol (rules) does not need it.
-    by_name: std::cell::OnceCell<Vec<u32>>,
+    /// (`OnceLock`, so that threads can share an index.)
+    by_name: std::sync::OnceLock<Vec<u32>>,
     counts: SymbolCounts,
     errors: Vec<ElfError>,
     warnings: Vec<ElfError>,
