@@ -11,14 +11,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::cli::{DiffArgs, DiffFormat, FailOn, SnapshotArgs};
 use crate::contract::accept::{Accept, MAX_ACCEPT_BYTES};
 use crate::contract::diff::{diff_files, diff_sets};
-use crate::contract::extract::{Extracted, extract_bytes, extract_file};
+use crate::contract::extract::{ExportTable, Exports, Extracted, extract_bytes, extract_file};
 use crate::contract::plugin::GoSide;
 use crate::contract::render::{self, DiffReport};
 use crate::contract::snapshot::{self, MAX_SNAPSHOT_BYTES};
@@ -75,7 +75,11 @@ struct Collected {
     errors: Vec<String>,
 }
 
-fn open_and_extract(src: &Source<'_>, verbose: bool) -> Option<Result<Extracted, String>> {
+fn open_and_extract(
+    src: &Source<'_>,
+    verbose: bool,
+    exports: Exports,
+) -> Option<Result<Extracted, String>> {
     let opened = match src.open() {
         Ok(o) => o,
         Err(OpenError::NotElf(_)) if !src.named() => {
@@ -93,7 +97,7 @@ fn open_and_extract(src: &Source<'_>, verbose: bool) -> Option<Result<Extracted,
         }
         Err(OpenError::Input(e)) => return Some(Err(e.to_string())),
     };
-    Some(extract_file(&src.display(), opened, false).map_err(|e| e.to_string()))
+    Some(extract_file(&src.display(), opened, false, exports).map_err(|e| e.to_string()))
 }
 
 /// A file of an image: its contract, extracted while the layers streamed
@@ -192,6 +196,7 @@ fn collect(
     targets: &[String],
     verbose: bool,
     extracted: &ImageContracts,
+    exports: Exports,
 ) -> Collected {
     let mut out = Collected::default();
     for t in targets {
@@ -199,7 +204,7 @@ fn collect(
             let named = src.named();
             let x = match src.image_file() {
                 Some(file) => image_extract(&src, file, extracted, verbose),
-                None => open_and_extract(&src, verbose),
+                None => open_and_extract(&src, verbose, exports),
             };
             x.map(|r| (src.display(), named, r))
         });
@@ -259,20 +264,24 @@ fn write_out(output: Option<&str>, bytes: &[u8]) -> Result<(), String> {
 
 /// Writes a snapshot to `--output` or stdout as it is made, not first
 /// into one buffer of its whole size.
-fn write_snapshot(output: Option<&str>, snap: &crate::contract::Snapshot) -> Result<(), String> {
+fn write_snapshot(
+    output: Option<&str>,
+    snap: &crate::contract::Snapshot,
+    table: &dyn Fn(&str) -> Option<Arc<ExportTable>>,
+) -> Result<(), String> {
     match output {
         Some(path) => {
             let write = || {
                 let mut out =
                     std::io::BufWriter::with_capacity(64 << 10, std::fs::File::create(path)?);
-                snapshot::write_json(snap, &mut out)?;
+                snapshot::write_json_with(snap, &mut out, table)?;
                 out.into_inner()
                     .map_err(std::io::IntoInnerError::into_error)?;
                 Ok::<(), std::io::Error>(())
             };
             write().map_err(|e| format!("--output {path}: {e}"))
         }
-        None => crate::run::write_stdout_with(|w| snapshot::write_json(snap, w))
+        None => crate::run::write_stdout_with(|w| snapshot::write_json_with(snap, w, table))
             .map_err(|e| format!("writing output: {e}")),
     }
 }
@@ -300,7 +309,7 @@ pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
             }
         },
     };
-    let got = collect(&resolver, &a.targets, a.verbose, &extracted);
+    let got = collect(&resolver, &a.targets, a.verbose, &extracted, Exports::Table);
     if !got.errors.is_empty() {
         for e in &got.errors {
             eprintln!("elfgate: {e}");
@@ -312,7 +321,13 @@ pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
         eprintln!("elfgate: no ELF file found in {}", a.targets.join(" "));
         return EXIT_UNREADABLE;
     }
-    let files = match contracts(got.files) {
+    let mut files = got.files;
+    // Exports stay in their files' symbol indexes until they are written.
+    let tables: HashMap<String, Arc<ExportTable>> = files
+        .iter_mut()
+        .filter_map(|(key, x)| Some((key.clone(), x.table.take()?)))
+        .collect();
+    let files = match contracts(files) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("elfgate: {e}");
@@ -320,7 +335,8 @@ pub fn run_snapshot(a: &SnapshotArgs) -> u8 {
         }
     };
     let snap = snapshot::snapshot(files);
-    let written = write_snapshot(a.output.as_deref(), &snap);
+    let table = |path: &str| tables.get(path).cloned();
+    let written = write_snapshot(a.output.as_deref(), &snap, &table);
     // The process ends here: freeing a large library's tens of thousands of
     // strings one by one would only add to its run time.
     std::mem::forget(snap);
@@ -391,7 +407,7 @@ fn load_side(arg: &str, a: &DiffArgs) -> Result<Side, (u8, String)> {
     if is_image_ref(arg) {
         let all = ["/".to_string()];
         let (resolver, extracted) = open_image(arg, a.platform.as_deref(), a.max_file_size, &all)?;
-        let got = collect(&resolver, &all, a.verbose, &extracted);
+        let got = collect(&resolver, &all, a.verbose, &extracted, Exports::Records);
         return finish_side(arg, got)
             .map(Side::Tree)
             .map_err(|e| (EXIT_UNREADABLE, e));
@@ -407,7 +423,13 @@ fn load_path_side(arg: &str, verbose: bool) -> Result<Side, String> {
             .and_then(|p| input::DiskTree::open(&p))
             .map_err(|e| format!("{arg}: {e}"))?;
         let root = Resolver::Root(std::sync::Arc::new(root));
-        let got = collect(&root, &["/".to_string()], verbose, &HashMap::new());
+        let got = collect(
+            &root,
+            &["/".to_string()],
+            verbose,
+            &HashMap::new(),
+            Exports::Records,
+        );
         return finish_side(arg, got).map(Side::Tree);
     }
     let mut magic = [0u8; 4];
@@ -420,6 +442,7 @@ fn load_path_side(arg: &str, verbose: bool) -> Result<Side, String> {
             &[arg.to_string()],
             verbose,
             &HashMap::new(),
+            Exports::Records,
         );
         let mut files = finish_side(arg, got)?;
         return match files.pop() {
@@ -644,7 +667,7 @@ fn extract_path(resolver: &Resolver, path: &str, host: bool) -> Result<Extracted
                 }
                 Err(OpenError::Input(e)) => return Err(e.to_string()),
             };
-            extract_file(&t.display, opened, host).map_err(|e| e.to_string())?
+            extract_file(&t.display, opened, host, Exports::Records).map_err(|e| e.to_string())?
         }
     };
     let problems: Vec<String> = x

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use object::read::ReadRef;
 
 use super::model::{
-    ElfIdentity, Export, FileContract, GoContract, LibraryHash, Module, NeededVersions,
-    PackageHash, Properties, Setting,
+    ElfIdentity, Export, ExportFields, FileContract, GoContract, LibraryHash, Module,
+    NeededVersions, PackageHash, Properties, Setting,
 };
 use crate::elf::{self, Binding, ByteOrder, Class, SymbolKind, SymbolTableKind, Visibility};
 use crate::facts::Report;
@@ -69,6 +69,70 @@ pub struct Extracted {
     /// only: it reads the pclntab's name table); `None` when not asked or
     /// not knowable.
     pub links_plugin: Option<bool>,
+    /// With [`Exports::Table`]: the exports, which `contract.symbols` then
+    /// leaves out.
+    pub table: Option<Arc<ExportTable>>,
+}
+
+/// How the exports are handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exports {
+    /// As records, in `contract.symbols` (what a diff compares).
+    Records,
+    /// As an [`ExportTable`]: what a snapshot writes, without a record
+    /// (and two strings) per export, most of a large library's snapshot
+    /// time.
+    Table,
+}
+
+/// A file's exports as positions in its symbol index, in the canonical
+/// order of a contract's `symbols`, deduplicated.
+#[derive(Debug, Clone)]
+pub struct ExportTable {
+    index: elf::SymbolIndex,
+    order: Vec<u32>,
+}
+
+impl ExportTable {
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Calls `f` with each export, in order, as its record would read.
+    pub fn each(&self, mut f: impl FnMut(ExportFields<'_>)) {
+        for &i in &self.order {
+            if let Some(s) = self.index.get(i as usize) {
+                let x = Found::of(&s);
+                let kind = kind_name(x.kind);
+                f(ExportFields {
+                    name: &x.name,
+                    version: x.version.as_deref(),
+                    default: x.default,
+                    kind: &kind,
+                    binding: x.binding,
+                    size: x.size,
+                });
+            }
+        }
+    }
+
+    /// The exports as records (made on every thread, in place).
+    fn records(&self) -> Vec<Export> {
+        use rayon::prelude::*;
+        let mut made: Vec<Option<Export>> = Vec::with_capacity(self.order.len());
+        self.order
+            .par_iter()
+            .map_init(VersionCache::default, |versions, &i| {
+                self.index
+                    .get(i as usize)
+                    .map(|s| Found::of(&s).export(versions))
+            })
+            .collect_into_vec(&mut made);
+        // `filter_map` collects into the same allocation; `flatten` would
+        // copy every record into a new one.
+        #[allow(clippy::filter_map_identity)]
+        made.into_iter().filter_map(|x| x).collect()
+    }
 }
 
 /// Reads one opened file (see [`inspect::inspect_file`]), with its digest;
@@ -77,6 +141,7 @@ pub fn extract_file(
     display: &str,
     opened: input::Opened,
     host: bool,
+    exports: Exports,
 ) -> Result<Extracted, FileError> {
     let size = opened.len;
     // Hashed beside the parse, through a second descriptor: the parse reads
@@ -90,7 +155,7 @@ pub fn extract_file(
         || input::sha256(&hashed, display),
         || {
             input::read_with(opened, |data| {
-                let mut x = extract(display, data)?;
+                let mut x = extract_as(display, data, exports)?;
                 if host && let Ok(view) = elf::open(data) {
                     x.links_plugin = links_package(&view, b"plugin");
                 }
@@ -127,6 +192,15 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
     path: &str,
     data: R,
 ) -> Result<Extracted, FileError> {
+    extract_as(path, data, Exports::Records)
+}
+
+/// [`extract`], with the exports handed over as `exports` says.
+pub fn extract_as<'d, R: ReadRef<'d> + Positional>(
+    path: &str,
+    data: R,
+    exports: Exports,
+) -> Result<Extracted, FileError> {
     let report = inspect::inspect_data(path, data, &Options::default())?;
     let view = elf::open(data).map_err(|source| FileError::Elf {
         path: path.to_string(),
@@ -152,13 +226,13 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         _ => Surface::None,
     });
     let mut link = GoLink::default();
-    let mut symbols = Vec::new();
+    let mut order = Vec::new();
     if let Some(index) = &dynsym {
         for e in index.errors() {
             errors.push(format!("{path}: {e}"));
         }
         // Exports by position in the index, with the first bytes of their
-        // names: sorted as that, not as records (see `sorted_exports`).
+        // names: sorted as that, not as records (see `canonical_order`).
         let mut found: Vec<(Key, u32)> = Vec::new();
         let positions =
             (0..index.len()).filter_map(|i| Some((u32::try_from(i).ok()?, index.get(i)?)));
@@ -198,7 +272,7 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
             }
             found.push((prefix_key(&name), i));
         }
-        symbols = sorted_exports(index, found);
+        order = canonical_order(index, found);
     }
     if go_file {
         go_tables(&view, dynsym.as_ref(), &mut link, &mut errors, path);
@@ -234,14 +308,22 @@ pub fn extract<'d, R: ReadRef<'d> + Positional>(
         }
     }
     canonicalize(&mut c);
-    // Made in the canonical order: not sorted again.
-    c.symbols = symbols;
+    let table = dynsym.map(|index| ExportTable { index, order });
+    let table = match (table, exports) {
+        (Some(t), Exports::Records) => {
+            // Made in the canonical order: not sorted again.
+            c.symbols = t.records();
+            None
+        }
+        (t, _) => t.filter(|t| !t.is_empty()).map(Arc::new),
+    };
     Ok(Extracted {
         report,
         contract: c,
         link,
         errors,
         links_plugin: None,
+        table,
     })
 }
 
@@ -408,10 +490,10 @@ fn prefix_key(name: &str) -> Key {
 }
 
 /// The exports at `found` (positions in `index`, keyed by [`prefix_key`]
-/// of their names) as the contract's: sorted in the canonical order
-/// ([`full_order`]) and deduplicated, as [`canonicalize`] leaves them.
-/// Only equal keys compare the exports themselves.
-fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<Export> {
+/// of their names) in the canonical order of the contract's records
+/// ([`full_order`]), deduplicated, as [`canonicalize`] leaves them. Only
+/// equal keys compare the exports themselves.
+fn canonical_order(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<u32> {
     use rayon::prelude::*;
     let at = |i: u32| index.get(i as usize).map(|s| Found::of(&s));
     let order = |a: u32, b: u32| match (at(a), at(b)) {
@@ -428,18 +510,7 @@ fn sorted_exports(index: &elf::SymbolIndex, mut found: Vec<(Key, u32)>) -> Vec<E
         keep.push(i);
         last = Some((key, i));
     }
-    // Copying the names into records, and the new memory they fill, is
-    // most of a snapshot's time: made on every thread, in place.
-    let mut made: Vec<Option<Export>> = Vec::with_capacity(keep.len());
-    keep.par_iter()
-        .map_init(VersionCache::default, |versions, &i| {
-            at(i).map(|f| f.export(versions))
-        })
-        .collect_into_vec(&mut made);
-    // `filter_map` collects into the same allocation; `flatten` would
-    // copy every record into a new one.
-    #[allow(clippy::filter_map_identity)]
-    made.into_iter().filter_map(|x| x).collect()
+    keep
 }
 
 /// Sorts exports by name, version, then the rest. A library has tens of

@@ -107,7 +107,30 @@ pub struct Export {
     pub size: Option<u64>,
 }
 
+/// An export's fields, borrowed: from an [`Export`], or from a file's
+/// symbol index without making one.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportFields<'a> {
+    pub name: &'a str,
+    pub version: Option<&'a str>,
+    pub default: bool,
+    pub kind: &'a str,
+    pub binding: &'a str,
+    pub size: Option<u64>,
+}
+
 impl Export {
+    pub fn fields(&self) -> ExportFields<'_> {
+        ExportFields {
+            name: &self.name,
+            version: self.version.as_deref(),
+            default: self.default,
+            kind: &self.kind,
+            binding: &self.binding,
+            size: self.size,
+        }
+    }
+
     /// `name`, `name@VER` or `name@@VER`, as binutils prints it.
     pub fn id(&self) -> String {
         match &self.version {

@@ -13,9 +13,11 @@
 //! JSON errors, the line and column.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use super::extract::ExportTable;
 use super::extract::canonicalize;
-use super::model::{FileContract, SCHEMA, Snapshot};
+use super::model::{ExportFields, FileContract, SCHEMA, Snapshot};
 
 /// Snapshots larger than this are refused before parsing. A library with
 /// 100,000 exports takes about 15 MB.
@@ -78,6 +80,17 @@ pub fn to_json(s: &Snapshot) -> Vec<u8> {
 /// empty ones are. The bytes are those serde_json with [`Layout`] writes
 /// for the whole document (a test checks it).
 pub fn write_json(s: &Snapshot, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    write_json_with(s, w, &|_| None)
+}
+
+/// [`write_json`], with the symbols of a file whose `symbols` are empty
+/// taken from `table(path)` when it has them: the same bytes as if its
+/// records had been made.
+pub fn write_json_with(
+    s: &Snapshot,
+    w: &mut dyn std::io::Write,
+    table: &dyn Fn(&str) -> Option<Arc<ExportTable>>,
+) -> std::io::Result<()> {
     /// Symbol lines are handed to `w` in blocks of about this size.
     const BLOCK: usize = 64 << 10;
     let shell = Snapshot {
@@ -96,18 +109,28 @@ pub fn write_json(s: &Snapshot, w: &mut dyn std::io::Write) -> std::io::Result<(
         };
         let (before, after) = rest.split_at(at);
         w.write_all(before)?;
-        if f.symbols.is_empty() {
+        let table = table(&f.path).filter(|t| f.symbols.is_empty() && !t.is_empty());
+        let table = table.as_deref();
+        if f.symbols.is_empty() && table.is_none() {
             w.write_all(EMPTY)?;
         } else {
             block.extend_from_slice(b"\n      \"symbols\": [");
-            for (i, e) in f.symbols.iter().enumerate() {
-                block.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            let mut first = true;
+            let mut result = Ok(());
+            let mut line = |e: ExportFields<'_>| {
+                block.extend_from_slice(if first { b"\n" } else { b",\n" });
+                first = false;
                 export_line(&mut block, e);
-                if block.len() >= BLOCK {
-                    w.write_all(&block)?;
+                if block.len() >= BLOCK && result.is_ok() {
+                    result = w.write_all(&block);
                     block.clear();
                 }
+            };
+            match table {
+                Some(t) => t.each(line),
+                None => f.symbols.iter().for_each(|e| line(e.fields())),
             }
+            result?;
             block.extend_from_slice(b"\n      ],");
             w.write_all(&block)?;
             block.clear();
@@ -153,10 +176,10 @@ fn without_symbols(f: &FileContract) -> FileContract {
 /// One export as [`Layout`] writes a record in a list: one line. Tens of
 /// thousands are written per library, so the fixed parts are written as
 /// few pieces as possible.
-fn export_line(out: &mut Vec<u8>, e: &super::model::Export) {
+fn export_line(out: &mut Vec<u8>, e: ExportFields<'_>) {
     out.extend_from_slice(b"        {\"name\": ");
-    json_str(out, &e.name);
-    match &e.version {
+    json_str(out, e.name);
+    match e.version {
         Some(v) => {
             out.extend_from_slice(b", \"version\": ");
             json_str(out, v);
@@ -168,7 +191,7 @@ fn export_line(out: &mut Vec<u8>, e: &super::model::Export) {
     } else {
         b", \"default\": false, \"type\": "
     });
-    match e.kind.as_ref() {
+    match e.kind {
         "func" => out.extend_from_slice(b"\"func\", \"binding\": "),
         "object" => out.extend_from_slice(b"\"object\", \"binding\": "),
         kind => {
@@ -176,7 +199,7 @@ fn export_line(out: &mut Vec<u8>, e: &super::model::Export) {
             out.extend_from_slice(b", \"binding\": ");
         }
     }
-    match (e.binding.as_ref(), e.size) {
+    match (e.binding, e.size) {
         ("global", None) => out.extend_from_slice(b"\"global\", \"size\": null}"),
         ("weak", None) => out.extend_from_slice(b"\"weak\", \"size\": null}"),
         (binding, size) => {
