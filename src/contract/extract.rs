@@ -98,9 +98,14 @@ impl ExportTable {
         self.order.is_empty()
     }
 
-    /// Calls `f` with each export, in order, as its record would read.
-    pub fn each(&self, mut f: impl FnMut(ExportFields<'_>)) {
-        for &i in &self.order {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Calls `f` with each export of `range` (positions in the order), in
+    /// order, as its record would read.
+    pub fn each(&self, range: std::ops::Range<usize>, mut f: impl FnMut(ExportFields<'_>)) {
+        for &i in self.order.get(range).unwrap_or_default() {
             if let Some(s) = self.index.get(i as usize) {
                 let x = Found::of(&s);
                 let kind = kind_name(x.kind);

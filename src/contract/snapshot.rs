@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::extract::ExportTable;
 use super::extract::canonicalize;
@@ -115,22 +116,23 @@ pub fn write_json_with(
             w.write_all(EMPTY)?;
         } else {
             block.extend_from_slice(b"\n      \"symbols\": [");
-            let mut first = true;
-            let mut result = Ok(());
-            let mut line = |e: ExportFields<'_>| {
-                block.extend_from_slice(if first { b"\n" } else { b",\n" });
-                first = false;
-                export_line(&mut block, e);
-                if block.len() >= BLOCK && result.is_ok() {
-                    result = w.write_all(&block);
-                    block.clear();
-                }
-            };
             match table {
-                Some(t) => t.each(line),
-                None => f.symbols.iter().for_each(|e| line(e.fields())),
+                Some(t) => {
+                    w.write_all(&block)?;
+                    block.clear();
+                    write_table(t, w, TABLE_CHUNK.load(Ordering::Relaxed))?;
+                }
+                None => {
+                    for (i, e) in f.symbols.iter().enumerate() {
+                        block.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                        export_line(&mut block, e.fields());
+                        if block.len() >= BLOCK {
+                            w.write_all(&block)?;
+                            block.clear();
+                        }
+                    }
+                }
             }
-            result?;
             block.extend_from_slice(b"\n      ],");
             w.write_all(&block)?;
             block.clear();
@@ -171,6 +173,37 @@ fn without_symbols(f: &FileContract) -> FileContract {
         cgo_glue: f.cgo_glue.clone(),
         go: f.go.clone(),
     }
+}
+
+/// Exports per block of [`write_table`] (about 2,048 lines make 200 KB);
+/// tests make it small.
+static TABLE_CHUNK: AtomicUsize = AtomicUsize::new(2048);
+
+/// A table's export lines, as [`write_json`] writes records: made two
+/// blocks of `chunk` exports at a time, one on each of two threads, then
+/// written in order.
+fn write_table(t: &ExportTable, w: &mut dyn std::io::Write, chunk: usize) -> std::io::Result<()> {
+    let chunk = chunk.max(1);
+    let lines = |buf: &mut Vec<u8>, range: std::ops::Range<usize>| {
+        buf.clear();
+        let mut at = range.start;
+        t.each(range, |e| {
+            buf.extend_from_slice(if at == 0 { b"\n" } else { b",\n" });
+            at += 1;
+            export_line(buf, e);
+        });
+    };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < t.len() {
+        let mid = start.saturating_add(chunk).min(t.len());
+        let end = mid.saturating_add(chunk).min(t.len());
+        rayon::join(|| lines(&mut a, start..mid), || lines(&mut b, mid..end));
+        w.write_all(&a)?;
+        w.write_all(&b)?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// One export as [`Layout`] writes a record in a list: one line. Tens of
@@ -478,6 +511,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A snapshot written from export tables has the bytes of one written
+    /// from records, however the lines are cut into blocks.
+    #[test]
+    fn tables_write_what_records_write() {
+        use crate::contract::extract::{Exports, extract, extract_as};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/bin/");
+        let (mut records, mut bare) = (Vec::new(), Vec::new());
+        let mut tables = std::collections::HashMap::new();
+        for name in ["go127-cshared.so", "libversioned.so", "go127-plugin.so"] {
+            let bytes = std::fs::read(format!("{dir}{name}")).unwrap_or_default();
+            let r = extract(name, bytes.as_slice()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!r.contract.symbols.is_empty(), "{name}");
+            records.push(r.contract);
+            let t = extract_as(name, bytes.as_slice(), Exports::Table)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(t.contract.symbols.is_empty(), "{name}");
+            tables.insert(name.to_string(), t.table);
+            bare.push(t.contract);
+        }
+        let want = String::from_utf8(to_json(&snapshot(records))).unwrap_or_default();
+        let bare = snapshot(bare);
+        let lookup = |p: &str| tables.get(p).cloned().flatten();
+        for chunk in [1, 2, 3, 7, 2048] {
+            TABLE_CHUNK.store(chunk, Ordering::Relaxed);
+            let mut out = Vec::new();
+            write_json_with(&bare, &mut out, &lookup).unwrap_or_default();
+            assert_eq!(
+                String::from_utf8(out).unwrap_or_default(),
+                want,
+                "chunk {chunk}"
+            );
+        }
+        TABLE_CHUNK.store(2048, Ordering::Relaxed);
     }
 
     fn file(path: &str) -> FileContract {
