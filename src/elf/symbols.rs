@@ -1172,14 +1172,6 @@ mod tests {
         for is_64 in [true, false] {
             let mut b = Builder::new(is_64, false, 183, 3);
             let e = b.enc;
-            let mut s = Strtab::new();
-            let names: Vec<u32> = ["a", "b", "c", "d", "e"].iter().map(|n| s.add(n)).collect();
-            let str_off = b.blob(&s.bytes, 1);
-            let mut syms = e.sym(0, 0, 0, 0, 0, 0);
-            for n in &names {
-                syms.extend(e.sym(*n, 0x10, 0, 0x12, 0, 1));
-            }
-            let sym_off = b.blob(&syms, 8);
             // symoffset 2 (a is unhashed), 2 buckets -> symbols 2 and 4;
             // chain: [2]=even, [3]=end, [4]=even, [5]=end.
             let mut h = Vec::new();
@@ -1190,15 +1182,7 @@ mod tests {
             for x in [2u32, 4, 10, 21, 40, 61] {
                 e.u32(&mut h, x);
             }
-            let hash_off = b.blob(&h, 8);
-            let dynamic = e.dynamic(&[
-                (5, BASE + str_off),
-                (10, s.bytes.len() as u64),
-                (6, BASE + sym_off),
-                (0x6fff_fef5, BASE + hash_off),
-            ]);
-            let dyn_off = b.blob(&dynamic, 8);
-            b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
+            b.hashed_dynsyms(&["a", "b", "c", "d", "e"], &h);
             let bytes = b.build();
             let view = open(&bytes[..]).unwrap();
             assert_eq!(view.symbol_counts().unwrap().dynsym, Some(5));

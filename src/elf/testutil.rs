@@ -269,6 +269,32 @@ impl Builder {
         });
     }
 
+    /// Dynamic symbols `names` (global functions at 0x10 after the null
+    /// symbol), the `DT_GNU_HASH` table `hash` (laid out by the caller)
+    /// and a `PT_DYNAMIC` naming them; returns the offsets of the string
+    /// table and of the symbols, and the string table's length.
+    pub fn hashed_dynsyms(&mut self, names: &[&str], hash: &[u8]) -> (u64, u64, u64) {
+        let e = self.enc;
+        let mut s = Strtab::new();
+        let offsets: Vec<u32> = names.iter().map(|n| s.add(n)).collect();
+        let str_off = self.blob(&s.bytes, 1);
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        for n in offsets {
+            syms.extend(e.sym(n, 0x10, 0, 0x12, 0, 1));
+        }
+        let sym_off = self.blob(&syms, 8);
+        let hash_off = self.blob(hash, 8);
+        let dynamic = e.dynamic(&[
+            (5, BASE + str_off),
+            (10, s.bytes.len() as u64),
+            (6, BASE + sym_off),
+            (0x6fff_fef5, BASE + hash_off),
+        ]);
+        let dyn_off = self.blob(&dynamic, 8);
+        self.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
+        (str_off, sym_off, s.bytes.len() as u64)
+    }
+
     /// A program header with every field given.
     #[allow(clippy::too_many_arguments)]
     pub fn segment_raw(

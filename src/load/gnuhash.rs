@@ -164,7 +164,7 @@ fn words64(bytes: &[u8], e: Endianness) -> Box<[u64]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elf::testutil::{BASE, Builder, Strtab};
+    use crate::elf::testutil::Builder;
     use crate::load::object::Object;
 
     const NAMES: [&str; 3] = ["a_fn", "b_fn", "c_fn"];
@@ -202,14 +202,6 @@ mod tests {
     fn library(is_64: bool, t: &Table) -> Object {
         let mut b = Builder::new(is_64, false, 62, 3);
         let e = b.enc;
-        let mut s = Strtab::new();
-        let names: Vec<u32> = NAMES.iter().map(|n| s.add(n)).collect();
-        let str_off = b.blob(&s.bytes, 1);
-        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
-        for n in &names {
-            syms.extend(e.sym(*n, 0x10, 0, 0x12, 0, 1));
-        }
-        let sym_off = b.blob(&syms, 8);
         let mut h = Vec::new();
         for x in [t.nbuckets, t.symoffset, t.bloom.len() as u32, t.shift] {
             e.u32(&mut h, x);
@@ -220,16 +212,8 @@ mod tests {
         for &x in t.buckets.iter().chain(&t.chain) {
             e.u32(&mut h, x);
         }
-        let hash_off = b.blob(&h, 8);
-        let dynamic = e.dynamic(&[
-            (5, BASE + str_off),
-            (10, s.bytes.len() as u64),
-            (6, BASE + sym_off),
-            (0x6fff_fef5, BASE + hash_off),
-        ]);
-        let dyn_off = b.blob(&dynamic, 8);
-        b.segment(2, 6, dyn_off, dynamic.len() as u64, 8);
-        let dynstr = b.section_at(".dynstr", 3, 2, str_off, s.bytes.len() as u64, 0, 0, 1, 0);
+        let (str_off, sym_off, str_len) = b.hashed_dynsyms(&NAMES, &h);
+        let dynstr = b.section_at(".dynstr", 3, 2, str_off, str_len, 0, 0, 1, 0);
         let (entsize, len) = if is_64 { (24, 24 * 4) } else { (16, 16 * 4) };
         b.section_at(".dynsym", 11, 2, sym_off, len, dynstr, 1, 8, entsize);
         let bytes = b.build();
