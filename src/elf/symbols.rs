@@ -993,6 +993,15 @@ impl<'data> DynSyms<'data> {
         self.names.range(st_name)
     }
 
+    /// Entries in the table, the null symbol included.
+    pub fn count(&self) -> usize {
+        self.syms.len()
+            / match self.class {
+                Class::Elf32 => 16,
+                Class::Elf64 => 24,
+            }
+    }
+
     /// The string table the names are ranges of.
     pub fn strings(&self) -> &'data [u8] {
         self.strings

@@ -469,6 +469,9 @@ impl Object {
         self.has_versym = has_versym;
         let mut syms = Symbols {
             strings: Box::from(table.strings()),
+            // At most one per entry; grown by doubling instead, each growth
+            // copied the definitions made so far into fresh pages.
+            defs: Vec::with_capacity(table.count()),
             ..Symbols::default()
         };
         let strings = table.strings();
