@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, InspectArgs, InspectFormat, SelfCopyArgs};
 use crate::facts::Report;
 use crate::input::{DiskTree, FileId, Found, OpenError, Resolver, Source};
 use crate::inspect::{self, FileError, Options};
+use crate::render::inspect::Entry;
 use crate::term::Progress;
 
 /// Exit statuses (see `cli::EXIT_CODES`).
@@ -95,6 +96,9 @@ pub struct Inspector<'q> {
     /// the simulation's session takes them: nothing is read from a layer
     /// twice.
     preparsed: Mutex<HashMap<FileId, Arc<crate::load::Parsed>>>,
+    /// Whether each report's JSON is made where the report is, ahead of
+    /// its turn to be written (see [`Inspector::make_json_ahead`]).
+    json_ahead: bool,
 }
 
 impl<'q> Inspector<'q> {
@@ -108,7 +112,15 @@ impl<'q> Inspector<'q> {
             progress: Progress::disabled(),
             image_load: false,
             preparsed: Mutex::new(HashMap::new()),
+            json_ahead: false,
         }
+    }
+
+    /// Makes each report's JSON (see [`crate::render::inspect::JsonFile`])
+    /// on the thread that inspected the file, for output written in walk
+    /// order by one thread.
+    pub fn make_json_ahead(&mut self) {
+        self.json_ahead = true;
     }
 
     /// Reports progress through `progress` (erased when the inspector is
@@ -176,7 +188,8 @@ impl<'q> Inspector<'q> {
             let mut r = r.clone();
             r.path = display.clone();
             r.layer = Some(layer.clone());
-            Outcome::Report(self.with_load_facts(src, Arc::new(r)))
+            self.add_load_facts(src, &mut r);
+            Outcome::Report(Arc::new(r), None)
         };
         if let Some(known) = self.seen().get(&id).cloned() {
             return Some(with_path(&known));
@@ -279,13 +292,24 @@ impl<'q> Inspector<'q> {
         }
     }
 
-    /// The report with its load facts, when the simulation is on.
-    fn with_load_facts(&self, src: &Source<'_>, report: Arc<Report>) -> Arc<Report> {
+    /// [`Inspector::leak_load`], and the same for the reports kept for
+    /// files met twice, once nothing takes them out any more: freeing them
+    /// was the last thing the writing thread did, alone.
+    fn leak_all(&mut self) {
+        self.leak_load();
+        std::mem::forget(std::mem::take(
+            self.seen.get_mut().unwrap_or_else(PoisonError::into_inner),
+        ));
+    }
+
+    /// Sets the report's load facts (for the path of `src`), when the
+    /// simulation is on.
+    fn add_load_facts(&self, src: &Source<'_>, report: &mut Report) {
         let Some((session, root)) = &self.load else {
-            return report;
+            return;
         };
         if report.elf.is_none() {
-            return report;
+            return;
         }
         let fs_path = src.fs_path();
         let path: Vec<u8> = match (src.image_file(), root) {
@@ -310,9 +334,7 @@ impl<'q> Inspector<'q> {
                 .and_then(|s| s.value.strip_prefix('v'))
                 .and_then(|v| v.parse().ok()),
         };
-        let mut r = Report::clone(&report);
-        r.load = Some(session.load(&path, &r.path, hints));
-        Arc::new(r)
+        report.load = Some(session.load(&path, &report.path, hints));
     }
 
     /// Inspects the files of `targets` (walked in parallel, see
@@ -343,6 +365,16 @@ impl<'q> Inspector<'q> {
     /// is passed over: with `verbose` it is said so, otherwise nothing is
     /// kept (nor its path built).
     pub fn outcome(&self, src: &Source<'_>) -> Option<Outcome> {
+        match self.inspect_one(src)? {
+            Outcome::Report(r, None) if self.json_ahead => {
+                let json = crate::render::inspect::JsonFile::of(&r);
+                Some(Outcome::Report(r, json))
+            }
+            o => Some(o),
+        }
+    }
+
+    fn inspect_one(&self, src: &Source<'_>) -> Option<Outcome> {
         self.progress.tick();
         if let Some(file) = src.image_file() {
             return self.image_outcome(src, file);
@@ -372,7 +404,8 @@ impl<'q> Inspector<'q> {
         if let Some(known) = self.seen().get(&id).cloned() {
             let mut r = Report::clone(&known);
             r.path = display;
-            return Some(Outcome::Report(self.with_load_facts(src, Arc::new(r))));
+            self.add_load_facts(src, &mut r);
+            return Some(Outcome::Report(Arc::new(r), None));
         }
         // With the load simulation on, the program is parsed for it from
         // the bytes read for its report.
@@ -393,10 +426,13 @@ impl<'q> Inspector<'q> {
             None => inspect::inspect_file(&display, opened, &self.opts),
         };
         Some(match report {
-            Ok(r) => {
+            Ok(mut r) => {
+                // Kept with this path's load facts: another path to the
+                // file gets its own.
+                self.add_load_facts(src, &mut r);
                 let r = Arc::new(r);
                 self.seen().insert(id, Arc::clone(&r));
-                Outcome::Report(self.with_load_facts(src, r))
+                Outcome::Report(r, None)
             }
             Err(e) => Outcome::Failed(display, e.to_string()),
         })
@@ -415,7 +451,10 @@ impl<'q> Inspector<'q> {
 pub fn finish(found: Vec<Found<Outcome>>, verbose: bool) -> Inspected {
     let mut reports = Reports::new(found.into_iter(), verbose);
     // Not copied once the inspector that shared them is gone.
-    let kept = reports.by_ref().map(Arc::unwrap_or_clone).collect();
+    let kept = reports
+        .by_ref()
+        .map(|e| Arc::unwrap_or_clone(e.report))
+        .collect();
     Inspected {
         reports: kept,
         unreadable: reports.unreadable,
@@ -442,7 +481,7 @@ impl<I: Iterator<Item = Found<Outcome>>> Reports<I> {
     }
 
     /// The report of one finding, if it has one.
-    fn report(&mut self, f: Found<Outcome>) -> Option<Arc<Report>> {
+    fn report(&mut self, f: Found<Outcome>) -> Option<Entry> {
         let mut err = std::io::stderr().lock();
         let o = match f {
             Found::File(o) => o,
@@ -450,14 +489,14 @@ impl<I: Iterator<Item = Found<Outcome>>> Reports<I> {
             Found::Skipped(p, why) => Outcome::Skipped(p, why),
         };
         match o {
-            Outcome::Report(report) => {
+            Outcome::Report(report, json) => {
                 if !report.errors.is_empty() {
                     self.unreadable = true;
                     for e in &report.errors {
                         let _ = writeln!(err, "elfgate: {}: {e}", report.path);
                     }
                 }
-                Some(report)
+                Some(Entry { report, json })
             }
             Outcome::Skipped(path, why) => {
                 if self.verbose {
@@ -468,20 +507,23 @@ impl<I: Iterator<Item = Found<Outcome>>> Reports<I> {
             Outcome::Failed(path, e) => {
                 let _ = writeln!(err, "elfgate: {e}");
                 self.unreadable = true;
-                Some(Arc::new(Report {
-                    path,
-                    errors: vec![e],
-                    ..Report::default()
-                }))
+                Some(Entry {
+                    report: Arc::new(Report {
+                        path,
+                        errors: vec![e],
+                        ..Report::default()
+                    }),
+                    json: None,
+                })
             }
         }
     }
 }
 
 impl<I: Iterator<Item = Found<Outcome>>> Iterator for Reports<I> {
-    type Item = Arc<Report>;
+    type Item = Entry;
 
-    fn next(&mut self) -> Option<Arc<Report>> {
+    fn next(&mut self) -> Option<Entry> {
         loop {
             let f = self.found.next()?;
             if let Some(r) = self.report(f) {
@@ -493,8 +535,9 @@ impl<I: Iterator<Item = Found<Outcome>>> Iterator for Reports<I> {
 
 /// What became of one file.
 pub enum Outcome {
-    /// Shared with the inspector while it lives (see [`Inspector`]).
-    Report(Arc<Report>),
+    /// Shared with the inspector while it lives (see [`Inspector`]); with
+    /// its JSON when made ahead (see [`Inspector::json_ahead`]).
+    Report(Arc<Report>, Option<crate::render::inspect::JsonFile>),
     Skipped(String, &'static str),
     /// The path and the error, which names the path itself.
     Failed(String, String),
@@ -581,6 +624,7 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         let mut reports = Reports::new(found, a.verbose);
         let written = write_stdout_with(|out| match a.format {
             InspectFormat::Text => {
+                let mut reports = reports.by_ref().map(|e| e.report);
                 crate::render::inspect::text_stream_to(&mut reports, image.as_ref(), out)
             }
             InspectFormat::Json => {
@@ -591,15 +635,18 @@ fn run_inspect(a: &InspectArgs) -> u8 {
         reports.by_ref().for_each(drop);
         (written, reports.unreadable)
     };
+    if a.format == InspectFormat::Json {
+        inspector.make_json_ahead();
+    }
     let (written, unreadable) = if inspector.draws_progress() {
         let found = inspector.targets(&resolver, &paths);
-        inspector.leak_load();
+        inspector.leak_all();
         // Erases the progress line before anything else is printed.
         drop(inspector);
         write(&mut found.into_iter())
     } else {
         let r = inspector.targets_in_order(&resolver, &paths, write);
-        inspector.leak_load();
+        inspector.leak_all();
         r
     };
     if let Err(e) = written {

@@ -2,7 +2,6 @@
 //! it (so Go users recognise it and goldens can be compared line by line),
 //! then ELF facts as further tab-indented `key<TAB>value` lines.
 
-use std::cell::RefCell;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -95,43 +94,98 @@ pub fn text_stream_to(
     Ok(())
 }
 
+/// A report on its way to the output, with its entry of the JSON
+/// document when that was made ahead (see [`JsonFile`]).
+pub struct Entry {
+    pub report: Arc<Report>,
+    pub json: Option<JsonFile>,
+}
+
+/// One report as an element of the document's `files` array, written
+/// exactly as [`json_image_to`] writes it there. The threads that inspect
+/// files make these while the walk goes on, so the one thread that writes
+/// the document in order only copies bytes: serializing every report on
+/// it left the writer behind the walk, finishing alone after it.
+#[derive(Debug, Clone)]
+pub struct JsonFile(Vec<u8>);
+
+impl JsonFile {
+    /// `report` as the document holds it (at depth 2); `None` if it cannot
+    /// be serialized, and the writer then serializes it in its turn.
+    pub fn of(report: &Report) -> Option<JsonFile> {
+        nested_json(report, 2).map(JsonFile)
+    }
+}
+
+/// `value` pretty-printed as it is inside `depth` levels of the document:
+/// serialized inside that many one-element arrays, whose brackets and
+/// indentation are then cut off again, so every line of it carries the
+/// indentation of its depth.
+fn nested_json<T: serde::Serialize + ?Sized>(value: &T, depth: usize) -> Option<Vec<u8>> {
+    struct Nest<'a, T: ?Sized>(&'a T, usize);
+    impl<T: serde::Serialize + ?Sized> serde::Serialize for Nest<'_, T> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.1 {
+                0 => self.0.serialize(s),
+                d => s.collect_seq(std::iter::once(Nest(self.0, d - 1))),
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(4096);
+    serde_json::to_writer_pretty(&mut out, &Nest(value, depth)).ok()?;
+    // `[`, then per level a newline and that level's indentation; the
+    // same in reverse at the end.
+    let mut head = Vec::new();
+    let mut tail = Vec::new();
+    for level in 1..=depth {
+        head.push(b'[');
+        head.push(b'\n');
+        head.extend(std::iter::repeat_n(b' ', 2 * level));
+        let mut close = vec![b'\n'];
+        close.extend(std::iter::repeat_n(b' ', 2 * (level - 1)));
+        close.push(b']');
+        tail.splice(0..0, close);
+    }
+    let inner = out
+        .strip_prefix(head.as_slice())?
+        .strip_suffix(tail.as_slice())?;
+    Some(inner.to_vec())
+}
+
 /// [`json_image_to`], taking the reports a file at a time as they come
 /// and writing each before the next: the document is the same, byte for
-/// byte, but only the report being written is held.
+/// byte, but only the report being written is held. Entries made ahead
+/// are copied as they are.
 pub fn json_stream_to(
-    reports: &mut dyn Iterator<Item = Arc<Report>>,
+    reports: &mut dyn Iterator<Item = Entry>,
     image: Option<&crate::facts::ImageFacts>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    /// The fields of [`Document`], in its order, with the files as they come.
-    #[derive(serde::Serialize)]
-    struct Streamed<'a, 'r> {
-        schema: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        image: Option<&'a crate::facts::ImageFacts>,
-        files: Files<'r>,
+    let inner = |e: serde_json::Error| std::io::Error::from(e);
+    out.write_all(b"{\n  \"schema\": ")?;
+    serde_json::to_writer(&mut *out, crate::facts::SCHEMA).map_err(inner)?;
+    if let Some(image) = image {
+        out.write_all(b",\n  \"image\": ")?;
+        let json = nested_json(image, 1)
+            .ok_or_else(|| std::io::Error::other("the image facts could not be serialized"))?;
+        out.write_all(&json)?;
     }
-    /// Serialized once: the iterator is taken on the way.
-    struct Files<'r>(RefCell<Option<&'r mut dyn Iterator<Item = Arc<Report>>>>);
-    struct One(Arc<Report>);
-    impl serde::Serialize for One {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            Report::serialize(&self.0, s)
+    out.write_all(b",\n  \"files\": [")?;
+    let mut first = true;
+    for entry in reports {
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        match entry.json.or_else(|| JsonFile::of(&entry.report)) {
+            Some(JsonFile(bytes)) => out.write_all(&bytes)?,
+            None => {
+                return Err(std::io::Error::other(format!(
+                    "{}: its report could not be serialized",
+                    entry.report.path
+                )));
+            }
         }
     }
-    impl serde::Serialize for Files<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let reports = self.0.borrow_mut().take();
-            s.collect_seq(reports.into_iter().flatten().map(One))
-        }
-    }
-    let doc = Streamed {
-        schema: crate::facts::SCHEMA,
-        image,
-        files: Files(RefCell::new(Some(reports))),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")
+    out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
 }
 
 fn file_text(out: &mut String, r: &Report, layers: Option<usize>) {
@@ -439,13 +493,20 @@ mod tests {
             for files in [Vec::new(), reports()] {
                 let mut want = Vec::new();
                 json_image_to(files.clone(), image.clone(), &mut want).unwrap();
-                let mut got = Vec::new();
-                let mut it = files.iter().cloned().map(Arc::new);
-                json_stream_to(&mut it, image.as_ref(), &mut got).unwrap();
-                assert_eq!(
-                    String::from_utf8(got).unwrap(),
-                    String::from_utf8(want).unwrap()
-                );
+                // Entries made ahead, written in turn, and a mix.
+                for ahead in [0, 1, 2] {
+                    let mut got = Vec::new();
+                    let mut it = files.iter().cloned().enumerate().map(|(k, r)| Entry {
+                        json: (ahead == 1 || (ahead == 2 && k % 2 == 0))
+                            .then(|| JsonFile::of(&r).unwrap()),
+                        report: Arc::new(r),
+                    });
+                    json_stream_to(&mut it, image.as_ref(), &mut got).unwrap();
+                    assert_eq!(
+                        String::from_utf8(got).unwrap(),
+                        String::from_utf8(want.clone()).unwrap()
+                    );
+                }
                 let mut got = Vec::new();
                 let mut it = files.iter().cloned().map(Arc::new);
                 text_stream_to(&mut it, image.as_ref(), &mut got).unwrap();
