@@ -12,7 +12,7 @@ pub mod image;
 pub mod tree;
 mod walk;
 
-pub use bytes::{FileBytes, read_with};
+pub use bytes::{FileBytes, Keep, SharedBytes, read_with};
 pub use tree::{Content, DiskTree, Follow, Node, Tree, TreeError};
 pub use walk::Source;
 

@@ -20,6 +20,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Range;
+use std::sync::Arc;
 
 use object::read::ReadRef;
 
@@ -88,7 +89,9 @@ struct Buffers {
 }
 
 struct Link {
-    bytes: Vec<u8>,
+    /// Shared so that a reader may keep a table read here after the
+    /// `FileBytes` is gone, without copying it (see [`FileBytes::share`]).
+    bytes: Arc<Vec<u8>>,
     next: OnceCell<Box<Link>>,
 }
 
@@ -153,12 +156,12 @@ impl<'a> FileBytes<'a> {
         }
         let link = slot.get_or_init(|| {
             Box::new(Link {
-                bytes,
+                bytes: Arc::new(bytes),
                 next: OnceCell::new(),
             })
         });
         self.last.set(Some(link));
-        &link.bytes
+        link.bytes.as_slice()
     }
 
     /// The window that holds `offset` and the `want` bytes after it (or as
@@ -168,6 +171,79 @@ impl<'a> FileBytes<'a> {
         let size = if start == 0 { HEAD } else { WINDOW };
         let len = size.min(self.len.saturating_sub(start));
         Ok((start, self.fill(start, len)?))
+    }
+}
+
+impl FileBytes<'_> {
+    /// `bytes`, a slice this reader gave out, as bytes that outlive it:
+    /// the buffer that holds them, shared, not copied, when they are most
+    /// of it (a large table is read on its own); a copy otherwise, so that
+    /// a few bytes do not keep a whole window.
+    pub fn share(&self, bytes: &[u8]) -> SharedBytes {
+        let (lo, hi) = (
+            bytes.as_ptr() as usize,
+            bytes.as_ptr() as usize + bytes.len(),
+        );
+        let mut next = self.buffers.first.get();
+        while let Some(link) = next {
+            let start = link.bytes.as_ptr() as usize;
+            if start <= lo && hi <= start + link.bytes.len() && bytes.len() * 2 >= link.bytes.len()
+            {
+                return SharedBytes {
+                    buf: Arc::clone(&link.bytes),
+                    range: lo - start..hi - start,
+                };
+            }
+            next = link.next.get();
+        }
+        SharedBytes::copy_of(bytes)
+    }
+}
+
+/// Bytes kept from a file, maybe part of a buffer shared with others.
+#[derive(Clone, Default)]
+pub struct SharedBytes {
+    buf: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl SharedBytes {
+    pub fn copy_of(bytes: &[u8]) -> SharedBytes {
+        SharedBytes {
+            buf: Arc::new(bytes.to_vec()),
+            range: 0..bytes.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for SharedBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.buf.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for SharedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedBytes({} bytes)", self.range.len())
+    }
+}
+
+/// A byte source whose slices can be kept past its own life: shared when
+/// it can (see [`FileBytes::share`]), else copied.
+pub trait Keep {
+    fn keep_bytes(&self, bytes: &[u8]) -> SharedBytes;
+}
+
+impl Keep for &[u8] {
+    fn keep_bytes(&self, bytes: &[u8]) -> SharedBytes {
+        SharedBytes::copy_of(bytes)
+    }
+}
+
+impl Keep for &FileBytes<'_> {
+    fn keep_bytes(&self, bytes: &[u8]) -> SharedBytes {
+        self.share(bytes)
     }
 }
 
@@ -309,6 +385,32 @@ mod tests {
             b.read_bytes_at(52_000, 64).unwrap();
             assert_eq!(b.index.borrow().len(), 2, "one more window");
         });
+    }
+
+    /// A large range read on its own is kept without a copy, past the
+    /// reader's life; a few bytes of a window are copied.
+    #[test]
+    fn kept_bytes_share_large_reads_only() {
+        let content = pattern(100_000);
+        let (_f, o) = opened(&content);
+        let (large, small, foreign) = read_with(o, |b| {
+            let large = b.read_bytes_at(40_000, 30_000).unwrap();
+            let small = b.read_bytes_at(100, 64).unwrap();
+            let kept = (
+                b.share(large),
+                b.share(small),
+                b.share(b"not from the file"),
+            );
+            assert!(
+                Arc::ptr_eq(&kept.0.buf, &b.buffers.first.get().unwrap().bytes),
+                "the large read is shared"
+            );
+            assert_eq!(Arc::strong_count(&kept.1.buf), 1, "the small one is a copy");
+            kept
+        });
+        assert_eq!(&large[..], &content[40_000..70_000]);
+        assert_eq!(&small[..], &content[100..164]);
+        assert_eq!(&foreign[..], b"not from the file");
     }
 
     #[test]

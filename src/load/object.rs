@@ -107,7 +107,7 @@ pub struct Ref {
 /// read then, not before).
 #[derive(Debug, Default)]
 pub struct Symbols {
-    strings: Box<[u8]>,
+    strings: crate::input::SharedBytes,
     /// In symbol table order.
     defs: Vec<Def>,
     gnu: Option<GnuHash>,
@@ -174,7 +174,7 @@ impl Symbols {
                     return rest.get(..len).unwrap_or_default();
                 }
             }
-            let table = ends.get_or_insert_with(|| crate::elf::StrTable::new(&self.strings));
+            let table = ends.get_or_insert_with(|| crate::elf::StrTable::new(&self.strings[..]));
             match table.range(u64::from(st_name)) {
                 Some((_, len)) => rest.get(..len as usize).unwrap_or_default(),
                 None => &[],
@@ -355,7 +355,7 @@ impl Object {
     }
 
     /// Reads an object from any byte source.
-    pub fn read<'d, R: ReadRef<'d>>(data: R) -> Result<Object, String> {
+    pub fn read<'d, R: ReadRef<'d> + crate::input::Keep>(data: R) -> Result<Object, String> {
         let view = elf::open(data).map_err(|e| e.to_string())?;
         let h = view.header();
         let mut o = Object {
@@ -443,12 +443,13 @@ impl Object {
         }
         o.versions = last_per_index(std::mem::take(&mut o.versions));
         o.version_files = last_per_index(std::mem::take(&mut o.version_files));
-        o.read_symbols(&view, versions.as_ref(), gnu_hash_at);
+        o.read_symbols(&data, &view, versions.as_ref(), gnu_hash_at);
         Ok(o)
     }
 
     fn read_symbols<'d, R: ReadRef<'d>>(
         &mut self,
+        data: &impl crate::input::Keep,
         view: &elf::ElfView<'d, R>,
         versions: Option<&elf::Versions<'d>>,
         gnu_hash_at: Option<u64>,
@@ -468,7 +469,8 @@ impl Object {
         let has_versym = versions.is_some_and(|v| v.versym_count() > 0);
         self.has_versym = has_versym;
         let mut syms = Symbols {
-            strings: Box::from(table.strings()),
+            // The file's string table, kept as it was read.
+            strings: data.keep_bytes(table.strings()),
             // At most one per entry; grown by doubling instead, each growth
             // copied the definitions made so far into fresh pages.
             defs: Vec::with_capacity(table.count()),
@@ -683,7 +685,7 @@ mod tests {
     #[test]
     fn definitions_match_whole_names() {
         let syms = Symbols {
-            strings: Box::from(&b"\0foobar\0foo\0bar\0"[..]),
+            strings: crate::input::SharedBytes::copy_of(b"\0foobar\0foo\0bar\0"),
             defs: vec![def(1), def(8), def(4), def(12), def(1)],
             ..Symbols::default()
         };
