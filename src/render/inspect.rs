@@ -107,7 +107,7 @@ pub struct Entry {
 /// the document in order only copies bytes: serializing every report on
 /// it left the writer behind the walk, finishing alone after it.
 #[derive(Debug, Clone)]
-pub struct JsonFile(Vec<u8>);
+pub struct JsonFile(Nested);
 
 impl JsonFile {
     /// `report` as the document holds it (at depth 2); `None` if it cannot
@@ -117,11 +117,24 @@ impl JsonFile {
     }
 }
 
+/// What [`nested_json`] made: the bytes of `json[at..]`.
+#[derive(Debug, Clone)]
+struct Nested {
+    json: Vec<u8>,
+    at: usize,
+}
+
+impl Nested {
+    fn bytes(&self) -> &[u8] {
+        self.json.get(self.at..).unwrap_or_default()
+    }
+}
+
 /// `value` pretty-printed as it is inside `depth` levels of the document:
 /// serialized inside that many one-element arrays, whose brackets and
 /// indentation are then cut off again, so every line of it carries the
 /// indentation of its depth.
-fn nested_json<T: serde::Serialize + ?Sized>(value: &T, depth: usize) -> Option<Vec<u8>> {
+fn nested_json<T: serde::Serialize + ?Sized>(value: &T, depth: usize) -> Option<Nested> {
     struct Nest<'a, T: ?Sized>(&'a T, usize);
     impl<T: serde::Serialize + ?Sized> serde::Serialize for Nest<'_, T> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -146,10 +159,15 @@ fn nested_json<T: serde::Serialize + ?Sized>(value: &T, depth: usize) -> Option<
         close.push(b']');
         tail.splice(0..0, close);
     }
-    let inner = out
-        .strip_prefix(head.as_slice())?
-        .strip_suffix(tail.as_slice())?;
-    Some(inner.to_vec())
+    // Cut off where they are, not copied out.
+    if !(out.starts_with(&head) && out.ends_with(&tail) && out.len() >= head.len() + tail.len()) {
+        return None;
+    }
+    out.truncate(out.len() - tail.len());
+    Some(Nested {
+        json: out,
+        at: head.len(),
+    })
 }
 
 /// [`json_image_to`], taking the reports a file at a time as they come
@@ -168,7 +186,7 @@ pub fn json_stream_to(
         out.write_all(b",\n  \"image\": ")?;
         let json = nested_json(image, 1)
             .ok_or_else(|| std::io::Error::other("the image facts could not be serialized"))?;
-        out.write_all(&json)?;
+        out.write_all(json.bytes())?;
     }
     out.write_all(b",\n  \"files\": [")?;
     let mut first = true;
@@ -176,7 +194,7 @@ pub fn json_stream_to(
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         match entry.json.or_else(|| JsonFile::of(&entry.report)) {
-            Some(JsonFile(bytes)) => out.write_all(&bytes)?,
+            Some(JsonFile(json)) => out.write_all(json.bytes())?,
             None => {
                 return Err(std::io::Error::other(format!(
                     "{}: its report could not be serialized",
