@@ -414,7 +414,7 @@ impl<'q> Inspector<'q> {
                 let len = opened.len;
                 let (report, parsed) =
                     inspect::inspect_file_also(&display, opened, &self.opts, |data| {
-                        crate::load::Parsed::of_data(data, len)
+                        crate::load::Parsed::of_program_data(data, len)
                     });
                 if let (Ok(r), Some(p)) = (&report, parsed)
                     && r.elf.is_some()

@@ -48,7 +48,7 @@ pub use relocs::SymbolRelocation;
 pub use sections::{DecompressBudget, MAX_DECOMPRESSED_SIZE, SectionSource};
 pub use symbols::{
     Binding, DynSym, DynSyms, Symbol, SymbolCounts, SymbolIndex, SymbolKind, SymbolTableKind,
-    SymbolVersion, Visibility,
+    SymbolVersion, Visibility, raw_dynsyms,
 };
 pub use versions::{
     GlibcVersion, NeededVersion, VersionDefinition, VersionRef, VersionRequirement, Versions,

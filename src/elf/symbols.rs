@@ -1019,43 +1019,61 @@ impl<'data> DynSyms<'data> {
     /// for a reader that needs the names of a few symbols only, found with
     /// [`DynSyms::name_range`].
     pub fn raw_iter(&self) -> impl Iterator<Item = DynSym> + '_ {
-        let size = match self.class {
-            Class::Elf32 => 16,
-            Class::Elf64 => 24,
-        };
-        self.syms
-            .chunks_exact(size)
-            .enumerate()
-            .skip(1)
-            .map(move |(index, raw)| {
-                let e = self.endian;
-                let (name, value, info, other, shndx) = match self.class {
-                    Class::Elf32 => (
-                        u32_at(raw, 0, e).unwrap_or(0),
-                        u64::from(u32_at(raw, 4, e).unwrap_or(0)),
-                        raw.get(12).copied().unwrap_or(0),
-                        raw.get(13).copied().unwrap_or(0),
-                        super::u16_at(raw, 14, e).unwrap_or(0),
-                    ),
-                    Class::Elf64 => (
-                        u32_at(raw, 0, e).unwrap_or(0),
-                        u64_at(raw, 8, e).unwrap_or(0),
-                        raw.get(4).copied().unwrap_or(0),
-                        raw.get(5).copied().unwrap_or(0),
-                        super::u16_at(raw, 6, e).unwrap_or(0),
-                    ),
-                };
-                DynSym {
-                    index,
-                    st_name: name,
-                    name: None,
-                    st_value: value,
-                    st_info: info,
-                    st_other: other,
-                    st_shndx: shndx,
-                }
-            })
+        raw_dynsyms(self.syms, self.class, self.endian)
     }
+
+    /// The table's bytes as read.
+    pub fn bytes(&self) -> &'data [u8] {
+        self.syms
+    }
+
+    pub fn class(&self) -> Class {
+        self.class
+    }
+
+    pub fn endian(&self) -> Endianness {
+        self.endian
+    }
+}
+
+/// The raw fields of every symbol of a dynamic symbol table's bytes after
+/// the null one, in table order, names not looked up (see
+/// [`DynSyms::raw_iter`]).
+pub fn raw_dynsyms(syms: &[u8], class: Class, e: Endianness) -> impl Iterator<Item = DynSym> + '_ {
+    let size = match class {
+        Class::Elf32 => 16,
+        Class::Elf64 => 24,
+    };
+    syms.chunks_exact(size)
+        .enumerate()
+        .skip(1)
+        .map(move |(index, raw)| {
+            let (name, value, info, other, shndx) = match class {
+                Class::Elf32 => (
+                    u32_at(raw, 0, e).unwrap_or(0),
+                    u64::from(u32_at(raw, 4, e).unwrap_or(0)),
+                    raw.get(12).copied().unwrap_or(0),
+                    raw.get(13).copied().unwrap_or(0),
+                    super::u16_at(raw, 14, e).unwrap_or(0),
+                ),
+                Class::Elf64 => (
+                    u32_at(raw, 0, e).unwrap_or(0),
+                    u64_at(raw, 8, e).unwrap_or(0),
+                    raw.get(4).copied().unwrap_or(0),
+                    raw.get(5).copied().unwrap_or(0),
+                    super::u16_at(raw, 6, e).unwrap_or(0),
+                ),
+            };
+            DynSym {
+                index,
+                st_name: name,
+                name: None,
+                st_value: value,
+                st_info: info,
+                st_other: other,
+                st_shndx: shndx,
+            }
+        })
 }
 
 impl<'data, R: ReadRef<'data>> ElfView<'data, R> {

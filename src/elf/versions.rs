@@ -212,6 +212,11 @@ impl<'data> Versions<'data> {
         self.versym.len() / 2
     }
 
+    /// The versym table as read (a `u16` per dynamic symbol).
+    pub fn versym_bytes(&self) -> &'data [u8] {
+        self.versym
+    }
+
     /// The raw versym value of dynamic symbol `index`.
     pub fn versym(&self, index: usize) -> Option<u16> {
         u16_at(self.versym, index.checked_mul(2)?, self.endian)

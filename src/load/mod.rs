@@ -338,6 +338,16 @@ impl Session {
 impl Parsed {
     /// The head and object of a file read through positional reads.
     pub fn of_data(data: &crate::input::FileBytes<'_>, len: u64) -> Parsed {
+        Parsed::of_data_as(data, len, object::Defs::Now)
+    }
+
+    /// [`Parsed::of_data`] for a program simulated once: its definitions
+    /// are made only if a lookup asks for one.
+    pub fn of_program_data(data: &crate::input::FileBytes<'_>, len: u64) -> Parsed {
+        Parsed::of_data_as(data, len, object::Defs::WhenAsked)
+    }
+
+    fn of_data_as(data: &crate::input::FileBytes<'_>, len: u64, when: object::Defs) -> Parsed {
         use ::object::read::ReadRef;
         let n = (object::HEAD as u64).min(len);
         let head = data
@@ -345,7 +355,7 @@ impl Parsed {
             .map(<[u8]>::to_vec)
             .unwrap_or_default();
         let object = if head.starts_with(b"\x7fELF") {
-            Object::read(data)
+            Object::read_as(data, when)
         } else {
             Err("not an ELF file".into())
         };

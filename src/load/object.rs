@@ -6,6 +6,7 @@
 //! Also [`verify_glibc`]: glibc's `open_verify`, the checks a candidate
 //! file must pass before glibc's search takes it, on the file's first bytes.
 
+use object::Endianness;
 use object::read::ReadRef;
 
 use super::gnuhash::{GnuHash, gnu_hash};
@@ -100,7 +101,7 @@ pub struct Ref {
 }
 
 /// Exported definitions and the references; names are ranges of the
-/// file's dynamic string table, copied once. Definitions are looked up as
+/// file's dynamic string table, kept as read. Definitions are looked up as
 /// the loaders look them up, through the file's own `DT_GNU_HASH` table,
 /// so only the names asked for are hashed. Without a usable one they are
 /// indexed by name hash the first time one is looked up (their names are
@@ -108,14 +109,44 @@ pub struct Ref {
 #[derive(Debug, Default)]
 pub struct Symbols {
     strings: crate::input::SharedBytes,
-    /// In symbol table order.
-    defs: Vec<Def>,
+    /// Made when the file is read, or at the first lookup (see [`Deferred`]).
+    table: std::sync::OnceLock<DefTable>,
+    deferred: Option<Deferred>,
     gnu: Option<GnuHash>,
-    /// With `gnu`: per symbol index, its position in `defs` + 1 (0: not
-    /// a definition), so a chain's hit is found without a search.
-    def_at: Box<[u32]>,
     index: std::sync::OnceLock<DefIndex>,
     pub refs: Vec<Ref>,
+}
+
+/// The definitions, and where each symbol's is.
+#[derive(Debug, Default)]
+struct DefTable {
+    /// In symbol table order.
+    defs: Vec<Def>,
+    /// With a GNU hash table: per symbol index, its position in `defs` + 1
+    /// (0: not a definition), so a chain's hit is found without a search.
+    def_at: Box<[u32]>,
+}
+
+/// A program's symbol table and versym table as read, from which its
+/// definitions are made if something looks one up: libraries seldom bind
+/// to a program, and some programs export tens of thousands of symbols.
+#[derive(Debug)]
+struct Deferred {
+    syms: crate::input::SharedBytes,
+    versym: Option<crate::input::SharedBytes>,
+    class: elf::Class,
+    endian: Endianness,
+    /// The string table's last NUL (a name starting after it is unreadable).
+    last_nul: Option<usize>,
+}
+
+/// When a file's definitions are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defs {
+    /// When it is read (a library: programs look its symbols up).
+    Now,
+    /// At the first lookup (a program).
+    WhenAsked,
 }
 
 /// `(hash, definition)` sorted by hash (then table order), and an
@@ -181,6 +212,7 @@ impl Symbols {
             }
         };
         let mut sorted: Vec<(u64, u32)> = self
+            .table()
             .defs
             .iter()
             .enumerate()
@@ -213,13 +245,14 @@ impl Symbols {
     /// usable table every one, in table order.
     pub fn find<'s>(&'s self, name: &'s [u8], hash: u32) -> impl Iterator<Item = &'s Def> + 's {
         let hashed = self.gnu.as_ref().map(|g| {
+            let table = self.table();
             g.candidates(hash)
                 .filter_map(|sym| {
-                    let k = self
+                    let k = table
                         .def_at
                         .get(usize::try_from(sym).ok()?)?
                         .checked_sub(1)?;
-                    self.defs.get(usize::try_from(k).ok()?)
+                    table.defs.get(usize::try_from(k).ok()?)
                 })
                 .filter(move |d| self.is_named(d.st_name, name))
         });
@@ -256,7 +289,7 @@ impl Symbols {
             .unwrap_or_default()
             .iter()
             .take_while(move |&&(h, _)| h == hash)
-            .filter_map(move |&(_, k)| self.defs.get(k as usize))
+            .filter_map(move |&(_, k)| self.table().defs.get(k as usize))
             .filter(move |d| self.is_named(d.st_name, name))
     }
 
@@ -267,9 +300,80 @@ impl Symbols {
 
     /// Number of definitions.
     pub fn defs(&self) -> usize {
-        self.defs.len()
+        self.table().defs.len()
+    }
+
+    fn table(&self) -> &DefTable {
+        self.table.get_or_init(|| match &self.deferred {
+            Some(d) => d.table(self.gnu.is_some()),
+            None => DefTable::default(),
+        })
     }
 }
+
+impl Deferred {
+    fn table(&self, gnu: bool) -> DefTable {
+        let versym = |i: usize| {
+            let v = self.versym.as_ref()?;
+            elf::u16_at(v, i.checked_mul(2)?, self.endian)
+        };
+        let mut defs = Vec::new();
+        let mut nsyms = 1usize;
+        for s in elf::raw_dynsyms(&self.syms, self.class, self.endian) {
+            nsyms = s.index.saturating_add(1);
+            if self.last_nul.is_none_or(|l| s.st_name as usize > l) {
+                continue;
+            }
+            if let Some(d) = def_of(&s, versym(s.index)) {
+                defs.push(d);
+            }
+        }
+        DefTable::of(defs, nsyms, gnu)
+    }
+}
+
+impl DefTable {
+    /// `defs` of a table of `nsyms` entries; `gnu`: with a GNU hash table.
+    fn of(defs: Vec<Def>, nsyms: usize, gnu: bool) -> DefTable {
+        let mut def_at = Vec::new();
+        if gnu {
+            def_at = vec![0u32; nsyms];
+            for (k, d) in defs.iter().enumerate() {
+                let (Some(slot), Ok(v)) = (def_at.get_mut(d.sym as usize), u32::try_from(k + 1))
+                else {
+                    continue;
+                };
+                *slot = v;
+            }
+        }
+        DefTable {
+            defs,
+            def_at: def_at.into_boxed_slice(),
+        }
+    }
+}
+
+/// The definition a defined symbol makes, if a lookup may bind to it (a
+/// global, weak or unique one); `versym`: its raw versym value.
+fn def_of(s: &elf::DynSym, versym: Option<u16>) -> Option<Def> {
+    let binding = s.st_info >> 4;
+    let kind = s.st_info & 0xf;
+    if s.st_shndx == 0 || !(binding == 1 || binding == 2 || binding == STB_GNU_UNIQUE) {
+        return None;
+    }
+    let has_value = s.st_value != 0 || s.st_shndx == SHN_ABS || kind == 6;
+    let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
+    let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
+    Some(Def {
+        sym: u32::try_from(s.index).ok()?,
+        st_name: s.st_name,
+        versym,
+        glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
+        musl: has_value && base_type && !hidden,
+    })
+}
+
+impl Symbols {}
 
 /// An ELF file, read for loading.
 #[derive(Debug, Default)]
@@ -356,6 +460,14 @@ impl Object {
 
     /// Reads an object from any byte source.
     pub fn read<'d, R: ReadRef<'d> + crate::input::Keep>(data: R) -> Result<Object, String> {
+        Object::read_as(data, Defs::Now)
+    }
+
+    /// [`Object::read`], its definitions made `when`.
+    pub fn read_as<'d, R: ReadRef<'d> + crate::input::Keep>(
+        data: R,
+        when: Defs,
+    ) -> Result<Object, String> {
         let view = elf::open(data).map_err(|e| e.to_string())?;
         let h = view.header();
         let mut o = Object {
@@ -443,7 +555,7 @@ impl Object {
         }
         o.versions = last_per_index(std::mem::take(&mut o.versions));
         o.version_files = last_per_index(std::mem::take(&mut o.version_files));
-        o.read_symbols(&data, &view, versions.as_ref(), gnu_hash_at);
+        o.read_symbols(&data, &view, versions.as_ref(), gnu_hash_at, when);
         Ok(o)
     }
 
@@ -453,6 +565,7 @@ impl Object {
         view: &elf::ElfView<'d, R>,
         versions: Option<&elf::Versions<'d>>,
         gnu_hash_at: Option<u64>,
+        when: Defs,
     ) {
         let table = match view.dynsyms() {
             Ok(Some(t)) => t,
@@ -471,11 +584,12 @@ impl Object {
         let mut syms = Symbols {
             // The file's string table, kept as it was read.
             strings: data.keep_bytes(table.strings()),
-            // At most one per entry; grown by doubling instead, each growth
-            // copied the definitions made so far into fresh pages.
-            defs: Vec::with_capacity(table.count()),
             ..Symbols::default()
         };
+        let now = when == Defs::Now;
+        // At most one per entry; grown by doubling instead, each growth
+        // copied the definitions made so far into fresh pages.
+        let mut defs = Vec::with_capacity(if now { table.count() } else { 0 });
         let strings = table.strings();
         // A name is readable when a NUL ends it inside the table: when it
         // starts at or before the table's last NUL. Only references need
@@ -491,67 +605,56 @@ impl Object {
                 bad_names += 1;
                 continue;
             }
-            // An unnamed definition is kept (its name is not read here: a
-            // cache miss per symbol in a large table); no lookup names it.
-            if s.st_shndx == 0 && strings.get(start) == Some(&0) {
-                continue;
-            }
-            let versym = if has_versym {
-                versions.and_then(|v| v.versym(s.index))
-            } else {
-                None
-            };
-            let binding = s.st_info >> 4;
-            let kind = s.st_info & 0xf;
-            if s.st_shndx == 0 {
-                // Weak references may stay unresolved; local ones are not looked up.
-                if binding == 1 || binding == STB_GNU_UNIQUE {
-                    let Some(name) = table.name_range(s.st_name) else {
-                        bad_names += 1;
-                        continue;
-                    };
-                    let ndx = versym.map(|v| v & 0x7fff);
-                    let version = ndx.filter(|&n| self.version(n).is_some());
-                    let file = ndx.and_then(|n| self.version_file(n));
-                    syms.refs.push(Ref {
-                        name,
-                        hash: gnu_hash(syms.text(name)),
-                        version,
-                        hidden: versym.is_some_and(|v| v & 0x8000 != 0),
-                        file,
-                    });
+            if s.st_shndx != 0 {
+                // An unnamed definition is kept (its name is not read here:
+                // a cache miss per symbol in a large table); no lookup names it.
+                if now {
+                    let versym = versions
+                        .filter(|_| has_versym)
+                        .and_then(|v| v.versym(s.index));
+                    defs.extend(def_of(&s, versym));
                 }
                 continue;
             }
-            if !(binding == 1 || binding == 2 || binding == STB_GNU_UNIQUE) {
+            let binding = s.st_info >> 4;
+            // Weak references may stay unresolved; local ones are not looked
+            // up; nor is an unnamed one.
+            if !(binding == 1 || binding == STB_GNU_UNIQUE) || strings.get(start) == Some(&0) {
                 continue;
             }
-            let has_value = s.st_value != 0 || s.st_shndx == SHN_ABS || kind == 6;
-            let base_type = matches!(kind, 0 | 1 | 2 | 6) || kind == STT_COMMON;
-            let hidden = versym.is_some_and(|v| v & 0x8000 != 0);
-            let Ok(sym) = u32::try_from(s.index) else {
+            let Some(name) = table.name_range(s.st_name) else {
+                bad_names += 1;
                 continue;
             };
-            syms.defs.push(Def {
-                sym,
-                st_name: s.st_name,
-                versym,
-                glibc: has_value && (base_type || kind == STT_GNU_IFUNC),
-                musl: has_value && base_type && !hidden,
+            let versym = versions
+                .filter(|_| has_versym)
+                .and_then(|v| v.versym(s.index));
+            let ndx = versym.map(|v| v & 0x7fff);
+            let version = ndx.filter(|&n| self.version(n).is_some());
+            let file = ndx.and_then(|n| self.version_file(n));
+            syms.refs.push(Ref {
+                name,
+                hash: gnu_hash(syms.text(name)),
+                version,
+                hidden: versym.is_some_and(|v| v & 0x8000 != 0),
+                file,
             });
         }
         syms.gnu = gnu_hash_at.and_then(|at| GnuHash::read(view, at, nsyms));
-        if syms.gnu.is_some() {
-            // `nsyms` entries were read from the file.
-            let mut def_at = vec![0u32; nsyms];
-            for (k, d) in syms.defs.iter().enumerate() {
-                let (Some(slot), Ok(v)) = (def_at.get_mut(d.sym as usize), u32::try_from(k + 1))
-                else {
-                    continue;
-                };
-                *slot = v;
-            }
-            syms.def_at = def_at.into_boxed_slice();
+        if now {
+            let _ = syms
+                .table
+                .set(DefTable::of(defs, nsyms, syms.gnu.is_some()));
+        } else {
+            syms.deferred = Some(Deferred {
+                syms: data.keep_bytes(table.bytes()),
+                versym: versions
+                    .filter(|_| has_versym)
+                    .map(|v| data.keep_bytes(v.versym_bytes())),
+                class: table.class(),
+                endian: table.endian(),
+                last_nul,
+            });
         }
         if bad_names > 0 {
             self.symbols_known = false;
@@ -686,7 +789,10 @@ mod tests {
     fn definitions_match_whole_names() {
         let syms = Symbols {
             strings: crate::input::SharedBytes::copy_of(b"\0foobar\0foo\0bar\0"),
-            defs: vec![def(1), def(8), def(4), def(12), def(1)],
+            table: std::sync::OnceLock::from(DefTable {
+                defs: vec![def(1), def(8), def(4), def(12), def(1)],
+                def_at: Box::default(),
+            }),
             ..Symbols::default()
         };
         let count = |n: &[u8]| syms.find(n, gnu_hash(n)).count();
@@ -695,6 +801,61 @@ mod tests {
         assert_eq!(count(b"bar"), 2, "\"bar\" is also the tail of \"foobar\"");
         assert_eq!(count(b"fo"), 0);
         assert_eq!(count(b"foobarx"), 0);
+    }
+
+    /// A program's definitions made at the first lookup are those made
+    /// when it is read, and lookups find the same ones: over every ELF
+    /// fixture and a few system libraries (GNU hash and not, 32-bit too).
+    #[test]
+    fn deferred_definitions_are_the_definitions() {
+        let mut files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/bin"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_file())
+                .collect();
+        files.extend(
+            [
+                "/lib/x86_64-linux-gnu/libc.so.6",
+                "/lib/x86_64-linux-gnu/libm.so.6",
+                "/bin/sh",
+            ]
+            .iter()
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.exists()),
+        );
+        let mut compared = 0;
+        for f in files {
+            let bytes = std::fs::read(&f).unwrap();
+            let (Ok(now), Ok(later)) = (
+                Object::read_as(&bytes[..], Defs::Now),
+                Object::read_as(&bytes[..], Defs::WhenAsked),
+            ) else {
+                continue;
+            };
+            assert!(
+                later.symbols.table.get().is_none(),
+                "{f:?}: made before asked"
+            );
+            let (a, b) = (&now.symbols, &later.symbols);
+            assert_eq!(a.refs.len(), b.refs.len(), "{f:?}");
+            assert_eq!(a.defs(), b.defs(), "{f:?}");
+            let key = |d: &Def| (d.sym, d.st_name, d.versym, d.glibc, d.musl);
+            let (ta, tb) = (a.table(), b.table());
+            assert!(ta.defs.iter().map(key).eq(tb.defs.iter().map(key)), "{f:?}");
+            assert_eq!(ta.def_at, tb.def_at, "{f:?}");
+            for d in &ta.defs {
+                let name = a.strings.get(d.st_name as usize..).unwrap_or_default();
+                let name = &name[..memchr::memchr(0, name).unwrap_or(0)];
+                let h = gnu_hash(name);
+                assert!(
+                    a.find(name, h).map(key).eq(b.find(name, h).map(key)),
+                    "{f:?}"
+                );
+            }
+            compared += 1;
+        }
+        assert!(compared >= 5, "only {compared} files compared");
     }
 
     /// As a map would keep them: the last value given for an index.
