@@ -269,6 +269,7 @@ impl Symbols {
     /// [`Symbols::find`] through the index of every definition's name.
     fn find_indexed<'s>(&'s self, name: &'s [u8], hash: u64) -> impl Iterator<Item = &'s Def> + 's {
         let ix = self.index.get_or_init(|| self.build());
+        let defs = &self.table().defs;
         let mask = ix.slots.len().saturating_sub(1);
         let mut at = (hash as usize) & mask;
         let mut from = ix.sorted.len();
@@ -289,7 +290,7 @@ impl Symbols {
             .unwrap_or_default()
             .iter()
             .take_while(move |&&(h, _)| h == hash)
-            .filter_map(move |&(_, k)| self.table().defs.get(k as usize))
+            .filter_map(move |&(_, k)| defs.get(k as usize))
             .filter(move |d| self.is_named(d.st_name, name))
     }
 
@@ -372,8 +373,6 @@ fn def_of(s: &elf::DynSym, versym: Option<u16>) -> Option<Def> {
         musl: has_value && base_type && !hidden,
     })
 }
-
-impl Symbols {}
 
 /// An ELF file, read for loading.
 #[derive(Debug, Default)]
