@@ -492,7 +492,18 @@ pub trait SymbolQuery: Sync + std::fmt::Debug {
     /// string that holds a pattern's literal part, or all of them when a
     /// pattern has none. Only these are then [`offer`](Self::offer)ed.
     fn candidates(&self, block: &[u8], out: &mut Vec<(usize, usize)>);
+
+    /// [`candidates`](Self::candidates) for only the patterns `open[i]`
+    /// says are still looked for: a pattern already found needs no more
+    /// names. `None` when it cannot narrow (then `candidates` is used).
+    fn narrowed(&self, open: &[bool]) -> Option<Narrowed<'_>> {
+        let _ = open;
+        None
+    }
 }
+
+/// A narrower [`SymbolQuery::candidates`].
+pub type Narrowed<'q> = Box<dyn Fn(&[u8], &mut Vec<(usize, usize)>) + Sync + 'q>;
 
 /// The answers to a [`SymbolQuery`] for one file.
 #[derive(Debug, Clone, Default)]

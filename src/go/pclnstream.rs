@@ -459,6 +459,18 @@ impl Candidates {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Adds the strings of a later part of the table.
+    pub fn append(&mut self, later: Candidates) {
+        let base = self.bytes.len();
+        self.items.extend(
+            later
+                .items
+                .iter()
+                .map(|&(at, start, len)| (at, start + base, len)),
+        );
+        self.bytes.extend_from_slice(&later.bytes);
+    }
 }
 
 /// Finds the function that a name-table offset names, reading a few
@@ -661,7 +673,32 @@ pub fn candidates<S: ReadAt + Sync + ?Sized>(
     pick: Pick<'_>,
 ) -> Result<Candidates, PclnError> {
     let never = Stop::default();
-    candidates_until(src, table, l, pick, &never, &|_, _| {})
+    candidates_until(src, table, l, pick, (0, u64::MAX), &never)
+}
+
+/// The rounds a name table is read in when what is looked for may shrink
+/// as it is found: `(from, to)` ranges of the table, in order, together
+/// the whole. The first is a sixteenth (at least [`PARALLEL_FROM`]); each
+/// next one twice the last, and the last one takes what is left when
+/// less than another round would be. A table below two parts is one round.
+pub fn rounds(l: &NameLayout) -> Vec<(u64, u64)> {
+    let names_len = l.names.1.saturating_sub(l.names.0);
+    let mut out = Vec::new();
+    let mut from = 0;
+    let mut size = (names_len / 16).max(PARALLEL_FROM);
+    while from < names_len {
+        let mut to = from.saturating_add(size);
+        if names_len.saturating_sub(to) < size.saturating_mul(2) {
+            to = names_len;
+        }
+        out.push((from, to));
+        from = to;
+        size = size.saturating_mul(2);
+    }
+    if out.is_empty() {
+        out.push((0, names_len));
+    }
+    out
 }
 
 /// Tells a stream over the name table that nothing more needs to be read.
@@ -679,20 +716,20 @@ impl Stop {
     }
 }
 
-/// [`candidates`], calling `seen(offset, string)` for each string picked as
-/// it is read (on the reading thread), and stopping once `stop` is set.
-/// A stopped stream has not read the rest of the table, so it checks what
-/// reading it would have: that the table lies inside the file and ends
-/// with a NUL ([`check_end`]); other damage cannot be met in name bytes.
+/// [`candidates`] for the strings that start in `range` of the name
+/// table, stopping once `stop` is set. A stopped stream has not read the
+/// rest of the table, so it checks what reading it would have: that the
+/// table lies inside the file and ends with a NUL ([`check_end`]); other
+/// damage cannot be met in name bytes.
 pub fn candidates_until<S: ReadAt + Sync + ?Sized>(
     src: &S,
     table: u64,
     l: &NameLayout,
     pick: Pick<'_>,
+    range: (u64, u64),
     stop: &Stop,
-    seen: &(dyn Fn(u64, &[u8]) + Sync),
 ) -> Result<Candidates, PclnError> {
-    let found = candidates_parts(src, table, l, pick, stop, seen)?;
+    let found = candidates_parts(src, table, l, pick, range, stop)?;
     if stop.is_set() {
         check_end(src, table, l)?;
     }
@@ -702,7 +739,7 @@ pub fn candidates_until<S: ReadAt + Sync + ?Sized>(
 /// The damage a full read of the name table would meet at its end: the
 /// table reaching past the file, or its last string without a NUL (the
 /// error names that string's start, as the stream would).
-fn check_end<S: ReadAt + ?Sized>(src: &S, table: u64, l: &NameLayout) -> Result<(), PclnError> {
+pub fn check_end<S: ReadAt + ?Sized>(src: &S, table: u64, l: &NameLayout) -> Result<(), PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
     if names_len == 0 {
         return Ok(());
@@ -740,40 +777,35 @@ fn candidates_parts<S: ReadAt + Sync + ?Sized>(
     table: u64,
     l: &NameLayout,
     pick: Pick<'_>,
+    (from, to): (u64, u64),
     stop: &Stop,
-    seen: &(dyn Fn(u64, &[u8]) + Sync),
 ) -> Result<Candidates, PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
+    let (from, to) = (from.min(names_len), to.min(names_len));
+    let len = to.saturating_sub(from);
     // Several parts per thread: a thread that finishes first (the other
     // was preempted, or had other work) takes the next part.
-    let parts = (names_len / PARALLEL_FROM)
+    let parts = (len / PARALLEL_FROM)
         .min((rayon::current_num_threads() as u64).saturating_mul(PARTS_PER_THREAD))
         .max(1);
     if parts == 1 {
-        return candidates_in(src, table, l, pick, (0, u64::MAX), stop, seen);
+        return candidates_in(src, table, l, pick, (from, to), stop);
     }
-    let per = names_len / parts;
+    let per = len / parts;
     let found: Vec<Result<Candidates, PclnError>> = (0..parts)
         .into_par_iter()
         .map(|i| {
-            let to = if i + 1 == parts {
-                u64::MAX
+            let end = if i + 1 == parts {
+                to
             } else {
-                per * (i + 1)
+                from + per * (i + 1)
             };
-            candidates_in(src, table, l, pick, (per * i, to), stop, seen)
+            candidates_in(src, table, l, pick, (from + per * i, end), stop)
         })
         .collect();
     let mut out = Candidates::default();
     for part in found {
-        let part = part?;
-        let base = out.bytes.len();
-        out.items.extend(
-            part.items
-                .iter()
-                .map(|&(at, start, len)| (at, start + base, len)),
-        );
-        out.bytes.extend_from_slice(&part.bytes);
+        out.append(part?);
     }
     Ok(out)
 }
@@ -786,7 +818,6 @@ fn candidates_in<S: ReadAt + ?Sized>(
     pick: Pick<'_>,
     range: (u64, u64),
     stop: &Stop,
-    seen: &(dyn Fn(u64, &[u8]) + Sync),
 ) -> Result<Candidates, PclnError> {
     let mut out = Candidates::default();
     let mut ranges = Vec::new();
@@ -803,11 +834,6 @@ fn candidates_in<S: ReadAt + ?Sized>(
             let here = at.saturating_add(s as u64);
             out.items.push((here, out.bytes.len(), bytes.len()));
             out.bytes.extend_from_slice(bytes);
-            let mut from = here;
-            for name in bytes.split(|&b| b == 0) {
-                seen(from, name);
-                from = from.saturating_add(name.len() as u64 + 1);
-            }
         }
         stop.is_set()
     })?;
@@ -1000,17 +1026,13 @@ mod tests {
         let t = table(Endianness::Little, &blob, &[0], &[0]);
         let l = layout(&t);
         let stop = Stop::default();
-        let seen = std::sync::Mutex::new(Vec::new());
-        let c = candidates_until(&&t[..], 0, &l, &every, &stop, &|at, name| {
-            seen.lock().unwrap().push((at, name.to_vec()));
-            if name == b"pkg.f000000010" {
-                stop.set();
-            }
-        })
-        .unwrap();
-        let seen = seen.into_inner().unwrap();
-        assert_eq!(seen.get(10), Some(&(150, b"pkg.f000000010".to_vec())));
-        assert_eq!(c.strings().count(), seen.len());
+        let stop_at_first = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+            every(block, out);
+            stop.set();
+        };
+        let c = candidates_until(&&t[..], 0, &l, &stop_at_first, (0, u64::MAX), &stop).unwrap();
+        let seen: Vec<_> = c.strings().collect();
+        assert_eq!(seen.get(10), Some(&(150, &b"pkg.f000000010"[..])));
         assert!(
             seen.len() < blob.len() / 16,
             "{} of {}",
@@ -1042,10 +1064,67 @@ mod tests {
             let whole = candidates(&&t[..], 0, &l, &every);
             let stop = Stop::default();
             stop.set();
-            let stopped = candidates_until(&&t[..], 0, &l, &every, &stop, &|_, _| {});
+            let stopped = candidates_until(&&t[..], 0, &l, &every, (0, u64::MAX), &stop);
             assert_eq!(stopped.unwrap_err(), want);
             assert!(whole.is_err());
         }
+    }
+
+    /// Rounds cover the table once, in order, each at least twice the last
+    /// but the last; the strings read round by round are the whole table's.
+    #[test]
+    fn rounds_make_the_whole_table() {
+        let l = |len: u64| NameLayout {
+            names: (100, 100 + len),
+            ..layout(&table(Endianness::Little, b"a\0", &[0], &[0]))
+        };
+        for len in [
+            0,
+            1,
+            PARALLEL_FROM,
+            3 * PARALLEL_FROM,
+            16 * PARALLEL_FROM + 7,
+            74_000_000,
+        ] {
+            let r = rounds(&l(len));
+            assert_eq!(r.first().map(|r| r.0), Some(0), "{len}");
+            assert_eq!(r.last().map(|r| r.1), Some(len), "{len}");
+            for w in r.windows(2) {
+                assert_eq!(w[0].1, w[1].0);
+                assert!(w[1].1 - w[1].0 >= 2 * (w[0].1 - w[0].0), "{len}: {r:?}");
+            }
+            assert!(r.len() <= 5, "{len}: {r:?}");
+        }
+        assert_eq!(rounds(&l(74_000_000)).len(), 4);
+
+        // A table of many parts, read round by round.
+        let mut blob = Vec::new();
+        let mut i = 0u32;
+        while blob.len() < 5 * PARALLEL_FROM as usize {
+            blob.extend_from_slice(format!("pkg{}.f{i}\0", i % 7).as_bytes());
+            i += 1;
+        }
+        let t = table(Endianness::Little, &blob, &[0], &[0]);
+        let l = layout(&t);
+        let pick = |block: &[u8], out: &mut Vec<(usize, usize)>| {
+            crate::pick::strings_holding_any(&[b"pkg3."], block, out)
+        };
+        let whole = candidates(&&t[..], 0, &l, &pick).unwrap();
+        let mut by_rounds = Candidates::default();
+        let never = Stop::default();
+        for r in rounds(&l) {
+            by_rounds.append(candidates_until(&&t[..], 0, &l, &pick, r, &never).unwrap());
+        }
+        let strings = |c: &Candidates| {
+            c.strings()
+                .map(|(a, s)| (a, s.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strings(&by_rounds), strings(&whole));
+        assert_eq!(
+            whole.strings().count(),
+            (0..i).filter(|j| j % 7 == 3).count()
+        );
     }
 
     /// Only the strings `pick` keeps are copied out.
@@ -1081,7 +1160,7 @@ mod tests {
             c.strings().map(|(at, s)| (at, s.to_vec())).collect()
         };
         let never = Stop::default();
-        let in_range = |range| candidates_in(&&t[..], 0, &l, &every, range, &never, &|_, _| {});
+        let in_range = |range| candidates_in(&&t[..], 0, &l, &every, range, &never);
         let whole = strings(&in_range((0, u64::MAX)).unwrap());
         assert_eq!(whole.len(), 10);
         let n = blob.len() as u64;

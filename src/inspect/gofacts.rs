@@ -241,7 +241,8 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
     /// Decides the patterns not yet found elsewhere from the picked names
     /// of the pclntab at `off`, reading as few function records as that
     /// takes. A pattern is found when one of its names is a function's
-    /// name: a few are looked up ([`pclnstream::FuncLookup`]), then records
+    /// name: one the stream found (`known`, per pattern), else a few are
+    /// looked up ([`pclnstream::FuncLookup`]), then records
     /// are read in order until every pattern has one. It is absent when no
     /// picked string, nor any tail of one, matches it: every function is
     /// named by a string of the table or a tail of one. `None` when that
@@ -251,6 +252,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         &self,
         query: &dyn SymbolQuery,
         found: &'c pclnstream::Candidates,
+        known: &[Option<u32>],
         hits: &[SymbolHit],
         layout: &pclntab::NameLayout,
         off: u64,
@@ -291,9 +293,13 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         let mut lookup = pclnstream::FuncLookup::new(src, off, layout, LOOKUP_WINDOWS);
         let mut functions: HashMap<u32, &[u8]> = HashMap::new();
         // Name offsets looked up: whether a function was found there.
-        let mut looked: HashMap<u32, bool> = HashMap::new();
+        let mut looked: HashMap<u32, bool> = known.iter().flatten().map(|&at| (at, true)).collect();
         let mut waiting: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, n) in names.iter().enumerate() {
+            if let Some(&(at, s)) = n.iter().find(|(at, _)| looked.get(at) == Some(&true)) {
+                functions.insert(at, s);
+                continue;
+            }
             let (mut yes, mut tries) = (0, 0);
             for &(at, s) in n {
                 if yes == CONFIRM || tries == TRIES {
@@ -471,7 +477,7 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         query: &dyn SymbolQuery,
         (mut hits, mut present): (Vec<SymbolHit>, Vec<SymbolTable>),
         stream: Option<(&pclntab::NameLayout, u64)>,
-        names: Option<Result<pclnstream::Candidates, pclntab::PclnError>>,
+        names: Option<Streamed>,
     ) -> SymbolSearch {
         // A read of the facts may have found the records out of order or
         // damaged since the stream started: then its result is not used.
@@ -483,15 +489,15 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         // cannot change a verdict; damage met in its name table is still
         // reported.
         if self.pcln_region.is_some() && hits.iter().all(|h| h.count > 0) {
-            if let Some(Err(e)) = &names {
+            if let Some(Streamed { names: Err(e), .. }) = &names {
                 self.pcln_error(e);
             }
             return SymbolSearch { hits, present };
         }
         if self.pcln_region.is_some() {
             match (stream, names) {
-                (Some((layout, off)), Some(found)) => {
-                    self.search_pcln_names(query, &mut hits, layout, off, found);
+                (Some((layout, off)), Some(streamed)) => {
+                    self.search_pcln_names(query, &mut hits, layout, off, streamed);
                 }
                 _ => {
                     let pick =
@@ -568,15 +574,15 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         hits: &mut [SymbolHit],
         layout: &pclntab::NameLayout,
         off: u64,
-        found: Result<pclnstream::Candidates, pclntab::PclnError>,
+        streamed: Streamed,
     ) {
-        let found = match found {
+        let found = match streamed.names {
             Ok(found) => found,
             Err(e) => return self.pcln_error(&e),
         };
         let data = self.view.data();
         let src = data.positional();
-        if let Some(d) = self.decide(query, &found, hits, layout, off) {
+        if let Some(d) = self.decide(query, &found, &streamed.functions, hits, layout, off) {
             for name in d.functions {
                 query.offer(&SymbolRef::pclntab_function(name), hits);
             }
@@ -613,58 +619,30 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
 /// Windows of function records read in all by the lookups of one file
 /// (two reads each) before the records are read in order instead.
 const LOOKUP_WINDOWS: u32 = 256;
-/// Lookups made while the name table streams (see [`EarlyStop`]), in all
-/// and per name: a name that is only an inlined callee costs this much.
+/// Lookups made while the name table streams (see [`stream_names`]), in
+/// all and per name: a name that is only an inlined callee costs this much.
 const EARLY_LOOKUPS: u32 = 64;
 const EARLY_WINDOWS: u32 = 8;
+/// Names of one pattern looked up after each round of the stream.
+const ROUND_TRIES: usize = 4;
 
-/// Stops the name table's stream once every pattern is found: a pattern
-/// is found when a name it matches is a function's name, which a lookup
-/// of a few records confirms as the name goes by, or when a symbol table
-/// matched it. Patterns are only ever found here, never decided absent,
-/// so a stopped stream changes no verdict; matching names past the stop
-/// are not counted.
-///
-/// No lookup can stop the stream while some pattern not found has had no
-/// matching name yet (an absent forbidden pattern never has one, and the
-/// whole table is then read in any case): until every pattern has, names
-/// wait in [`Waiting`] instead of being looked up.
+/// Which patterns are found, shared by the stream of the name table and
+/// the thread that reads the symbol tables; stops the stream once every
+/// pattern is found. Patterns are only ever found here, never decided
+/// absent, so a stopped stream changes no verdict.
 struct EarlyStop {
     found: Vec<std::sync::atomic::AtomicBool>,
     left: std::sync::atomic::AtomicUsize,
-    lookups: std::sync::atomic::AtomicU32,
     stop: pclnstream::Stop,
-    /// Every pattern has been found or has had a matching name.
-    ready: std::sync::atomic::AtomicBool,
-    waiting: std::sync::Mutex<Waiting>,
 }
-
-/// Names seen before [`EarlyStop`] is ready, to be looked up once it is.
-#[derive(Default)]
-struct Waiting {
-    /// Per pattern: matching names seen (up to [`WAITING_NAMES`]).
-    names_seen: Vec<u8>,
-    /// Each waiting name's offset and the patterns it matches.
-    names: Vec<(u32, Vec<usize>)>,
-}
-
-/// Names kept per pattern while lookups wait: as many as one name's early
-/// lookups may try ahead of the stream.
-const WAITING_NAMES: u8 = 4;
 
 impl EarlyStop {
     fn new(patterns: usize) -> Self {
-        use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
         EarlyStop {
             found: (0..patterns).map(|_| AtomicBool::new(false)).collect(),
             left: AtomicUsize::new(patterns),
-            lookups: AtomicU32::new(EARLY_LOOKUPS),
             stop: pclnstream::Stop::default(),
-            ready: AtomicBool::new(false),
-            waiting: std::sync::Mutex::new(Waiting {
-                names_seen: vec![0; patterns],
-                names: Vec::new(),
-            }),
         }
     }
 
@@ -687,87 +665,129 @@ impl EarlyStop {
             }
         }
     }
+}
 
-    /// A picked string of the name table at `at`: looks it up as a
-    /// function for each pattern it matches that is not found yet.
-    fn seen(
-        &self,
-        query: &dyn SymbolQuery,
-        src: &(dyn crate::go::ReadAt + Sync + '_),
-        layout: &pclntab::NameLayout,
-        off: u64,
-        at: u64,
-        name: &[u8],
-    ) {
-        use std::sync::atomic::Ordering;
-        let mut ids = Vec::new();
-        query.matching(&SymbolRef::pclntab_function(name), &mut ids);
-        let Ok(at) = u32::try_from(at) else { return };
-        if self.ready.load(Ordering::Acquire) {
-            return self.look_up(src, layout, off, at, ids);
-        }
-        let ready = {
-            let Ok(mut w) = self.waiting.lock() else {
-                return;
-            };
-            // Made ready (under this lock) since the test above.
-            if self.ready.load(Ordering::Acquire) {
-                drop(w);
-                return self.look_up(src, layout, off, at, ids);
+/// The name table as streamed for a query, and per pattern the name
+/// offset of a function the stream found for it.
+struct Streamed {
+    names: Result<pclnstream::Candidates, pclntab::PclnError>,
+    functions: Vec<Option<u32>>,
+}
+
+/// Streams the name table of the pclntab at `off` through `query`, in the
+/// rounds of [`pclnstream::rounds`] (a sixteenth first, then growing).
+/// After each round, a few names it picked for each pattern not found yet
+/// are looked up as functions; a pattern found leaves the search, so later
+/// rounds look only for the rest. Typically that is the forbidden patterns
+/// that match nothing, whose literals alone are then searched for: on a
+/// 74 MB table, one literal's search took a third of the time of the eight
+/// literals of the ten `make bench` rules. Once every
+/// pattern is found, here or in a symbol table (`early`), the rest of the
+/// table is not read. Rounds end at fixed places and lookups go in table
+/// order, so which names are counted does not depend on threads' timing,
+/// except when a symbol table's match stops the stream.
+fn stream_names(
+    query: &dyn SymbolQuery,
+    src: &(dyn crate::go::ReadAt + Sync + '_),
+    layout: &pclntab::NameLayout,
+    off: u64,
+    early: &EarlyStop,
+) -> Streamed {
+    let mut functions: Vec<Option<u32>> = vec![None; query.len()];
+    let mut all = pclnstream::Candidates::default();
+    let mut narrow: Option<crate::facts::Narrowed<'_>> = None;
+    let mut lookups = EARLY_LOOKUPS;
+    // Name offsets looked up already.
+    let mut looked = std::collections::HashSet::new();
+    let mut ids = Vec::new();
+    for range in pclnstream::rounds(layout) {
+        let pick = |block: &[u8], out: &mut Vec<(usize, usize)>| match &narrow {
+            Some(narrow) => narrow(block, out),
+            None => query.candidates(block, out),
+        };
+        let round = pclnstream::candidates_until(src, off, layout, &pick, range, &early.stop);
+        let round = match round {
+            Ok(round) => round,
+            Err(e) => {
+                return Streamed {
+                    names: Err(e),
+                    functions,
+                };
             }
-            let mut keep = false;
-            for &i in &ids {
-                if let Some(n) = w.names_seen.get_mut(i)
-                    && *n < WAITING_NAMES
-                {
-                    *n += 1;
-                    keep = true;
+        };
+        let stopped = early.stop.is_set();
+        let mut found_here = false;
+        if !stopped {
+            // The round's strings that open patterns match, and which.
+            let mut matched: Vec<(u64, std::ops::Range<usize>)> = Vec::new();
+            let mut flat = Vec::new();
+            for (at, name) in round.strings() {
+                ids.clear();
+                query.matching(&SymbolRef::pclntab_function(name), &mut ids);
+                ids.retain(|&i| functions.get(i) == Some(&None));
+                if !ids.is_empty() {
+                    let from = flat.len();
+                    flat.extend_from_slice(&ids);
+                    matched.push((at, from..flat.len()));
                 }
             }
-            if keep {
-                w.names.push((at, ids));
+            // Per pattern, names spread over the round: names only inlined
+            // come in runs (a package's small helpers), and a run would
+            // take every try.
+            for i in 0..functions.len() {
+                let mine: Vec<&(u64, std::ops::Range<usize>)> = matched
+                    .iter()
+                    .filter(|(_, r)| flat.get(r.clone()).is_some_and(|ids| ids.contains(&i)))
+                    .collect();
+                let tries = mine.len().min(ROUND_TRIES);
+                for t in 0..tries {
+                    if functions.get(i) != Some(&None) || lookups == 0 {
+                        break;
+                    }
+                    let Some(&(at, r)) = mine.get(t * mine.len() / tries) else {
+                        break;
+                    };
+                    let Ok(at) = u32::try_from(*at) else { break };
+                    if !looked.insert(at) {
+                        continue;
+                    }
+                    lookups -= 1;
+                    let hit = pclnstream::FuncLookup::new(src, off, layout, EARLY_WINDOWS)
+                        .names_function(at);
+                    if hit {
+                        for &j in flat.get(r.clone()).unwrap_or_default() {
+                            if let Some(f) = functions.get_mut(j) {
+                                *f = Some(at);
+                            }
+                            early.found(j);
+                        }
+                        found_here = true;
+                    }
+                }
             }
-            let all = w.names_seen.iter().enumerate().all(|(i, &n)| {
-                n > 0 || self.found.get(i).is_none_or(|f| f.load(Ordering::Acquire))
-            });
-            // The first to see the table ready looks up what waited.
-            (all && !self.ready.swap(true, Ordering::AcqRel)).then(|| std::mem::take(&mut w.names))
-        };
-        for (at, ids) in ready.into_iter().flatten() {
-            self.look_up(src, layout, off, at, ids);
+        }
+        all.append(round);
+        if early.stop.is_set() {
+            // Stopped by these lookups, past the end check of the round.
+            if !stopped && let Err(e) = pclnstream::check_end(src, off, layout) {
+                return Streamed {
+                    names: Err(e),
+                    functions,
+                };
+            }
+            break;
+        }
+        if found_here {
+            let open: Vec<bool> = functions.iter().map(Option::is_none).collect();
+            narrow = query.narrowed(&open);
         }
     }
-
-    /// Looks up the function named at `at` for the patterns `ids` (those
-    /// it matches) that are not found yet.
-    fn look_up(
-        &self,
-        src: &(dyn crate::go::ReadAt + Sync + '_),
-        layout: &pclntab::NameLayout,
-        off: u64,
-        at: u32,
-        ids: Vec<usize>,
-    ) {
-        use std::sync::atomic::Ordering;
-        let mut known = None;
-        for i in ids {
-            if self.found.get(i).is_none_or(|f| f.load(Ordering::Acquire)) {
-                continue;
-            }
-            let is_function = *known.get_or_insert_with(|| {
-                self.lookups
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                    .is_ok()
-                    && pclnstream::FuncLookup::new(src, off, layout, EARLY_WINDOWS)
-                        .names_function(at)
-            });
-            if !is_function {
-                return;
-            }
-            self.found(i);
-        }
+    Streamed {
+        names: Ok(all),
+        functions,
     }
 }
+
 /// Functions looked up per pattern: one decides it (the rest are counted
 /// as matching names); and how many lookups may fail (names only inlined)
 /// before the records are read in order.
@@ -847,22 +867,7 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
             let src = data.positional();
             let names = &mut names;
             let early = &early;
-            // A function found as the name table streams by decides its
-            // patterns; once every pattern is decided, the rest of the
-            // table is not read.
-            s.spawn(move |_| {
-                let pick =
-                    |block: &[u8], out: &mut Vec<(usize, usize)>| query.candidates(block, out);
-                let seen = |at: u64, name: &[u8]| early.seen(query, src, layout, off, at, name);
-                *names = Some(pclnstream::candidates_until(
-                    src,
-                    off,
-                    layout,
-                    &pick,
-                    &early.stop,
-                    &seen,
-                ));
-            });
+            s.spawn(move |_| *names = Some(stream_names(query, src, layout, off, early)));
         }
         go_facts(&ctx, notes, r);
         query.map(|q| {
@@ -1437,57 +1442,102 @@ mod tests {
         crate::policy::SymbolMatcher::new(p).unwrap()
     }
 
-    /// Lookups wait until every pattern has had a matching name: with an
-    /// absent one, none is made (the whole table is read anyway); once
-    /// the last pattern has one, those that waited are made and can stop
-    /// the stream.
+    /// The stream looks up the names each round picked: a pattern found
+    /// leaves the search, and once every pattern is found (here or in a
+    /// symbol table) the stream stops.
     #[test]
-    fn early_lookups_wait_for_every_pattern() {
-        use std::sync::atomic::Ordering;
+    fn the_stream_finds_functions_and_stops() {
         let table = pclntab(&["main.main", "runtime.x", "main.y"]);
         let layout = pclntab::name_layout(&table, table.len() as u64)
             .unwrap()
             .unwrap();
         let src: &[u8] = &table;
-        let names = |names: &[&str]| {
-            let mut at = 0u64;
-            names
-                .iter()
-                .map(|n| {
-                    let here = at;
-                    at += n.len() as u64 + 1;
-                    (here, n.as_bytes().to_vec())
-                })
-                .collect::<Vec<_>>()
+        let stream = |patterns: &[&str], elsewhere: &[usize]| {
+            let q = matcher(patterns);
+            let early = EarlyStop::new(patterns.len());
+            elsewhere.iter().for_each(|&i| early.found(i));
+            let s = stream_names(&q, &src, &layout, 0, &early);
+            let names: Vec<String> = s
+                .names
+                .unwrap()
+                .strings()
+                .map(|(_, n)| String::from_utf8(n.to_vec()).unwrap())
+                .collect();
+            (s.functions, names, early.stop.is_set())
         };
-        let seen = names(&["main.main", "runtime.x", "main.y"]);
+        let (functions, names, stopped) = stream(&["main.*", "_cgo_*"], &[]);
+        assert_eq!(functions, [Some(0), None]);
+        assert_eq!(names, ["main.main", "main.y"]);
+        assert!(!stopped);
 
-        let q = matcher(&["main.*", "_cgo_*"]);
-        let early = EarlyStop::new(2);
-        for (at, n) in &seen {
-            early.seen(&q, &src, &layout, 0, *at, n);
-        }
-        assert_eq!(early.lookups.load(Ordering::Acquire), EARLY_LOOKUPS);
-        assert!(!early.found[0].load(Ordering::Acquire));
-        assert!(!early.stop.is_set());
-
-        let q = matcher(&["main.*", "runtime.*"]);
-        let early = EarlyStop::new(2);
-        let (at, n) = &seen[0];
-        early.seen(&q, &src, &layout, 0, *at, n);
-        assert_eq!(early.lookups.load(Ordering::Acquire), EARLY_LOOKUPS);
-        let (at, n) = &seen[1];
-        early.seen(&q, &src, &layout, 0, *at, n);
-        assert!(early.found.iter().all(|f| f.load(Ordering::Acquire)));
-        assert!(early.stop.is_set());
+        let (functions, _, stopped) = stream(&["main.*", "runtime.*"], &[]);
+        assert_eq!(functions, [Some(0), Some(10)]);
+        assert!(stopped);
 
         // A pattern found in a symbol table needs no name.
-        let q = matcher(&["main.*", "_cgo_*"]);
-        let early = EarlyStop::new(2);
-        early.found(1);
-        let (at, n) = &seen[0];
-        early.seen(&q, &src, &layout, 0, *at, n);
-        assert!(early.stop.is_set());
+        let (functions, _, stopped) = stream(&["main.*", "_cgo_*"], &[1]);
+        assert_eq!(functions, [Some(0), None]);
+        assert!(stopped);
+    }
+
+    /// In a table of several rounds, a pattern found in the first is not
+    /// searched for in the others, so its names there are not picked;
+    /// a pattern still looked for is searched in every round. The same
+    /// table streamed again picks the same names.
+    #[test]
+    fn found_patterns_leave_the_search() {
+        let names: Vec<String> = (0..400_000)
+            .map(|i| match i % 1000 {
+                7 => format!("pkg.found{i}"),
+                _ => format!("pkg.f{i}"),
+            })
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let table = pclntab(&refs);
+        let layout = pclntab::name_layout(&table, table.len() as u64)
+            .unwrap()
+            .unwrap();
+        let rounds = pclnstream::rounds(&layout);
+        assert!(rounds.len() > 1, "{rounds:?}");
+        let src: &[u8] = &table;
+        let q = matcher(&["*found*", "*f399999"]);
+        let stream = || {
+            let early = EarlyStop::new(2);
+            let s = stream_names(&q, &src, &layout, 0, &early);
+            // Both found, the second in the last round.
+            assert!(early.stop.is_set());
+            let names: Vec<(u64, Vec<u8>)> = s
+                .names
+                .unwrap()
+                .strings()
+                .map(|(at, n)| (at, n.to_vec()))
+                .collect();
+            (s.functions, names)
+        };
+        let (functions, picked) = stream();
+        assert_eq!(functions[0], Some(u32::try_from(picked[0].0).unwrap()));
+        assert_eq!(
+            functions[1],
+            Some(u32::try_from(picked.last().unwrap().0).unwrap())
+        );
+        let first_round = rounds[0].1;
+        let found = |n: &[u8]| memchr::memmem::find(n, b"found").is_some();
+        // Every `found` name of the first round, none after it.
+        let found_names: Vec<u64> = picked
+            .iter()
+            .filter(|(_, n)| found(n))
+            .map(|(a, _)| *a)
+            .collect();
+        assert!(found_names.len() > 1);
+        assert!(found_names.iter().all(|&a| a < first_round));
+        // The last name, in the last round.
+        let others: Vec<&[u8]> = picked
+            .iter()
+            .filter(|(_, n)| !found(n))
+            .map(|(_, n)| &n[..])
+            .collect();
+        assert_eq!(others, [b"pkg.f399999"]);
+        assert_eq!(stream(), (functions, picked));
     }
 
     #[test]

@@ -22,7 +22,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::{Outcome, escape_bytes};
-use crate::facts::{SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef, SymbolTable};
+use crate::facts::{
+    Narrowed, SymbolBinding, SymbolHit, SymbolKind, SymbolQuery, SymbolRef, SymbolTable,
+};
 use crate::pick;
 
 /// Tables searched by a pattern without `table`.
@@ -273,6 +275,9 @@ pub struct SymbolMatcher {
     literals: pick::Literals,
     /// Some glob has no literal part (`*`, `?*`): every name is a candidate.
     every_name: bool,
+    /// Per pattern: its literal (`None`: it has none), for
+    /// [`SymbolQuery::narrowed`].
+    pattern_literals: Vec<Option<Vec<u8>>>,
     /// Per pattern: how it matches a name on its own (for tails).
     alone: Vec<Alone>,
     /// Globs simple enough to match without the glob set, by pattern index.
@@ -392,6 +397,7 @@ impl SymbolMatcher {
         let mut glob_ids = Vec::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut every_name = false;
+        let mut pattern_literals = Vec::new();
         let mut alone = Vec::new();
         let mut simple = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
@@ -399,13 +405,16 @@ impl SymbolMatcher {
                 NameMatch::Exact(n) => {
                     exact.entry(n.clone()).or_default().push(i);
                     literals.push(n.clone());
+                    pattern_literals.push(Some(n.clone()));
                     alone.push(Alone::Exact(n.clone()));
                 }
                 NameMatch::Glob(g) => {
-                    match glob_literal(g) {
-                        Some(l) => literals.push(l),
+                    let literal = glob_literal(g);
+                    match &literal {
+                        Some(l) => literals.push(l.clone()),
                         None => every_name = true,
                     }
+                    pattern_literals.push(literal);
                     if let Some(shape) = Shape::of(g) {
                         simple.push((i, shape.clone()));
                         alone.push(Alone::Simple(shape));
@@ -432,6 +441,7 @@ impl SymbolMatcher {
             glob_ids,
             literals,
             every_name,
+            pattern_literals,
             alone,
             simple,
         })
@@ -535,6 +545,32 @@ impl SymbolQuery for SymbolMatcher {
         } else {
             pick::strings_holding(&self.literals, block, out);
         }
+    }
+
+    fn narrowed(&self, open: &[bool]) -> Option<Narrowed<'_>> {
+        let mut literals = Vec::new();
+        for (l, _) in self
+            .pattern_literals
+            .iter()
+            .zip(open)
+            .filter(|&(_, &open)| open)
+        {
+            match l {
+                Some(l) => literals.push(l.as_slice()),
+                None => return Some(Box::new(pick::every_string)),
+            }
+        }
+        if literals.is_empty() {
+            return Some(Box::new(|_: &[u8], _: &mut Vec<(usize, usize)>| {}));
+        }
+        literals.sort_unstable();
+        literals.dedup();
+        let lits = pick::searcher(&literals).ok()?;
+        Some(Box::new(
+            move |block: &[u8], out: &mut Vec<(usize, usize)>| {
+                pick::strings_holding(&lits, block, out)
+            },
+        ))
     }
 }
 
