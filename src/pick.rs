@@ -192,10 +192,7 @@ fn strings_holding_each(
             .and_then(|rest| f.find(rest))
             .map(|i| pos + i)
     };
-    let mut next = [None; EACH_UP_TO];
-    for (n, f) in next.iter_mut().zip(finders) {
-        *n = find(f, 0);
-    }
+    let mut next: Vec<Option<usize>> = finders.iter().map(|f| find(f, 0)).collect();
     while let Some(at) = next.iter().flatten().copied().min() {
         let start = memchr::memrchr(0, block.get(..at).unwrap_or_default()).map_or(0, |i| i + 1);
         let end =
