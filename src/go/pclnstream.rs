@@ -658,7 +658,12 @@ impl<'s, S: ReadAt + ?Sized> FuncLookup<'s, S> {
 
 /// Name tables at least this large are read in parts at the same time:
 /// copying tens of MiB out of the page cache is most of a search's time.
+/// Also the least first round of [`rounds`].
 const PARALLEL_FROM: u64 = 1 << 20;
+
+/// The least part of a range read in parts: a first round of 1 MiB is
+/// then read on every core, not one.
+const PART_MIN: u64 = 256 << 10;
 
 /// Parts per thread of a large name table.
 const PARTS_PER_THREAD: u64 = 4;
@@ -785,9 +790,13 @@ fn candidates_parts<S: ReadAt + Sync + ?Sized>(
     let len = to.saturating_sub(from);
     // Several parts per thread: a thread that finishes first (the other
     // was preempted, or had other work) takes the next part.
-    let parts = (len / PARALLEL_FROM)
-        .min((rayon::current_num_threads() as u64).saturating_mul(PARTS_PER_THREAD))
-        .max(1);
+    let parts = if len < PARALLEL_FROM {
+        1
+    } else {
+        (len / PART_MIN)
+            .min((rayon::current_num_threads() as u64).saturating_mul(PARTS_PER_THREAD))
+            .max(1)
+    };
     if parts == 1 {
         return candidates_in(src, table, l, pick, (from, to), stop);
     }
