@@ -717,52 +717,61 @@ fn stream_names(
         };
         let stopped = early.stop.is_set();
         let mut found_here = false;
-        if !stopped {
-            // The round's strings that open patterns match, and which.
-            let mut matched: Vec<(u64, std::ops::Range<usize>)> = Vec::new();
-            let mut flat = Vec::new();
+        if !stopped && lookups > 0 && functions.iter().any(Option::is_none) {
+            // How many of the round's strings each open pattern matches,
+            // then which to try: up to `ROUND_TRIES` per pattern, spread
+            // over them (names only inlined come in runs, a package's small
+            // helpers, and a run would take every try). Two passes, so
+            // that memory stays per pattern however many strings match.
+            let mut counts = vec![0usize; functions.len()];
+            for (_, name) in round.strings() {
+                ids.clear();
+                query.matching(&SymbolRef::pclntab_function(name), &mut ids);
+                for &i in ids.iter().filter(|&&i| functions.get(i) == Some(&None)) {
+                    if let Some(c) = counts.get_mut(i) {
+                        *c += 1;
+                    }
+                }
+            }
+            let mut seen = vec![0usize; functions.len()];
+            let mut chosen: Vec<(usize, usize, u64, &[u8])> = Vec::new();
             for (at, name) in round.strings() {
                 ids.clear();
                 query.matching(&SymbolRef::pclntab_function(name), &mut ids);
-                ids.retain(|&i| functions.get(i) == Some(&None));
-                if !ids.is_empty() {
-                    let from = flat.len();
-                    flat.extend_from_slice(&ids);
-                    matched.push((at, from..flat.len()));
+                for &i in ids.iter().filter(|&&i| functions.get(i) == Some(&None)) {
+                    let (Some(&count), Some(k)) = (counts.get(i), seen.get_mut(i)) else {
+                        continue;
+                    };
+                    let tries = count.min(ROUND_TRIES);
+                    if (0..tries).any(|t| t * count / tries == *k) {
+                        chosen.push((i, *k, at, name));
+                    }
+                    *k += 1;
                 }
             }
-            // Per pattern, names spread over the round: names only inlined
-            // come in runs (a package's small helpers), and a run would
-            // take every try.
-            for i in 0..functions.len() {
-                let mine: Vec<&(u64, std::ops::Range<usize>)> = matched
-                    .iter()
-                    .filter(|(_, r)| flat.get(r.clone()).is_some_and(|ids| ids.contains(&i)))
-                    .collect();
-                let tries = mine.len().min(ROUND_TRIES);
-                for t in 0..tries {
-                    if functions.get(i) != Some(&None) || lookups == 0 {
-                        break;
-                    }
-                    let Some(&(at, r)) = mine.get(t * mine.len() / tries) else {
-                        break;
-                    };
-                    let Ok(at) = u32::try_from(*at) else { break };
-                    if !looked.insert(at) {
-                        continue;
-                    }
-                    lookups -= 1;
-                    let hit = pclnstream::FuncLookup::new(src, off, layout, EARLY_WINDOWS)
-                        .names_function(at);
-                    if hit {
-                        for &j in flat.get(r.clone()).unwrap_or_default() {
-                            if let Some(f) = functions.get_mut(j) {
-                                *f = Some(at);
-                            }
+            chosen.sort_unstable_by_key(|&(i, k, _, _)| (i, k));
+            for (i, _, at, name) in chosen {
+                if functions.get(i) != Some(&None) {
+                    continue;
+                }
+                if lookups == 0 {
+                    break;
+                }
+                let Ok(at) = u32::try_from(at) else { continue };
+                if !looked.insert(at) {
+                    continue;
+                }
+                lookups -= 1;
+                if pclnstream::FuncLookup::new(src, off, layout, EARLY_WINDOWS).names_function(at) {
+                    ids.clear();
+                    query.matching(&SymbolRef::pclntab_function(name), &mut ids);
+                    for &j in &ids {
+                        if let Some(f @ None) = functions.get_mut(j) {
+                            *f = Some(at);
                             early.found(j);
                         }
-                        found_here = true;
                     }
+                    found_here = true;
                 }
             }
         }
