@@ -684,8 +684,9 @@ pub fn candidates<S: ReadAt + Sync + ?Sized>(
 /// The rounds a name table is read in when what is looked for may shrink
 /// as it is found: `(from, to)` ranges of the table, in order, together
 /// the whole. The first is a sixteenth (at least [`PARALLEL_FROM`]); each
-/// next one twice the last, and the last one takes what is left when
-/// less than another round would be. A table below two parts is one round.
+/// next one twice the last, and a round takes the rest of the table when
+/// less than two more of its size would be left: a table under 3 MiB is
+/// one round.
 pub fn rounds(l: &NameLayout) -> Vec<(u64, u64)> {
     let names_len = l.names.1.saturating_sub(l.names.0);
     let mut out = Vec::new();
