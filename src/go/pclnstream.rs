@@ -682,27 +682,32 @@ pub fn candidates<S: ReadAt + Sync + ?Sized>(
 }
 
 /// The rounds a name table is read in when what is looked for may shrink
-/// as it is found: `(from, to)` ranges of the table, in order, together
-/// the whole. The first is a sixteenth (at least [`PARALLEL_FROM`]); each
-/// next one twice the last, and a round takes the rest of the table when
-/// less than two more of its size would be left: a table under 3 MiB is
-/// one round.
+/// as it is found: `(from, to)` ranges of the table, in the order they are
+/// read, together the whole table once. The first is the table's first
+/// sixteenth (at least [`PARALLEL_FROM`]) and the second its last as much:
+/// Go's linker lays functions out package by package, the runtime first
+/// and `main` last, so rules that name the runtime or `main.main` are
+/// decided there. Then the middle, in order, each round twice the last and
+/// taking the rest when less than two more of its size would be left. A
+/// table under 3 MiB is one round.
 pub fn rounds(l: &NameLayout) -> Vec<(u64, u64)> {
     let names_len = l.names.1.saturating_sub(l.names.0);
-    let mut out = Vec::new();
-    let mut from = 0;
-    let mut size = (names_len / 16).max(PARALLEL_FROM);
-    while from < names_len {
-        let mut to = from.saturating_add(size);
-        if names_len.saturating_sub(to) < size.saturating_mul(2) {
-            to = names_len;
+    let size = (names_len / 16).max(PARALLEL_FROM);
+    if names_len < size.saturating_mul(3) {
+        return vec![(0, names_len)];
+    }
+    let last = names_len - size;
+    let mut out = vec![(0, size), (last, names_len)];
+    let mut from = size;
+    let mut size = size.saturating_mul(2);
+    while from < last {
+        let mut to = from.saturating_add(size).min(last);
+        if last.saturating_sub(to) < size.saturating_mul(2) {
+            to = last;
         }
         out.push((from, to));
         from = to;
         size = size.saturating_mul(2);
-    }
-    if out.is_empty() {
-        out.push((0, names_len));
     }
     out
 }
@@ -1097,15 +1102,29 @@ mod tests {
             74_000_000,
         ] {
             let r = rounds(&l(len));
-            assert_eq!(r.first().map(|r| r.0), Some(0), "{len}");
-            assert_eq!(r.last().map(|r| r.1), Some(len), "{len}");
-            for w in r.windows(2) {
-                assert_eq!(w[0].1, w[1].0);
-                assert!(w[1].1 - w[1].0 >= 2 * (w[0].1 - w[0].0), "{len}: {r:?}");
+            // Every byte once: sorted, the ranges tile the table.
+            let mut sorted = r.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted.first().map(|r| r.0), Some(0), "{len}");
+            assert_eq!(sorted.last().map(|r| r.1), Some(len), "{len}");
+            assert!(sorted.windows(2).all(|w| w[0].1 == w[1].0), "{len}: {r:?}");
+            assert!(r.iter().all(|r| r.0 < r.1 || len == 0), "{len}: {r:?}");
+            if r.len() > 1 {
+                // The head, then the tail as large, then the middle in order.
+                assert_eq!(r[0].0, 0);
+                assert_eq!((r[1].1, r[1].1 - r[1].0), (len, r[0].1), "{len}: {r:?}");
+                for w in r[2..].windows(2) {
+                    assert_eq!(w[0].1, w[1].0);
+                    assert!(w[1].1 - w[1].0 >= 2 * (w[0].1 - w[0].0), "{len}: {r:?}");
+                }
             }
-            assert!(r.len() <= 5, "{len}: {r:?}");
+            assert!(r.len() <= 6, "{len}: {r:?}");
         }
-        assert_eq!(rounds(&l(74_000_000)).len(), 4);
+        assert_eq!(
+            rounds(&l(3 * PARALLEL_FROM - 1)),
+            [(0, 3 * PARALLEL_FROM - 1)]
+        );
+        assert_eq!(rounds(&l(74_000_000)).len(), 5);
 
         // A table of many parts, read round by round.
         let mut blob = Vec::new();
@@ -1120,11 +1139,19 @@ mod tests {
             crate::pick::strings_holding_any(&[b"pkg3."], block, out)
         };
         let whole = candidates(&&t[..], 0, &l, &pick).unwrap();
-        let mut by_rounds = Candidates::default();
         let never = Stop::default();
-        for r in rounds(&l) {
-            by_rounds.append(candidates_until(&&t[..], 0, &l, &pick, r, &never).unwrap());
-        }
+        let mut parts: Vec<_> = rounds(&l)
+            .into_iter()
+            .map(|r| {
+                (
+                    r,
+                    candidates_until(&&t[..], 0, &l, &pick, r, &never).unwrap(),
+                )
+            })
+            .collect();
+        parts.sort_unstable_by_key(|(r, _)| *r);
+        let mut by_rounds = Candidates::default();
+        parts.into_iter().for_each(|(_, c)| by_rounds.append(c));
         let strings = |c: &Candidates| {
             c.strings()
                 .map(|(a, s)| (a, s.to_vec()))

@@ -675,7 +675,8 @@ struct Streamed {
 }
 
 /// Streams the name table of the pclntab at `off` through `query`, in the
-/// rounds of [`pclnstream::rounds`] (a sixteenth first, then growing).
+/// rounds of [`pclnstream::rounds`] (the first sixteenth, the last, then
+/// the middle in growing rounds).
 /// After each round, a few names it picked for each pattern not found yet
 /// are looked up as functions; a pattern found leaves the search, so later
 /// rounds look only for the rest. Typically that is the forbidden patterns
@@ -683,7 +684,7 @@ struct Streamed {
 /// 74 MB table, one literal's search took a third of the time of the eight
 /// literals of the ten `make bench` rules. Once every
 /// pattern is found, here or in a symbol table (`early`), the rest of the
-/// table is not read. Rounds end at fixed places and lookups go in table
+/// table is not read. Rounds end at fixed places and lookups go in a fixed
 /// order, so which names are counted does not depend on threads' timing,
 /// except when a symbol table's match stops the stream.
 fn stream_names(
@@ -694,7 +695,9 @@ fn stream_names(
     early: &EarlyStop,
 ) -> Streamed {
     let mut functions: Vec<Option<u32>> = vec![None; query.len()];
-    let mut all = pclnstream::Candidates::default();
+    // Each round's strings by where the round starts: the rounds are not
+    // read in table order, and the strings are given back in it.
+    let mut read: Vec<(u64, pclnstream::Candidates)> = Vec::new();
     let mut narrow: Option<crate::facts::Narrowed<'_>> = None;
     let mut lookups = EARLY_LOOKUPS;
     // Name offsets looked up already.
@@ -775,7 +778,7 @@ fn stream_names(
                 }
             }
         }
-        all.append(round);
+        read.push((range.0, round));
         if early.stop.is_set() {
             // Stopped by these lookups, past the end check of the round.
             if !stopped && let Err(e) = pclnstream::check_end(src, off, layout) {
@@ -791,6 +794,9 @@ fn stream_names(
             narrow = query.narrowed(&open);
         }
     }
+    read.sort_unstable_by_key(|&(from, _)| from);
+    let mut all = pclnstream::Candidates::default();
+    read.into_iter().for_each(|(_, round)| all.append(round));
     Streamed {
         names: Ok(all),
         functions,
@@ -1513,7 +1519,7 @@ mod tests {
         let stream = || {
             let early = EarlyStop::new(2);
             let s = stream_names(&q, &src, &layout, 0, &early);
-            // Both found, the second in the last round.
+            // Both found, the second in the table's tail, the second round.
             assert!(early.stop.is_set());
             let names: Vec<(u64, Vec<u8>)> = s
                 .names
@@ -1546,7 +1552,27 @@ mod tests {
             .map(|(_, n)| &n[..])
             .collect();
         assert_eq!(others, [b"pkg.f399999"]);
-        assert_eq!(stream(), (functions, picked));
+        assert_eq!(stream(), (functions.clone(), picked));
+
+        // Found in the head and the tail: the middle is never read.
+        struct Counted<'a>(&'a [u8], std::sync::atomic::AtomicU64);
+        impl crate::go::ReadAt for Counted<'_> {
+            fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> bool {
+                let n = buf.len() as u64;
+                self.1.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                self.0.read_exact_at(offset, buf)
+            }
+        }
+        let counted = Counted(&table, Default::default());
+        let early = EarlyStop::new(2);
+        let s = stream_names(&q, &counted, &layout, 0, &early);
+        assert_eq!(s.functions, functions);
+        let read = counted.1.into_inner();
+        let names_len = layout.names.1 - layout.names.0;
+        assert!(
+            read < names_len * 2 / 3,
+            "{read} of {names_len} bytes read, rounds {rounds:?}"
+        );
     }
 
     #[test]
