@@ -675,7 +675,7 @@ struct Streamed {
 }
 
 /// Streams the name table of the pclntab at `off` through `query`, in the
-/// rounds of [`pclnstream::rounds`] (the first sixteenth, the last, then
+/// rounds of [`pclnstream::rounds`] (the first 64th, the last, then
 /// the middle in growing rounds).
 /// After each round, a few names it picked for each pattern not found yet
 /// are looked up as functions; a pattern found leaves the search, so later
