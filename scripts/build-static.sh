@@ -21,7 +21,9 @@
 # musl-tools) if installed, else `cc`: the `cc` crate would otherwise look for
 # a `<arch>-linux-musl-gcc` that Debian does not ship. A cross build sets it
 # (the Dockerfile does, to the cross gcc that also links). mimalloc calls only
-# POSIX functions whose ABI glibc's and musl's headers agree on.
+# POSIX functions whose ABI glibc's and musl's headers agree on. On x86_64
+# musl, elfgate also defines `memcpy` and `memmove` (src/memcpy.rs), which
+# the link takes instead of musl's.
 #
 # The commit the binary reports in `--version` comes from `git` (build.rs),
 # or from ELFGATE_REVISION where there is no .git (the Dockerfile passes its

@@ -14,6 +14,10 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// musl's `memcpy` is slow on small copies; see the module.
+#[cfg(all(target_arch = "x86_64", any(test, target_env = "musl")))]
+mod memcpy;
+
 fn main() -> ExitCode {
     ExitCode::from(elfgate::run::main())
 }
