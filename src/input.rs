@@ -8,6 +8,7 @@
 //! never a SIGBUS, and memory grows only with what is actually read.
 
 mod bytes;
+pub mod errtext;
 pub mod image;
 pub mod tree;
 mod walk;

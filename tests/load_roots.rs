@@ -825,6 +825,15 @@ fn musl_roots() {
         problems(&r.load("/app/main", &[]))[0].2,
         "Error loading shared library libfoo.so: Exec format error (needed by /app/main)"
     );
+    // A symlink loop ends musl's search, in musl's words whichever C
+    // library elfgate is built with (glibc says "Too many levels of
+    // symbolic links").
+    std::fs::remove_file(r.at("opt/m/libfoo.so")).unwrap();
+    std::os::unix::fs::symlink("libfoo.so", r.at("opt/m/libfoo.so")).unwrap();
+    assert_eq!(
+        problems(&r.load("/app/main", &[]))[0].2,
+        "Error loading shared library libfoo.so: Symbolic link loop (needed by /app/main)"
+    );
     std::fs::remove_file(r.at("opt/m/libfoo.so")).unwrap();
     assert!(kinds(&r.load("/app/main", &[])).is_empty());
     assert_eq!(r.check("/app/main", &[]).0, 0);

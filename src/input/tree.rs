@@ -169,7 +169,7 @@ impl std::fmt::Debug for Deferred {
 /// so that callers can follow a loader's rules (glibc goes on after
 /// `ENOENT`, `EACCES` and `ENOTDIR`, and stops on anything else).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {}", strerror(*.errno))]
+#[error("{path}: {}", super::errtext::glibc(*.errno))]
 pub struct TreeError {
     /// The path as asked for, escaped for display.
     pub path: String,
@@ -187,16 +187,6 @@ impl TreeError {
     /// `ENOENT`.
     pub fn is_not_found(&self) -> bool {
         self.errno == libc::ENOENT
-    }
-}
-
-/// The C library's words for an `errno` (`strerror`), without Rust's
-/// `(os error N)` suffix: what a loader prints.
-pub fn strerror(errno: i32) -> String {
-    let s = std::io::Error::from_raw_os_error(errno).to_string();
-    match s.rfind(" (os error ") {
-        Some(cut) => s.get(..cut).unwrap_or(&s).to_string(),
-        None => s,
     }
 }
 

@@ -13,7 +13,7 @@ use super::gnuhash::gnu_hash;
 use super::object::{self, Object, Ref, Verdict};
 use super::{Found, Hints, Lookup, MAX_OBJECTS, MAX_PATH_ELEMENTS, MAX_PROBLEMS_PER_RULE, Session};
 use crate::facts::{LoadFacts, LoadInterpreter, LoadObject, LoadProblem, LoadUnchecked};
-use crate::input::tree::strerror;
+use crate::input::errtext;
 use crate::input::{FileId, escape_bytes};
 
 /// What glibc's `ld.so` prints for an `errno`: its own small table
@@ -21,7 +21,7 @@ use crate::input::{FileId, escape_bytes};
 fn ld_so_strerror(errno: i32) -> String {
     match errno {
         libc::ENOMEM | libc::EINVAL | libc::ENOENT | libc::EPERM | libc::EIO | libc::EACCES => {
-            strerror(errno)
+            errtext::glibc(errno)
         }
         n => format!("Error {n}"),
     }
@@ -231,7 +231,7 @@ pub fn simulate(s: &Session, path: &[u8], shown: &str, hints: Hints) -> LoadFact
         }
         Lookup::Failed(errno) => {
             for r in all {
-                out.unchecked(r, format!("{shown}: {}", strerror(errno)));
+                out.unchecked(r, format!("{shown}: {}", errtext::glibc(errno)));
             }
             return out.finish();
         }
@@ -1349,7 +1349,7 @@ impl Sim<'_> {
             let msg = format!(
                 "Error loading shared library {}: {} (needed by {who})",
                 escape_bytes(needed),
-                strerror(errno)
+                errtext::musl(errno)
             );
             this.out
                 .problem(kind, RULE_LIBRARY, &who, &escape_bytes(needed), msg);
@@ -1588,7 +1588,7 @@ fn check_interpreter(
         Lookup::Failed(e) => (
             "interpreter_invalid",
             *e,
-            format!("its interpreter {i}: {}", strerror(*e)),
+            format!("its interpreter {i}: {}", errtext::glibc(*e)),
         ),
         Lookup::Found(f) => {
             if !f.is_file() {
@@ -1652,7 +1652,7 @@ fn check_interpreter(
             }
         }
     };
-    let msg = format!("exec {shown}: {} ({why})", strerror(errno));
+    let msg = format!("exec {shown}: {} ({why})", errtext::glibc(errno));
     out.problem(kind, RULE_INTERPRETER, shown, &i, msg);
     false
 }
@@ -1672,7 +1672,7 @@ fn node_machine(out: &mut Out, cpu: &cpu::Cpu, o: &Object, shown: &str) {
     if !cpu.runs(o.e_machine) {
         let msg = format!(
             "exec {shown}: {} (built for {}, the node is {})",
-            strerror(libc::ENOEXEC),
+            errtext::glibc(libc::ENOEXEC),
             machine_name(o.e_machine),
             machine_name(cpu.machine)
         );
