@@ -9,8 +9,9 @@
 //! picks a copy for the size and the CPU). Here sizes up to 64 bytes are
 //! copied with a few unaligned loads and stores, with no loop (a loop could
 //! be turned back into a call to `memcpy` by the compiler), and larger ones
-//! with `rep movsb`, which CPUs with ERMS (Intel since 2012, AMD since Zen
-//! 3) run at full speed. `memmove` comes too: musl's shares an object file
+//! with `rep movsb`, which CPUs that report ERMS (enhanced `rep movsb`)
+//! run at close to full speed; only the Intel machine was measured.
+//! `memmove` comes too: musl's shares an object file
 //! with its `memcpy` (it jumps into it), so both are replaced or neither.
 //! Callers inside musl and mimalloc link to these as well.
 
