@@ -108,16 +108,18 @@ const WORDS: &[(i32, &str, &str)] = &[
 
 /// glibc's words for `errno`.
 pub fn glibc(errno: i32) -> String {
-    match WORDS.iter().find(|w| w.0 == errno) {
-        Some(w) => w.1.to_string(),
-        None => at_hand(errno),
-    }
+    words(errno, |w| w.1)
 }
 
 /// musl's words for `errno`.
 pub fn musl(errno: i32) -> String {
+    words(errno, |w| w.2)
+}
+
+/// One library's column of the table for `errno`, else the words at hand.
+fn words(errno: i32, column: fn(&(i32, &'static str, &'static str)) -> &'static str) -> String {
     match WORDS.iter().find(|w| w.0 == errno) {
-        Some(w) => w.2.to_string(),
+        Some(w) => column(w).to_string(),
         None => at_hand(errno),
     }
 }
