@@ -7,8 +7,15 @@
 //! end when that string has none). Adjacent picks are merged, so memory
 //! stays at most the block's size however many strings are picked; a
 //! reader finds each name's end at the first NUL after its start.
+//!
+//! [`string_blocks`] reads a table in such blocks through one reused buffer,
+//! and [`Candidates`] keeps what a pick picked, with its table offsets.
+
+use std::cell::Cell;
 
 use aho_corasick::{AhoCorasick, BuildError, Input, MatchKind};
+
+use crate::readat::ReadAt;
 
 /// Picks strings from a block; see the module doc.
 pub type Pick<'p> = &'p (dyn Fn(&[u8], &mut Vec<(usize, usize)>) + Sync);
@@ -238,6 +245,251 @@ pub fn name_at(bytes: &[u8], at: usize) -> &[u8] {
     let rest = bytes.get(at..).unwrap_or_default();
     rest.get(..memchr::memchr(0, rest).unwrap_or(rest.len()))
         .unwrap_or_default()
+}
+
+/// [`Candidates::try_each_function`] stopped: the names given passed the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverBudget;
+
+/// Bytes read per block of a string table: large enough that system calls
+/// do not dominate, small enough to stay in cache.
+const BLOCK: usize = 64 << 10;
+
+/// The first read looking for where a part's first string starts.
+const FIRST_BLOCK: usize = 4 << 10;
+
+thread_local! {
+    /// A thread's buffer for a string table, kept from one part of a table
+    /// to the next: a new one per part costs page faults.
+    static NAME_BUF: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Gives the buffer back to its thread, unless a long name grew it.
+struct Reused(Vec<u8>);
+
+impl Drop for Reused {
+    fn drop(&mut self) {
+        if self.0.capacity() <= 2 * BLOCK {
+            NAME_BUF.set(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+/// Why a string table could not be streamed to its end; offsets are the
+/// table's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableError {
+    /// The bytes from here are not in the file.
+    PastEnd(u64),
+    /// The string that starts here has no NUL before the table ends.
+    Unterminated(u64),
+}
+
+/// Streams the strings of the table of `names_len` bytes at file offset
+/// `start` that start in `[from, to)`, in blocks of whole strings:
+/// `f(offset, block)`, where `offset` is the block's position in the table
+/// and `block` ends with a NUL. A string starts at 0 or after a NUL, so
+/// each string is in exactly one part however the table is cut, and parts
+/// of one table can be read at the same time. Bytes after the table's
+/// last NUL are no string: they end the stream with
+/// [`TableError::Unterminated`], once every string before them was given.
+/// `f` returns true to stop the stream there. One buffer per thread is
+/// reused; it grows only to hold a name longer than a block.
+pub fn string_blocks<S: ReadAt + ?Sized>(
+    src: &S,
+    start: u64,
+    names_len: u64,
+    (from, to): (u64, u64),
+    f: &mut dyn FnMut(u64, &[u8]) -> bool,
+) -> Result<(), TableError> {
+    let to = to.min(names_len);
+    let unterminated = TableError::Unterminated;
+    let past_end = TableError::PastEnd;
+    let mut reused = Reused(NAME_BUF.take());
+    let buf = &mut reused.0;
+    // The first string that starts at or after `from`: after the first NUL
+    // at or after `from - 1`.
+    let mut done = from.min(names_len);
+    if done > 0 {
+        let mut at = done - 1;
+        // Names are short: a small read nearly always holds the NUL.
+        let mut want = FIRST_BLOCK;
+        loop {
+            if at >= names_len {
+                return Err(unterminated(done));
+            }
+            let len = usize::try_from(names_len - at).map_or(want, |r| r.min(want));
+            want = want.saturating_mul(2).min(BLOCK);
+            buf.resize(len, 0);
+            if !src.read_exact_at(start.saturating_add(at), buf) {
+                return Err(past_end(at));
+            }
+            if let Some(i) = memchr::memchr(0, buf) {
+                done = at.saturating_add(i as u64 + 1);
+                break;
+            }
+            at = at.saturating_add(len as u64);
+        }
+    }
+    let mut want = BLOCK;
+    while done < to {
+        let len = usize::try_from(names_len - done).map_or(want, |r| r.min(want));
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let block = buf.get_mut(..len).unwrap_or_default();
+        if !src.read_exact_at(start.saturating_add(done), block) {
+            return Err(past_end(done));
+        }
+        // The last string that starts before `to` ends at the first NUL at
+        // or after `to - 1`; past it, strings belong to the next part.
+        let limit = usize::try_from(to - 1 - done).unwrap_or(usize::MAX);
+        let last = block
+            .get(limit..)
+            .and_then(|tail| memchr::memchr(0, tail))
+            .map(|i| i + limit)
+            .or_else(|| memchr::memrchr(0, block));
+        match last {
+            Some(last) => {
+                let whole = block.get(..=last).unwrap_or_default();
+                if f(done, whole) {
+                    return Ok(());
+                }
+                done = done.saturating_add(last as u64 + 1);
+                want = BLOCK;
+            }
+            // One name longer than the buffer: read more of it at once,
+            // never more than the table holds.
+            None if (len as u64) < names_len - done => want = want.saturating_mul(2),
+            None => return Err(unterminated(done)),
+        }
+    }
+    Ok(())
+}
+
+/// Strings of a table that a search picked, copied out of the stream's
+/// buffer: each with its offset in the table.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    bytes: Vec<u8>,
+    /// (offset in the name table, start in `bytes`, length).
+    items: Vec<(u64, usize, usize)>,
+}
+
+impl Candidates {
+    /// The function names among the candidates: a function whose
+    /// `nameOff` falls in a string names that string from there to its
+    /// NUL. Go's linker points every function at a string's start; other
+    /// linkers may share a string's tail, which this also finds.
+    /// Calls `f` with each function name among the candidates until it
+    /// returns true (the result); stops with an error once the names given
+    /// pass `budget` bytes: hostile offsets can point many functions into
+    /// one long string.
+    pub fn try_each_function(
+        &self,
+        offsets: &[u32],
+        budget: u64,
+        f: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<bool, OverBudget> {
+        let mut left = budget;
+        for name in self.functions(offsets) {
+            left = left.checked_sub(name.len() as u64).ok_or(OverBudget)?;
+            if f(name) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The function names among the candidates: a function whose
+    /// `nameOff` falls in a kept range names the string from there to its
+    /// NUL. Go's linker points every function at a string's start; other
+    /// linkers may share a string's tail, which this also finds, and a
+    /// function pointing at a NUL is named by the empty string.
+    pub fn functions<'a>(&'a self, offsets: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.items.iter().flat_map(move |&(at, start, len)| {
+            let bytes = self
+                .bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default();
+            // Up to and including the last NUL of the range.
+            let end = at.saturating_add(len as u64);
+            let first = offsets.partition_point(|&o| u64::from(o) < at);
+            let last = offsets.partition_point(|&o| u64::from(o) <= end);
+            offsets
+                .get(first..last.max(first))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(move |&o| {
+                    let from = usize::try_from(u64::from(o) - at).ok()?;
+                    Some(name_at(bytes, from))
+                })
+        })
+    }
+
+    /// Every picked string with its offset in the name table.
+    pub fn strings(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.items.iter().flat_map(move |&(at, start, len)| {
+            let bytes = self
+                .bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default();
+            let mut from = 0usize;
+            bytes.split(|&b| b == 0).map(move |s| {
+                let here = at.saturating_add(from as u64);
+                from = from.saturating_add(s.len() + 1);
+                (here, s)
+            })
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// `(offset in the table, length)` of each kept range, in the order kept.
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.items.iter().map(|&(at, _, len)| (at, len))
+    }
+
+    /// Copies the `ranges` a pick kept of `block`, which starts at `at` in
+    /// the table.
+    pub fn keep(&mut self, at: u64, block: &[u8], ranges: &[(usize, usize)]) {
+        for &(s, e) in ranges {
+            let Some(bytes) = block.get(s..e) else {
+                continue;
+            };
+            let here = at.saturating_add(s as u64);
+            self.items.push((here, self.bytes.len(), bytes.len()));
+            self.bytes.extend_from_slice(bytes);
+        }
+    }
+
+    /// The name at table offset `at` when it lies in a kept range (up to
+    /// and including the range's last NUL): from there to its NUL. Kept
+    /// ranges must be in table order, as one stream keeps them.
+    pub fn name_from(&self, at: u64) -> Option<&[u8]> {
+        let k = self.items.partition_point(|&(s, _, _)| s <= at);
+        let &(s, start, len) = self.items.get(k.checked_sub(1)?)?;
+        let from = usize::try_from(at - s).ok()?;
+        if from > len {
+            return None;
+        }
+        let bytes = self.bytes.get(start..start.saturating_add(len))?;
+        Some(name_at(bytes, from))
+    }
+
+    /// Adds the strings of a later part of the table.
+    pub fn append(&mut self, later: Candidates) {
+        let base = self.bytes.len();
+        self.items.extend(
+            later
+                .items
+                .iter()
+                .map(|&(at, start, len)| (at, start + base, len)),
+        );
+        self.bytes.extend_from_slice(&later.bytes);
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,6 @@
 //! name's offset says roughly where its function's record is: a
 //! [`FuncLookup`] reads a few records around there instead of all of them.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use object::Endianness;
@@ -276,202 +275,30 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-thread_local! {
-    /// A thread's buffer for the name table, kept from one part of a table
-    /// to the next: a new one per part costs page faults.
-    static NAME_BUF: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
-
-/// Gives the buffer back to its thread, unless a long name grew it.
-struct Reused(Vec<u8>);
-
-impl Drop for Reused {
-    fn drop(&mut self) {
-        if self.0.capacity() <= 2 * CHUNK {
-            NAME_BUF.set(std::mem::take(&mut self.0));
-        }
-    }
-}
-
 /// Streams the strings of `funcnametab` that start in `[from, to)` in
-/// blocks of whole names: `f(offset, block)`, where `offset` is the block's
-/// position in the name table and `block` ends with a NUL. A string starts
-/// at 0 or after a NUL, so each string is in exactly one part however the
-/// table is cut, and parts of one table can be read at the same time. A
-/// table whose last byte is not NUL is damaged (the linker ends every name
-/// with one) and an error. `f` returns true to stop the stream there.
+/// blocks of whole names ([`pick::string_blocks`]). A table whose last
+/// byte is not NUL is damaged (the linker ends every name with one) and an
+/// error. `f` returns true to stop the stream there.
 fn name_blocks_in<S: ReadAt + ?Sized>(
     src: &S,
     table: u64,
     l: &NameLayout,
-    (from, to): (u64, u64),
+    range: (u64, u64),
     f: &mut dyn FnMut(u64, &[u8]) -> bool,
 ) -> Result<(), PclnError> {
     let names_len = l.names.1.saturating_sub(l.names.0);
-    let to = to.min(names_len);
     let start = table.saturating_add(l.names.0);
-    let unterminated = |at: u64| PclnError::NameTableUnterminated {
-        offset: l.names.0.saturating_add(at),
-    };
-    let past_end = |at: u64| PclnError::NameTablePastEnd {
-        offset: l.names.0.saturating_add(at),
-    };
-    let mut reused = Reused(NAME_BUF.take());
-    let buf = &mut reused.0;
-    // The first string that starts at or after `from`: after the first NUL
-    // at or after `from - 1`.
-    let mut done = from.min(names_len);
-    if done > 0 {
-        let mut at = done - 1;
-        // Names are short: a small read nearly always holds the NUL.
-        let mut want = FIRST_READ;
-        loop {
-            if at >= names_len {
-                return Err(unterminated(done));
-            }
-            let len = usize::try_from(names_len - at).map_or(want, |r| r.min(want));
-            want = want.saturating_mul(2).min(CHUNK);
-            buf.resize(len, 0);
-            if !src.read_exact_at(start.saturating_add(at), buf) {
-                return Err(past_end(at));
-            }
-            if let Some(i) = memchr::memchr(0, buf) {
-                done = at.saturating_add(i as u64 + 1);
-                break;
-            }
-            at = at.saturating_add(len as u64);
-        }
-    }
-    let mut want = CHUNK;
-    while done < to {
-        let len = usize::try_from(names_len - done).map_or(want, |r| r.min(want));
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        let block = buf.get_mut(..len).unwrap_or_default();
-        if !src.read_exact_at(start.saturating_add(done), block) {
-            return Err(past_end(done));
-        }
-        // The last string that starts before `to` ends at the first NUL at
-        // or after `to - 1`; past it, strings belong to the next part.
-        let limit = usize::try_from(to - 1 - done).unwrap_or(usize::MAX);
-        let last = block
-            .get(limit..)
-            .and_then(|tail| memchr::memchr(0, tail))
-            .map(|i| i + limit)
-            .or_else(|| memchr::memrchr(0, block));
-        match last {
-            Some(last) => {
-                let whole = block.get(..=last).unwrap_or_default();
-                if f(done, whole) {
-                    return Ok(());
-                }
-                done = done.saturating_add(last as u64 + 1);
-                want = CHUNK;
-            }
-            // One name longer than the buffer: read more of it at once,
-            // never more than the table holds.
-            None if (len as u64) < names_len - done => want = want.saturating_mul(2),
-            None => return Err(unterminated(done)),
-        }
-    }
-    Ok(())
+    pick::string_blocks(src, start, names_len, range, f).map_err(|e| match e {
+        pick::TableError::PastEnd(at) => PclnError::NameTablePastEnd {
+            offset: l.names.0.saturating_add(at),
+        },
+        pick::TableError::Unterminated(at) => PclnError::NameTableUnterminated {
+            offset: l.names.0.saturating_add(at),
+        },
+    })
 }
 
-/// Strings of the name table that a search picked, copied out of the
-/// stream's buffer: each with its offset in the name table.
-#[derive(Debug, Clone, Default)]
-pub struct Candidates {
-    bytes: Vec<u8>,
-    /// (offset in the name table, start in `bytes`, length).
-    items: Vec<(u64, usize, usize)>,
-}
-
-impl Candidates {
-    /// The function names among the candidates: a function whose
-    /// `nameOff` falls in a string names that string from there to its
-    /// NUL. Go's linker points every function at a string's start; other
-    /// linkers may share a string's tail, which this also finds.
-    /// Calls `f` with each function name among the candidates until it
-    /// returns true (the result); stops with an error once the names given
-    /// pass `budget` bytes: hostile offsets can point many functions into
-    /// one long string.
-    pub fn try_each_function(
-        &self,
-        offsets: &[u32],
-        budget: u64,
-        f: &mut dyn FnMut(&[u8]) -> bool,
-    ) -> Result<bool, PclnError> {
-        let mut left = budget;
-        for name in self.functions(offsets) {
-            left = left
-                .checked_sub(name.len() as u64)
-                .ok_or(PclnError::NameOverlapBudget { budget })?;
-            if f(name) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// The function names among the candidates: a function whose
-    /// `nameOff` falls in a kept range names the string from there to its
-    /// NUL. Go's linker points every function at a string's start; other
-    /// linkers may share a string's tail, which this also finds, and a
-    /// function pointing at a NUL is named by the empty string.
-    pub fn functions<'a>(&'a self, offsets: &'a [u32]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.items.iter().flat_map(move |&(at, start, len)| {
-            let bytes = self
-                .bytes
-                .get(start..start.saturating_add(len))
-                .unwrap_or_default();
-            // Up to and including the last NUL of the range.
-            let end = at.saturating_add(len as u64);
-            let first = offsets.partition_point(|&o| u64::from(o) < at);
-            let last = offsets.partition_point(|&o| u64::from(o) <= end);
-            offsets
-                .get(first..last.max(first))
-                .unwrap_or_default()
-                .iter()
-                .filter_map(move |&o| {
-                    let from = usize::try_from(u64::from(o) - at).ok()?;
-                    Some(pick::name_at(bytes, from))
-                })
-        })
-    }
-
-    /// Every picked string with its offset in the name table.
-    pub fn strings(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
-        self.items.iter().flat_map(move |&(at, start, len)| {
-            let bytes = self
-                .bytes
-                .get(start..start.saturating_add(len))
-                .unwrap_or_default();
-            let mut from = 0usize;
-            bytes.split(|&b| b == 0).map(move |s| {
-                let here = at.saturating_add(from as u64);
-                from = from.saturating_add(s.len() + 1);
-                (here, s)
-            })
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Adds the strings of a later part of the table.
-    pub fn append(&mut self, later: Candidates) {
-        let base = self.bytes.len();
-        self.items.extend(
-            later
-                .items
-                .iter()
-                .map(|&(at, start, len)| (at, start + base, len)),
-        );
-        self.bytes.extend_from_slice(&later.bytes);
-    }
-}
+pub use crate::pick::Candidates;
 
 /// Finds the function that a name-table offset names, reading a few
 /// records instead of all of them: whether some `_func`'s `nameOff` equals
@@ -850,14 +677,7 @@ fn candidates_in<S: ReadAt + ?Sized>(
         }
         ranges.clear();
         pick(block, &mut ranges);
-        for &(s, e) in &ranges {
-            let Some(bytes) = block.get(s..e) else {
-                continue;
-            };
-            let here = at.saturating_add(s as u64);
-            out.items.push((here, out.bytes.len(), bytes.len()));
-            out.bytes.extend_from_slice(bytes);
-        }
+        out.keep(at, block, &ranges);
         stop.is_set()
     })?;
     Ok(out)
@@ -1319,7 +1139,7 @@ mod tests {
             seen += n.len() as u64;
             false
         });
-        assert_eq!(r, Err(PclnError::NameOverlapBudget { budget: 40_000 }));
+        assert_eq!(r, Err(pick::OverBudget));
         assert!(seen <= 40_000);
         assert_eq!(c.try_each_function(&o, 1 << 24, &mut |_| false), Ok(false));
     }

@@ -397,8 +397,8 @@ impl<'d, R: ReadRef<'d> + Positional> Ctx<'_, 'd, R> {
         let budget = layout.table_len.saturating_mul(4).saturating_add(1 << 20);
         found
             .try_each_function(offsets, budget, f)
-            .unwrap_or_else(|e| {
-                self.pcln_error(&e);
+            .unwrap_or_else(|pick::OverBudget| {
+                self.pcln_error(&pclntab::PclnError::NameOverlapBudget { budget });
                 false
             })
     }
