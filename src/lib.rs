@@ -18,6 +18,7 @@ pub mod inspect;
 pub mod load;
 pub mod pick;
 pub mod policy;
+pub mod pool;
 pub mod readat;
 pub mod render;
 pub mod run;

@@ -210,3 +210,55 @@ fn functions_named_by_a_tail_are_found() {
     assert!(funcs.iter().any(|f| f == b"main"));
     assert!(!funcs.iter().any(|f| f == b"main.main"));
 }
+
+/// The main thread joins rayon's pool for a symbol search of one file
+/// (`elfgate::pool`): with one worker, two, or one per CPU, the run ends
+/// and says the same.
+#[test]
+fn one_file_search_with_any_number_of_workers() {
+    use std::process::{Command, Stdio};
+    let fixture = common::root().join("testdata/bin/go127-static");
+    let args = [
+        "check",
+        "--require-symbol",
+        "main.main",
+        "--require-symbol",
+        "runtime.mallocgc",
+        "--forbid-symbol",
+        "*boring*",
+        "--forbid-symbol",
+        "_cgo_*",
+    ];
+    let run = |workers: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_elfgate"));
+        cmd.args(args)
+            .arg(&fixture)
+            .env_remove("ELFGATE_FORMAT")
+            .env_remove("RAYON_NUM_THREADS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(n) = workers {
+            cmd.env("RAYON_NUM_THREADS", n);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("check with RAYON_NUM_THREADS={workers:?} did not end");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let default = run(None);
+    assert_eq!(default.0, Some(0), "{}", default.1);
+    assert!(default.1.contains("found main.main"), "{}", default.1);
+    for n in ["1", "2", "7"] {
+        assert_eq!(run(Some(n)), default, "RAYON_NUM_THREADS={n}");
+    }
+}

@@ -877,6 +877,9 @@ pub fn collect<'d, R: ReadRef<'d> + Positional>(
     let early = EarlyStop::new(query.map_or(0, |q| q.len()));
     let mut names = None;
     let data = view.data();
+    if stream.is_some() {
+        crate::pool::join_main();
+    }
     let tables = rayon::in_place_scope(|s| {
         if let (Some(query), Some((layout, off))) = (query, stream) {
             let src = data.positional();
