@@ -10,8 +10,9 @@
 use std::sync::Once;
 
 /// Makes the calling thread, when it is the main thread, a worker of
-/// rayon's global pool beside one worker per CPU (or `RAYON_NUM_THREADS`),
-/// unless the pool was already started. Called where one file's work
+/// rayon's global pool beside one worker per CPU (or `RAYON_NUM_THREADS`
+/// of them: `1` means the main thread and one worker; rayon's deprecated
+/// `RAYON_RS_NUM_CPUS` is not read), unless the pool was already started. Called where one file's work
 /// starts on the main thread; a tree walk starts the pool from its own
 /// thread, as before.
 pub fn join_main() {

@@ -610,11 +610,13 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     /// streamed through `pick` once and only the strings kept are copied
     /// out, then the entries are streamed and only symbols named inside a
     /// kept string are decoded (a large Go binary has tens of thousands;
-    /// rules name a few). Both go through one block-sized buffer: a table
+    /// rules name a few). Each goes through a block-sized buffer: a table
     /// read whole costs a page fault per 4 KiB of fresh memory, which on the
-    /// `go` command's 1.3 MB of tables took longer than the search.
-    /// `.symtab` has no GNU versions. Returns what could not be read, as
-    /// [`SymbolIndex::errors`] would.
+    /// `go` command's 1.3 MB of tables took longer than the search. Both
+    /// ranges are checked against the file first, in the order a whole read
+    /// met them, so that a table past the end gives the same error and no
+    /// symbols. `.symtab` has no GNU versions. Returns what could not be
+    /// read, as [`SymbolIndex::errors`] would.
     pub fn search_symtab(
         &self,
         pick: crate::pick::Pick<'_>,
@@ -623,9 +625,20 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
     where
         R: crate::readat::Positional,
     {
+        let past_end = |s: &Section<'_>| {
+            ElfError::at(
+                s.describe(),
+                s.sh_offset,
+                "sh_offset+sh_size past end of file",
+            )
+        };
+        let in_file = |s: &Section<'_>| s.file_range().is_none_or(|(o, n)| self.in_file(o, n));
         let Some(sec) = self.section_by_type(SHT_SYMTAB) else {
             return Vec::new();
         };
+        if !in_file(sec) {
+            return vec![past_end(sec)];
+        }
         let Some(strtab) = usize::try_from(sec.sh_link)
             .ok()
             .and_then(|l| self.sections.get(l))
@@ -635,13 +648,9 @@ impl<'data, R: ReadRef<'data>> ElfView<'data, R> {
                 format!("sh_link {} is not a section", sec.sh_link),
             )];
         };
-        let past_end = |s: &Section<'_>| {
-            ElfError::at(
-                s.describe(),
-                s.sh_offset,
-                "sh_offset+sh_size past end of file",
-            )
-        };
+        if !in_file(strtab) {
+            return vec![past_end(strtab)];
+        }
         let src = self.data.positional();
         let (str_off, str_len) = strtab.file_range().unwrap_or((0, 0));
         let mut kept = crate::pick::Candidates::default();
@@ -913,8 +922,9 @@ struct SymbolStream {
 const SYMS_PER_BLOCK: usize = 2048;
 
 impl SymbolStream {
-    /// Offers the symbols named inside a string of `kept` (one stream of
-    /// the string table, so in table order); returns how many symbols have
+    /// Offers the symbols named inside a string of `kept` (kept in one
+    /// stream of the string table, so in its order), in the order of the
+    /// entries; returns how many symbols have
     /// a name past the string table, and how many were left out because
     /// names overlap far more than a linker writes (a million symbols inside
     /// one megabyte-long name would otherwise cost a million megabyte-long
@@ -931,14 +941,13 @@ impl SymbolStream {
         let size = size_of::<Elf::Sym>();
         let count = self.range.1 / size as u64;
         let hot = Buckets::of(kept, self.strings_len);
-        // u64 words, so that the entries read into it are aligned.
-        let mut words = vec![0u64; SYMS_PER_BLOCK * size / 8];
+        // object's ELF structs are byte arrays: any buffer is aligned for them.
+        let mut block = vec![0u8; SYMS_PER_BLOCK * size];
         let mut index = 0u64;
         while index < count {
             let n =
                 usize::try_from(count - index).map_or(SYMS_PER_BLOCK, |r| r.min(SYMS_PER_BLOCK));
-            let buf = object::pod::bytes_of_slice_mut(&mut words);
-            let buf = buf.get_mut(..n * size)?;
+            let buf = block.get_mut(..n * size)?;
             let at = self.range.0.checked_add(index * size as u64)?;
             if !src.read_exact_at(at, buf) {
                 return None;
@@ -1495,6 +1504,42 @@ mod tests {
                     .contains("1 symbols have st_name past the end")
             );
         }
+    }
+
+    /// A `.symtab` that runs past the end of the file offers nothing and
+    /// says so, as reading it whole did.
+    #[test]
+    fn symtab_past_the_end_offers_nothing() {
+        let b = Builder::new(true, false, 62, 2);
+        let e = b.enc;
+        let mut s = Strtab::new();
+        let main = s.add("main.main");
+        let mut syms = e.sym(0, 0, 0, 0, 0, 0);
+        for _ in 0..5000 {
+            syms.extend(e.sym(main, 0x1000, 8, 0x12, 0, 1));
+        }
+        let mut bytes = symtab_only(b, &s.bytes, &syms);
+        let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+        let (i, sh) = elf
+            .section_headers
+            .iter()
+            .enumerate()
+            .find(|(_, sh)| sh.sh_type == 2)
+            .unwrap();
+        let at = elf.header.e_shoff as usize + i * 64 + 32;
+        let size = sh.sh_size + bytes.len() as u64;
+        bytes[at..at + 8].copy_from_slice(&size.to_le_bytes());
+        let view = open(&bytes[..]).unwrap();
+        let mut found = 0;
+        let errors = view.search_symtab(&crate::pick::every_string, &mut |_| found += 1);
+        assert_eq!(found, 0);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("sh_offset+sh_size past end of file"),
+            "{errors:?}"
+        );
     }
 
     /// 20 000 symbols pointing at successive suffixes of one 200 KB name:

@@ -314,7 +314,8 @@ impl<'a> ReadRef<'a> for &FileBytes<'a> {
 }
 
 /// Other threads may read the file too: the pclntab's names and records
-/// are streamed at once (`go::pclnstream`), through their own buffers.
+/// are streamed at once (`go::pclnstream`), and `.strtab` and `.symtab`
+/// through blocks (`ElfView::search_symtab`), each through its own buffer.
 impl crate::go::Positional for &FileBytes<'_> {
     fn positional(&self) -> &(dyn crate::go::ReadAt + Sync + '_) {
         &self.file
