@@ -918,17 +918,17 @@ struct SymbolStream {
     last_nul: Option<u64>,
 }
 
-/// Entries read per block (a multiple of both entry sizes).
+/// Entries read per block: 48 KiB of 64-bit entries, 32 KiB of 32-bit ones.
 const SYMS_PER_BLOCK: usize = 2048;
 
 impl SymbolStream {
     /// Offers the symbols named inside a string of `kept` (kept in one
     /// stream of the string table, so in its order), in the order of the
-    /// entries; returns how many symbols have
-    /// a name past the string table, and how many were left out because
-    /// names overlap far more than a linker writes (a million symbols inside
-    /// one megabyte-long name would otherwise cost a million megabyte-long
-    /// matches). `None` when the entries could not be read.
+    /// entries. Returns how many symbols have a name past the string
+    /// table, and how many were left out because names overlap far more
+    /// than a linker writes (a million symbols inside one megabyte-long
+    /// name would otherwise cost a million megabyte-long matches); `None`
+    /// when the entries could not be read.
     fn search<Elf: FileHeader<Endian = Endianness>>(
         &self,
         src: &(dyn crate::readat::ReadAt + Sync + '_),
