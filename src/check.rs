@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::facts::ImageFacts;
 use crate::image_scan;
 use crate::input::image::ImageError;
-use crate::input::{self, Expanded, Found, Resolver, Source};
+use crate::input::{self, Expanded, Found, Resolver, Source, errtext};
 use crate::inspect::Options;
 use crate::policy::{self, FileVerdict, FlagRules, Policy, Verdicts};
 use crate::render::{self, ToolInfo};
@@ -254,7 +254,7 @@ fn load_policy(a: &CheckArgs) -> Result<Policy, String> {
     let text = match &a.policy {
         Some(p) => Some((
             p.as_str(),
-            read_policy(p).map_err(|e| format!("--policy {p}: {e}"))?,
+            read_policy(p).map_err(|e| format!("--policy {p}: {}", errtext::Io(&e)))?,
         )),
         None => None,
     };
@@ -413,7 +413,7 @@ pub fn host_goarch() -> Option<&'static str> {
 /// error is only reported.
 fn write_termination_log(path: &str, body: &[u8]) {
     if let Err(e) = std::fs::File::create(path).and_then(|mut f| f.write_all(body)) {
-        eprintln!("elfgate: --termination-log {path}: {e}");
+        eprintln!("elfgate: --termination-log {path}: {}", errtext::Io(&e));
     }
 }
 

@@ -32,7 +32,7 @@ use tree::MAX_SYMLINKS;
 /// Why a target could not be turned into readable files.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{path}: {op}: {source}")]
+    #[error("{path}: {op}: {}", errtext::Io(source))]
     Io {
         path: String,
         op: &'static str,

@@ -11,6 +11,8 @@
 //! and executing files give, as each library's `strerror` words them
 //! (glibc 2.36, musl 1.2.3; a test compares the column of the library it
 //! is linked with); any other errno takes the words of the library at hand.
+//! elfgate's own file errors ([`io`]) use glibc's words too, so that a
+//! script matching a message sees the same text from either build.
 
 /// `(errno, glibc, musl)`.
 const WORDS: &[(i32, &str, &str)] = &[
@@ -116,6 +118,24 @@ pub fn musl(errno: i32) -> String {
     words(errno, |w| w.2)
 }
 
+/// An I/O error as Rust shows it (`words (os error N)`), with glibc's
+/// words for an OS error whichever library elfgate is linked with.
+pub fn io(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(errno) => format!("{} (os error {errno})", glibc(errno)),
+        None => e.to_string(),
+    }
+}
+
+/// [`io`] as a `Display`, for `thiserror` messages.
+pub struct Io<'e>(pub &'e std::io::Error);
+
+impl std::fmt::Display for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&io(self.0))
+    }
+}
+
 /// One library's column of the table for `errno`, else the words at hand.
 fn words(errno: i32, column: fn(&(i32, &'static str, &'static str)) -> &'static str) -> String {
     match WORDS.iter().find(|w| w.0 == errno) {
@@ -152,5 +172,15 @@ mod tests {
         }
         assert_eq!(glibc(libc::EIO), "Input/output error");
         assert_eq!(musl(libc::ELOOP), "Symbolic link loop");
+    }
+
+    /// Whichever library is linked, an OS error reads as glibc words it,
+    /// in Rust's shape; any other error keeps its own message.
+    #[test]
+    fn io_errors_take_glibc_words() {
+        let e = std::io::Error::from_raw_os_error(libc::ENAMETOOLONG);
+        assert_eq!(io(&e), "File name too long (os error 36)");
+        assert_eq!(Io(&e).to_string(), io(&e));
+        assert_eq!(io(&std::io::Error::other("budget spent")), "budget spent");
     }
 }

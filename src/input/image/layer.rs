@@ -18,6 +18,8 @@ use std::io::{BufRead, BufReader, Read};
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 
+use crate::input::errtext::Io;
+
 use super::digest::{Digest, Hashing};
 use super::store::{Blob, BlobReader};
 use super::tar::Skip;
@@ -165,7 +167,7 @@ impl Stream {
             .reader()
             .take(4)
             .read(&mut magic)
-            .map_err(|e| format!("{label}: read: {e}"))?;
+            .map_err(|e| format!("{label}: read: {}", Io(&e)))?;
         let compression = Compression::sniff(magic.get(..got).unwrap_or_default());
         let hashing = Hashing::new(blob.reader(), verify.map(|d| d.algorithm));
         let buffered = BufReader::with_capacity(BUFFER, hashing);
@@ -264,7 +266,7 @@ impl Verified {
     pub fn finish(mut self) -> Result<Compression, String> {
         let label = self.label.clone();
         std::io::copy(&mut self.stream, &mut std::io::sink())
-            .map_err(|e| format!("{label}: {e}"))?;
+            .map_err(|e| format!("{label}: {}", Io(&e)))?;
         let (uncompressed, diff_id) = self.stream.into_parts();
         let compression = uncompressed.compression;
         let diff_id = diff_id.ok_or_else(|| format!("{label}: no diff_id computed"))?;
@@ -272,7 +274,7 @@ impl Verified {
         // member, say) still belongs to the blob and its digest.
         let mut rest = uncompressed.decoder.into_inner();
         std::io::copy(&mut rest, &mut std::io::sink())
-            .map_err(|e| format!("{label}: read: {e}"))?;
+            .map_err(|e| format!("{label}: read: {}", Io(&e)))?;
         let hashing = rest.into_inner();
         let read = hashing.count();
         if read != self.blob_len {
@@ -335,7 +337,10 @@ impl Cursor {
         let gap = offset
             .checked_sub(self.stream.position())
             .ok_or_else(|| format!("{label}: offset {offset} is behind the stream"))?;
-        let skipped = self.stream.skip(gap).map_err(|e| format!("{label}: {e}"))?;
+        let skipped = self
+            .stream
+            .skip(gap)
+            .map_err(|e| format!("{label}: {}", Io(&e)))?;
         if skipped < gap {
             return Err(format!("{label}: ends before offset {offset}"));
         }
@@ -348,7 +353,7 @@ impl Cursor {
         let got = (&mut self.stream)
             .take(len)
             .read_to_end(&mut out)
-            .map_err(|e| format!("{label}: {e}"))?;
+            .map_err(|e| format!("{label}: {}", Io(&e)))?;
         if (got as u64) < len {
             return Err(format!("{label}: ends inside a file at offset {offset}"));
         }

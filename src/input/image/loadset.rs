@@ -240,6 +240,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        target_env = "musl",
+        ignore = "the test program is linked statically for the musl target"
+    )]
     fn needs_of_a_real_program() {
         // This test program: linked dynamically against the C library.
         let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use rustix::fs::{Mode, OFlags};
 
 use super::tar::{self, Kind};
+use crate::input::errtext::Io;
 
 /// Entries an archive may hold before it is refused (a real one holds a
 /// few per layer).
@@ -96,7 +97,7 @@ impl Blob {
         use std::os::unix::fs::FileExt;
         self.file
             .read_exact_at(&mut out, self.start)
-            .map_err(|e| format!("{}: read: {e}", self.name))?;
+            .map_err(|e| format!("{}: read: {}", self.name, Io(&e)))?;
         Ok(out)
     }
 
@@ -108,7 +109,7 @@ impl Blob {
                 "{}: the file changed since its digest was verified",
                 self.name
             )),
-            Err(e) => Err(format!("{}: fstat: {e}", self.name)),
+            Err(e) => Err(format!("{}: fstat: {}", self.name, Io(&e))),
         }
     }
 }
@@ -210,15 +211,16 @@ impl Store {
 
     /// A tar archive, indexed by its entries' names.
     pub fn open_archive(path: &str) -> Result<Store, StoreError> {
-        let file = File::open(path).map_err(|e| StoreError::Usage(format!("{path}: {e}")))?;
+        let file =
+            File::open(path).map_err(|e| StoreError::Usage(format!("{path}: {}", Io(&e))))?;
         let meta = file
             .metadata()
-            .map_err(|e| StoreError::Usage(format!("{path}: {e}")))?;
+            .map_err(|e| StoreError::Usage(format!("{path}: {}", Io(&e))))?;
         if !meta.is_file() {
             return Err(StoreError::Usage(format!("{path}: not a regular file")));
         }
         let identity =
-            Identity::of(&file).map_err(|e| StoreError::Damaged(format!("{path}: {e}")))?;
+            Identity::of(&file).map_err(|e| StoreError::Damaged(format!("{path}: {}", Io(&e))))?;
         let file = Arc::new(file);
         let mut magic = [0u8; 4];
         use std::os::unix::fs::FileExt;
@@ -349,7 +351,7 @@ fn open_in_dir(dir: &OwnedFd, name: &str) -> Result<Option<Blob>, String> {
             rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => Err(format!(
                 "{name}: a symbolic link or not a directory in the layout (blobs must be regular files)"
             )),
-            e => Err(format!("{name}: open: {}", std::io::Error::from(e))),
+            e => Err(format!("{name}: open: {}", Io(&std::io::Error::from(e)))),
         }
     };
     let mut owned: Option<OwnedFd> = None;
@@ -376,11 +378,13 @@ fn open_in_dir(dir: &OwnedFd, name: &str) -> Result<Option<Blob>, String> {
         Err(e) => return fail(e),
     };
     let file = File::from(fd);
-    let meta = file.metadata().map_err(|e| format!("{name}: fstat: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("{name}: fstat: {}", Io(&e)))?;
     if !meta.is_file() {
         return Err(format!("{name}: not a regular file"));
     }
-    let identity = Identity::of(&file).map_err(|e| format!("{name}: fstat: {e}"))?;
+    let identity = Identity::of(&file).map_err(|e| format!("{name}: fstat: {}", Io(&e)))?;
     Ok(Some(Blob {
         len: meta.len(),
         file: Arc::new(file),

@@ -159,7 +159,7 @@ impl<R: Skip> Reader<R> {
 
     fn io<T>(&mut self, e: std::io::Error) -> Result<T, TarError> {
         let at = self.pos;
-        self.fail(at, format!("reading: {e}"))
+        self.fail(at, format!("reading: {}", crate::input::errtext::Io(&e)))
     }
 
     /// Fills `buf` as far as the stream allows; returns the bytes read.
