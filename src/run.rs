@@ -74,12 +74,12 @@ pub struct Inspected {
 }
 
 /// Inspects the files of one run. A file reached by several paths (a
-/// library and the symlinks to it, hard links) is read once: its report is
-/// kept by [`FileId`] and copied for the other paths.
+/// library and the symlinks to it, hard links) is usually read once: its
+/// report is kept by [`FileId`] (see [`Seen`]) and copied for the other paths.
 pub struct Inspector<'q> {
     opts: Options<'q>,
     verbose: bool,
-    seen: Mutex<HashMap<FileId, Arc<Report>>>,
+    seen: Mutex<Seen>,
     /// The load simulation, when asked for: the session, and the tree
     /// whose paths it takes (`None`: host paths, made absolute).
     load: Option<(crate::load::Session, Option<Arc<DiskTree>>)>,
@@ -101,12 +101,72 @@ pub struct Inspector<'q> {
     json_ahead: bool,
 }
 
+/// Reports of files read from disk kept for other paths to them: the
+/// most recent ones only. Links to a file nearly always sit in its own
+/// directory, walked at about the same time; keeping every report made a
+/// tree walk's memory grow with the number of ELF files (8 MiB over
+/// `/usr/lib`'s 2,800). A file met again after its report was let go is
+/// read again, which gives the same report.
+const SEEN_RECENT: usize = 256;
+
+/// Reports by file: a bounded set of recent ones, and those of an image's
+/// files read ahead, kept until the walk (see [`Inspector::prefill`]):
+/// reading those again would mean reading their layer again.
+struct Seen {
+    reports: HashMap<FileId, Arc<Report>>,
+    /// The ids of the recent reports, oldest first (an id may appear twice
+    /// when two threads read the same file at once).
+    order: std::collections::VecDeque<FileId>,
+    limit: usize,
+}
+
+impl Seen {
+    fn new(limit: usize) -> Self {
+        Seen {
+            reports: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            limit,
+        }
+    }
+
+    fn get(&self, id: &FileId) -> Option<&Arc<Report>> {
+        self.reports.get(id)
+    }
+
+    fn contains_key(&self, id: &FileId) -> bool {
+        self.reports.contains_key(id)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// Keeps a report until the end of the run.
+    fn keep(&mut self, id: FileId, report: Arc<Report>) {
+        self.reports.insert(id, report);
+    }
+
+    /// Keeps a report while it is among the `limit` most recent.
+    fn recent(&mut self, id: FileId, report: Arc<Report>) {
+        self.reports.insert(id, report);
+        self.order.push_back(id);
+        while self.order.len() > self.limit {
+            if let Some(old) = self.order.pop_front()
+                && !self.order.contains(&old)
+            {
+                self.reports.remove(&old);
+            }
+        }
+    }
+}
+
 impl<'q> Inspector<'q> {
     pub fn new(opts: Options<'q>, verbose: bool) -> Self {
         Inspector {
             opts,
             verbose,
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(Seen::new(SEEN_RECENT)),
             load: None,
             failed: Mutex::new(HashMap::new()),
             progress: Progress::disabled(),
@@ -143,7 +203,7 @@ impl<'q> Inspector<'q> {
         }
         match inspect::inspect_bytes("", bytes, &self.opts) {
             Ok(r) => {
-                self.seen().insert(id, Arc::new(r));
+                self.seen().keep(id, Arc::new(r));
             }
             Err(FileError::Elf { source, .. }) => {
                 self.failed
@@ -218,7 +278,7 @@ impl<'q> Inspector<'q> {
         Some(match inspect::inspect_bytes(&display, &bytes, &self.opts) {
             Ok(r) => {
                 let r = Arc::new(r);
-                self.seen().insert(id, Arc::clone(&r));
+                self.seen().keep(id, Arc::clone(&r));
                 with_path(&r)
             }
             Err(e) => Outcome::Failed(display, e.to_string()),
@@ -297,8 +357,9 @@ impl<'q> Inspector<'q> {
     /// was the last thing the writing thread did, alone.
     fn leak_all(&mut self) {
         self.leak_load();
-        std::mem::forget(std::mem::take(
+        std::mem::forget(std::mem::replace(
             self.seen.get_mut().unwrap_or_else(PoisonError::into_inner),
+            Seen::new(0),
         ));
     }
 
@@ -431,14 +492,14 @@ impl<'q> Inspector<'q> {
                 // file gets its own.
                 self.add_load_facts(src, &mut r);
                 let r = Arc::new(r);
-                self.seen().insert(id, Arc::clone(&r));
+                self.seen().recent(id, Arc::clone(&r));
                 Outcome::Report(r, None)
             }
             Err(e) => Outcome::Failed(display, e.to_string()),
         })
     }
 
-    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<FileId, Arc<Report>>> {
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
         // Nothing panics while holding the lock; a poisoned map is still whole.
         self.seen.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -734,6 +795,39 @@ mod tests {
 
     fn reports(found: Vec<Found<Outcome>>) -> Vec<Report> {
         finish(found, false).reports
+    }
+
+    /// Reports from disk are kept while among the most recent; an image's
+    /// read ahead stay until the end; an id stored twice (two threads read
+    /// the file at once) stays while either is recent.
+    #[test]
+    fn seen_keeps_recent_reports_and_images_read_ahead() {
+        let id = |n| FileId::synthetic(1, n, 0);
+        let report = || Arc::new(Report::default());
+        let mut seen = Seen::new(3);
+        seen.keep(id(100), report());
+        for n in 0..10 {
+            seen.recent(id(n), report());
+        }
+        let kept: Vec<bool> = (0..10).map(|n| seen.contains_key(&id(n))).collect();
+        assert_eq!(
+            kept,
+            [
+                false, false, false, false, false, false, false, true, true, true
+            ]
+        );
+        assert!(seen.contains_key(&id(100)), "read ahead from an image");
+        assert_eq!(seen.len(), 4);
+
+        seen.recent(id(7), report());
+        seen.recent(id(11), report());
+        seen.recent(id(12), report());
+        // 7 is both the oldest and the newest but one: still kept.
+        assert!(seen.contains_key(&id(7)));
+        assert!(!seen.contains_key(&id(8)) && !seen.contains_key(&id(9)));
+        seen.recent(id(13), report());
+        assert!(!seen.contains_key(&id(7)));
+        assert_eq!(seen.len(), 4, "11, 12, 13 and the image's");
     }
 
     /// A library, a symlink and a hard link to it, and a copy: one file is
